@@ -1,0 +1,2 @@
+package ai.tinyfusion.cli;
+public class Main { public static void main(String[] a) {} }
