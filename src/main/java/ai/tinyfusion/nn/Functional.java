@@ -1,0 +1,39 @@
+package ai.tinyfusion.nn;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.Shape;
+
+/** Stateless building blocks, all autograd-safe (constants go through {@link Scalars}). */
+public final class Functional {
+    private Functional() {}
+
+    private static final double GELU_C = Math.sqrt(2.0 / Math.PI);
+
+    /** SiLU: x·σ(x). */
+    public static NDArray silu(NDArray x) {
+        return x.mul(x.getNDArrayInternal().sigmoid());
+    }
+
+    /** GELU with the tanh approximation, as {@code nn.GELU(approximate="tanh")}. */
+    public static NDArray geluTanh(NDArray x) {
+        // 0.5 x (1 + tanh(√(2/π) (x + 0.044715 x³)))
+        NDArray inner = Scalars.mul(x.add(Scalars.mul(x.mul(x).mul(x), 0.044715)), GELU_C);
+        return Scalars.mul(x, 0.5).mul(inner.tanh().add(1));
+    }
+
+    /**
+     * LayerNorm over the last axis without affine parameters.
+     *
+     * @param ones a libtorch-owned (C) array of ones, reused as gamma
+     * @param zeros a libtorch-owned (C) array of zeros, reused as beta
+     */
+    public static NDArray layerNorm(NDArray x, NDArray ones, NDArray zeros, float eps) {
+        long c = x.getShape().get(x.getShape().dimension() - 1);
+        return ai.djl.nn.norm.LayerNorm.layerNorm(x, new Shape(c), ones, zeros, eps).singletonOrThrow();
+    }
+
+    /** adaLN modulation: x·(1 + scale) + shift, with (N, D) shift/scale broadcast over tokens of (N, T, D) x. */
+    public static NDArray modulate(NDArray x, NDArray shift, NDArray scale) {
+        return x.mul(scale.expandDims(1).add(1)).add(shift.expandDims(1));
+    }
+}
