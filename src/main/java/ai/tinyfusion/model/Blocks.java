@@ -68,7 +68,7 @@ public final class Blocks {
             int half = FREQ_DIM / 2;
             // exp(-ln(10000) · i / half), in float32 exactly as the original builds it.
             NDArray idx = m.arange(0, half, 1, DataType.FLOAT32);
-            freqs = Scalars.div(Scalars.mul(idx, -Math.log(10000)), half).exp();
+            freqs = buffer(Scalars.div(Scalars.mul(idx, -Math.log(10000)), half).exp());
         }
 
         /** t: (N) timesteps (may be fractional) → (N, 256) [cos | sin]. */
@@ -165,14 +165,15 @@ public final class Blocks {
         }
     }
 
-    /** Shared LayerNorm constants (no affine, eps 1e-6). */
-    static final class Norm {
+    /** LayerNorm without affine parameters, eps 1e-6 (its unit gamma / zero beta are buffers). */
+    static final class Norm extends Module {
         final NDArray ones;
         final NDArray zeros;
 
         Norm(NDManager m, int hidden) {
-            ones = m.ones(new Shape(hidden));
-            zeros = m.zeros(new Shape(hidden));
+            super(m);
+            ones = buffer(m.ones(new Shape(hidden)));
+            zeros = buffer(m.zeros(new Shape(hidden)));
         }
 
         NDArray apply(NDArray x) {

@@ -34,6 +34,14 @@ public final class DiT extends Module {
     final Parameter posEmbed; // (1, T, D), fixed
     final ModuleList<Blocks.DiTBlock> blocks;
     final Blocks.FinalLayer finalLayer;
+    private final Blocks.Norm norms; // shared, holds buffers only
+
+    @Override
+    public java.util.List<NDArray> arrays() {
+        java.util.List<NDArray> out = super.arrays();
+        out.addAll(norms.arrays());
+        return out;
+    }
 
     /** Builds the model with the original initialisation (uses the engine's seeded RNG). */
     public DiT(NDManager manager, DiTConfig config) {
@@ -49,6 +57,7 @@ public final class DiT extends Module {
         this.config = config;
         int d = config.hiddenSize();
         Blocks.Norm norm = new Blocks.Norm(manager, d);
+        norms = norm;
         xEmbedder = child("x_embedder", new Blocks.PatchEmbed(manager, config.inChannels(), d, config.patchSize()));
         tEmbedder = child("t_embedder", new Blocks.TimestepEmbedder(manager, d));
         yEmbedder = child("y_embedder", new Blocks.LabelEmbedder(manager, config.numClasses(), d, config.classDropoutProb()));

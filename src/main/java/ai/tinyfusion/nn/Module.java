@@ -18,6 +18,7 @@ import java.util.function.BiConsumer;
 public abstract class Module {
     private final Map<String, Parameter> params = new LinkedHashMap<>();
     private final Map<String, Module> children = new LinkedHashMap<>();
+    private final List<NDArray> buffers = new ArrayList<>();
     protected final NDManager manager;
 
     protected Module(NDManager manager) {
@@ -37,6 +38,17 @@ public abstract class Module {
         Parameter p = new Parameter(name, value, trainable);
         params.put(name, p);
         return p;
+    }
+
+    /**
+     * Registers a constant array that forward passes use but that is not part of the state dict
+     * (e.g. frequency tables, LayerNorm's unit gamma). It joins {@link #arrays()} so that
+     * {@link #useIn} scopes it like the parameters.
+     */
+    protected NDArray buffer(NDArray value) {
+        value.attach(manager);
+        buffers.add(value);
+        return value;
     }
 
     /** Registers a child module under {@code name}. */
@@ -74,6 +86,25 @@ public abstract class Module {
     private void visit(String prefix, BiConsumer<String, Module> fn) {
         fn.accept(prefix, this);
         children.forEach((n, c) -> c.visit(prefix + n + ".", fn));
+    }
+
+    /** Every parameter and buffer array of this module tree. */
+    public List<NDArray> arrays() {
+        List<NDArray> out = new ArrayList<>();
+        visit("", (prefix, m) -> {
+            m.params.values().forEach(p -> out.add(p.value()));
+            out.addAll(m.buffers);
+        });
+        return out;
+    }
+
+    /**
+     * Temporarily attaches every array of this module to {@code step} so that results of operations
+     * on them belong to {@code step} and are freed when it closes; the arrays return to the module's
+     * own manager afterwards (djl-notes, sharp edge 2). Call once per step scope.
+     */
+    public void useIn(NDManager step) {
+        step.tempAttachAll(arrays().toArray(new NDArray[0]));
     }
 
     /** The state dict: key → value (the live arrays, not copies). */

@@ -1,0 +1,63 @@
+package ai.tinyfusion.cli;
+
+import ai.tinyfusion.io.HostTensor;
+import ai.tinyfusion.io.ModelFiles;
+import ai.tinyfusion.model.DiTConfig;
+import ai.tinyfusion.model.Flops;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/** {@code tinyfusion info MODEL}: config, depth, parameters and MACs of a checkpoint or preset. */
+@Command(name = "info", mixinStandardHelpOptions = true,
+        description = "Show the config, depth, parameter count and MACs per image of a checkpoint or preset.")
+public final class InfoCommand implements Callable<Integer> {
+    @Parameters(index = "0", paramLabel = "MODEL", description = "Checkpoint path or preset name.")
+    String model;
+
+    @Option(names = "--heads", description = "Attention heads when the checkpoint has no stored config.")
+    Integer heads;
+
+    @Option(names = "--keys", description = "Also list every tensor with its shape and dtype.")
+    boolean keys;
+
+    @Override
+    public Integer call() throws Exception {
+        DiTConfig config;
+        long params;
+        Path path = Path.of(model);
+        Map<String, HostTensor> tensors = null;
+        if (Files.exists(path)) {
+            ModelFiles.Loaded loaded = ModelFiles.read(path, heads);
+            config = loaded.config();
+            tensors = loaded.tensors();
+            params = tensors.values().stream().mapToLong(HostTensor::numel).sum();
+            System.out.println("file:       " + path + " (" + tensors.size() + " tensors)");
+            loaded.metadata().forEach((k, v) -> {
+                if (!k.equals(ModelFiles.CONFIG_KEY)) {
+                    System.out.println("metadata:   " + k + " = " + (v.length() > 200 ? v.substring(0, 200) + "..." : v));
+                }
+            });
+        } else {
+            config = DiTConfig.preset(model);
+            params = Flops.parameters(config);
+            System.out.println("preset:     " + model);
+        }
+        System.out.println("config:     " + config);
+        System.out.println("depth:      " + config.depth());
+        System.out.printf(Locale.ROOT, "parameters: %,d (%,d of them the fixed pos_embed)%n", params,
+                (long) config.numPatches() * config.hiddenSize());
+        System.out.printf(Locale.ROOT, "MACs/image: %,d (%.3f G)%n", Flops.macsPerImage(config), Flops.macsPerImage(config) / 1e9);
+        if (keys && tensors != null) {
+            tensors.forEach((k, v) -> System.out.printf("  %-50s %-6s %s%n", k, v.dtype(), Arrays.toString(v.shape())));
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,70 @@
+package ai.tinyfusion.cli;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDManager;
+import ai.tinyfusion.io.ModelFiles;
+import ai.tinyfusion.model.DiT;
+import ai.tinyfusion.model.DiTConfig;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** How a command gets its model: a checkpoint path or a preset name (randomly initialised). */
+public final class ModelOptions {
+    @Option(names = {"-m", "--model"}, defaultValue = "DiT-F28",
+            description = "Checkpoint (.safetensors, .pt, sharded index) or preset name (${DEFAULT-VALUE}); "
+                    + "presets: DiT-{XL,L,B,S}/{2,4,8}, DiT-{D19,D14,D7}/2, DiT-F28/F14/F7.")
+    String model;
+
+    @Option(names = "--heads", description = "Attention heads for checkpoints without a stored config (default: by width, as the original presets).")
+    Integer heads;
+
+    @Option(names = "--image-size", description = "With a preset: image size in pixels; DiT latents are 1/8 of it (256 → 32).")
+    Integer imageSize;
+
+    @Option(names = "--num-classes", description = "With a preset: number of classes.")
+    Integer numClasses;
+
+    @Option(names = "--device", defaultValue = "cpu", description = "cpu, or gpu / gpu:N with a CUDA libtorch (${DEFAULT-VALUE}).")
+    String device;
+
+    @Option(names = "--seed", defaultValue = "0", description = "Seed for random initialisation (${DEFAULT-VALUE}).")
+    long seed;
+
+    public Device device() {
+        return Device.fromName(device);
+    }
+
+    public boolean isFile() {
+        return Files.exists(Path.of(model));
+    }
+
+    /** The config of the preset (with the size options applied). */
+    public DiTConfig presetConfig() {
+        DiTConfig c = DiTConfig.preset(model);
+        if (imageSize != null || numClasses != null) {
+            int latent = imageSize == null ? c.inputSize() : (c.inChannels() == 4 ? imageSize / 8 : imageSize);
+            c = c.withInput(latent, c.inChannels(), numClasses == null ? c.numClasses() : numClasses);
+        }
+        return c;
+    }
+
+    public DiT load(NDManager manager) {
+        if (isFile()) {
+            try {
+                return ModelFiles.load(Path.of(model), manager, heads);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e.getMessage(), e);
+            }
+        }
+        ai.djl.engine.Engine.getInstance().setRandomSeed((int) seed);
+        return new DiT(manager, presetConfig());
+    }
+
+    public String describe() {
+        return isFile() ? Path.of(model).toString() : model + " (random init, seed " + seed + ")";
+    }
+}
