@@ -1,0 +1,133 @@
+package ai.tinyfusion.io;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Enumeration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.zip.CRC32;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipException;
+import java.util.zip.ZipFile;
+import java.util.zip.ZipOutputStream;
+
+/**
+ * Reads and writes NumPy {@code .npz} archives: a zip of {@code <key>.npy} members, stored or
+ * deflated. Sample files in the ADM evaluator layout are such archives ({@code arr_0}: uint8
+ * NHWC images, {@code arr_1}: int64 labels).
+ */
+public final class Npz {
+    private static final Logger LOG = LoggerFactory.getLogger(Npz.class);
+
+    private Npz() {}
+
+    /**
+     * Reads every {@code .npy} member, keyed by its name without {@code .npy}, in archive order.
+     * Members that are not {@code .npy} files are skipped with a warning.
+     */
+    public static LinkedHashMap<String, HostTensor> read(Path file) throws IOException {
+        checkZipMagic(file);
+        LinkedHashMap<String, HostTensor> out = new LinkedHashMap<>();
+        try (ZipFile zip = open(file)) {
+            Enumeration<? extends ZipEntry> entries = zip.entries();
+            while (entries.hasMoreElements()) {
+                ZipEntry entry = entries.nextElement();
+                String name = entry.getName();
+                if (entry.isDirectory() || !name.endsWith(".npy")) {
+                    LOG.warn("{}: skipping member {}, which is not a .npy array", file, name);
+                    continue;
+                }
+                String key = name.substring(0, name.length() - 4);
+                if (out.containsKey(key)) {
+                    throw new IOException(file + ": duplicate member " + name);
+                }
+                String source = file + ":" + name;
+                try (InputStream in = zip.getInputStream(entry)) {
+                    out.put(key, Npy.read(in, source));
+                } catch (ZipException e) {
+                    throw new IOException(source + ": corrupt member (" + e.getMessage() + ")", e);
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Writes {@code arrays} as an uncompressed archive (like {@code numpy.savez}), atomically. */
+    public static void write(Path file, Map<String, HostTensor> arrays) throws IOException {
+        write(file, arrays, false);
+    }
+
+    /**
+     * Writes {@code arrays} as an archive, atomically: members stored (like {@code numpy.savez})
+     * or deflated (like {@code numpy.savez_compressed}).
+     */
+    public static void write(Path file, Map<String, HostTensor> arrays, boolean compress) throws IOException {
+        Map<String, byte[]> headers = new LinkedHashMap<>();
+        for (Map.Entry<String, HostTensor> e : arrays.entrySet()) {
+            if (e.getKey().isEmpty()) {
+                throw new IOException(file + ": empty array name");
+            }
+            headers.put(e.getKey(), Npy.header(e.getValue(), file + ":" + e.getKey()));
+        }
+        AtomicFiles.write(file, channel -> {
+            OutputStream raw = new BufferedOutputStream(Channels.newOutputStream(channel), 1 << 16);
+            ZipOutputStream zip = new ZipOutputStream(raw);
+            zip.setLevel(6);
+            for (Map.Entry<String, HostTensor> e : arrays.entrySet()) {
+                byte[] header = headers.get(e.getKey());
+                HostTensor t = e.getValue();
+                ZipEntry entry = new ZipEntry(e.getKey() + ".npy");
+                if (compress) {
+                    entry.setMethod(ZipEntry.DEFLATED);
+                } else {
+                    entry.setMethod(ZipEntry.STORED);
+                    long size = header.length + t.byteSize();
+                    entry.setSize(size);
+                    entry.setCompressedSize(size);
+                    entry.setCrc(crc(header, t.data()));
+                }
+                zip.putNextEntry(entry);
+                zip.write(header);
+                AtomicFiles.writeFully(Channels.newChannel(zip), t.data());
+                zip.closeEntry();
+            }
+            // Finish but do not close: the channel must stay open until it is forced to disk.
+            zip.finish();
+            raw.flush();
+        });
+    }
+
+    private static long crc(byte[] header, ByteBuffer data) {
+        CRC32 crc = new CRC32();
+        crc.update(header);
+        crc.update(data);
+        return crc.getValue();
+    }
+
+    private static void checkZipMagic(Path file) throws IOException {
+        byte[] head;
+        try (InputStream in = Files.newInputStream(file)) {
+            head = in.readNBytes(4);
+        }
+        if (head.length < 4 || head[0] != 'P' || head[1] != 'K') {
+            throw new IOException(file + ": not an .npz archive (expected a zip file)");
+        }
+    }
+
+    private static ZipFile open(Path file) throws IOException {
+        try {
+            return new ZipFile(file.toFile());
+        } catch (ZipException e) {
+            throw new IOException(file + ": corrupt or truncated .npz archive (" + e.getMessage() + ")", e);
+        }
+    }
+}

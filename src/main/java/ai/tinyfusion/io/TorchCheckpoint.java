@@ -1,0 +1,203 @@
+package ai.tinyfusion.io;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Enumeration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipException;
+import java.util.zip.ZipFile;
+
+/**
+ * Reads the tensors of a {@code torch.save} checkpoint in the zip format (PyTorch ≥ 1.6) without
+ * running any pickled code.
+ *
+ * <p>The archive holds {@code <name>/data.pkl}, a pickle whose tensors point through persistent
+ * ids at raw little-endian storages {@code <name>/data/<key>}; see {@link PickleReader} and
+ * {@link TorchGlobals} for what the pickle may contain. Non-contiguous tensors are gathered into
+ * row-major order; tensors sharing a storage share its bytes. Archives of any size work
+ * (zip64), as long as each single storage is under 2 GiB.
+ *
+ * <p>A state dict may be the whole checkpoint or one of its entries: DiT's {@code train.py}
+ * saves {@code {"model", "ema", "opt", "args"}}. The {@code section} argument picks it:
+ * <ul>
+ *   <li>{@code "auto"}: the top level if it holds any tensor, otherwise {@code ema} if present,
+ *       otherwise {@code model} (the EMA weights are the ones DiT samples with);</li>
+ *   <li>any other value: the top-level entry of that name, e.g. {@code "model"} or {@code "ema"}.</li>
+ * </ul>
+ * Non-tensor entries of the chosen state dict are skipped.
+ */
+public final class TorchCheckpoint {
+    /** Section name that picks the state dict automatically. */
+    public static final String AUTO = "auto";
+
+    private static final Logger LOG = LoggerFactory.getLogger(TorchCheckpoint.class);
+    private static final int MAX_PICKLE_BYTES = Integer.MAX_VALUE - 8;
+
+    private TorchCheckpoint() {}
+
+    /** The state dict of {@code file}, chosen as by section {@code "auto"}. */
+    public static LinkedHashMap<String, HostTensor> read(Path file) throws IOException {
+        return read(file, AUTO);
+    }
+
+    /**
+     * The tensors of one state dict of {@code file}, in pickle order.
+     *
+     * @param section {@code "auto"}, or the name of a top-level entry such as {@code "model"} or {@code "ema"}
+     * @throws UnsafeCheckpointException if the pickle names a global outside the allow-list
+     * @throws IOException               if the file is not a zip checkpoint, is corrupt or truncated, or
+     *                                   has no such section; the message names the file
+     */
+    public static LinkedHashMap<String, HostTensor> read(Path file, String section) throws IOException {
+        checkMagic(file);
+        try (ZipFile zip = openZip(file)) {
+            String dataPkl = findDataPkl(zip, file);
+            String prefix = dataPkl.substring(0, dataPkl.length() - "data.pkl".length());
+            Object root = unpickle(file, readEntry(zip, zip.getEntry(dataPkl), file));
+            Map<?, ?> stateDict = selectSection(root, section, file);
+            TorchStorages storages = new TorchStorages(zip, prefix, isBigEndian(zip, prefix, file));
+            LinkedHashMap<String, HostTensor> out = new LinkedHashMap<>();
+            int skipped = 0;
+            for (Map.Entry<?, ?> e : stateDict.entrySet()) {
+                if (!(e.getValue() instanceof TorchTensorRef)) {
+                    skipped++;
+                    continue;
+                }
+                if (!(e.getKey() instanceof String)) {
+                    throw new IOException(file + ": state dict has a non-string key " + e.getKey());
+                }
+                String key = (String) e.getKey();
+                try {
+                    out.put(key, storages.tensor(key, (TorchTensorRef) e.getValue()));
+                } catch (IOException ex) {
+                    throw new IOException(file + ": " + ex.getMessage(), ex);
+                }
+            }
+            if (skipped > 0) {
+                LOG.debug("{}: skipped {} non-tensor entries of the state dict", file, skipped);
+            }
+            LOG.info("read {} tensors from {} (section {})", out.size(), file, section);
+            return out;
+        }
+    }
+
+    private static void checkMagic(Path file) throws IOException {
+        byte[] head = new byte[4];
+        int n;
+        try (InputStream in = Files.newInputStream(file)) {
+            n = in.readNBytes(head, 0, 4);
+        }
+        if (n >= 1 && (head[0] & 0xff) == 0x80) {
+            throw new IOException(file + ": legacy (non-zip) torch.save format is not supported;"
+                    + " re-save it with torch>=1.6 (torch.save(torch.load(f), f2))");
+        }
+        if (n < 4 || head[0] != 'P' || head[1] != 'K' || head[2] != 3 || head[3] != 4) {
+            throw new IOException(file + ": not a PyTorch checkpoint (expected a zip archive written by torch.save)");
+        }
+    }
+
+    private static ZipFile openZip(Path file) throws IOException {
+        try {
+            return new ZipFile(file.toFile());
+        } catch (ZipException e) {
+            throw new IOException(file + ": corrupt or truncated zip archive (" + e.getMessage() + ")", e);
+        }
+    }
+
+    private static String findDataPkl(ZipFile zip, Path file) throws IOException {
+        Enumeration<? extends ZipEntry> entries = zip.entries();
+        while (entries.hasMoreElements()) {
+            String name = entries.nextElement().getName();
+            int slash = name.indexOf('/');
+            if (slash > 0 && name.endsWith("/data.pkl") && slash == name.length() - "/data.pkl".length()) {
+                return name;
+            }
+        }
+        throw new IOException(file + ": zip archive has no <name>/data.pkl entry, so it was not written by torch.save");
+    }
+
+    private static boolean isBigEndian(ZipFile zip, String prefix, Path file) throws IOException {
+        ZipEntry entry = zip.getEntry(prefix + "byteorder");
+        if (entry == null) {
+            return false;
+        }
+        String order = new String(readEntry(zip, entry, file), StandardCharsets.US_ASCII).trim();
+        if (!order.equals("little") && !order.equals("big")) {
+            throw new IOException(file + ": unknown byteorder '" + order + "'");
+        }
+        return order.equals("big");
+    }
+
+    private static byte[] readEntry(ZipFile zip, ZipEntry entry, Path file) throws IOException {
+        if (entry.getSize() > MAX_PICKLE_BYTES) {
+            throw new IOException(file + ": entry " + entry.getName() + " is too large");
+        }
+        try (InputStream in = zip.getInputStream(entry)) {
+            return in.readNBytes(MAX_PICKLE_BYTES);
+        } catch (IOException e) {
+            throw new IOException(file + ": cannot read entry " + entry.getName() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static Object unpickle(Path file, byte[] pickle) throws IOException {
+        try {
+            return PickleReader.forStateDicts().load(pickle);
+        } catch (UnsafeCheckpointException e) {
+            throw new UnsafeCheckpointException(file + ": " + e.getMessage());
+        } catch (IOException e) {
+            throw new IOException(file + ": data.pkl: " + e.getMessage(), e);
+        }
+    }
+
+    /** The state dict {@code section} selects in the unpickled checkpoint {@code root}. */
+    static Map<?, ?> selectSection(Object root, String section, Path file) throws IOException {
+        if (!(root instanceof Map)) {
+            throw new IOException(file + ": checkpoint holds a " + (root == null ? "None" : root.getClass().getSimpleName())
+                    + ", not a dict of tensors");
+        }
+        Map<?, ?> top = (Map<?, ?>) root;
+        if (AUTO.equals(section)) {
+            if (holdsTensors(top)) {
+                return top;
+            }
+            for (String name : new String[] {"ema", "model"}) {
+                if (top.get(name) instanceof Map) {
+                    LOG.info("{}: using the '{}' state dict", file, name);
+                    return (Map<?, ?>) top.get(name);
+                }
+            }
+            throw new IOException(file + ": no state dict found (no tensors at the top level and no 'ema' or 'model'"
+                    + " entry); available sections: " + sections(top) + "; top-level keys: " + top.keySet());
+        }
+        Object chosen = top.get(section);
+        if (!(chosen instanceof Map)) {
+            throw new IOException(file + ": section '" + section + "' not found; available sections: "
+                    + sections(top) + (holdsTensors(top) ? " (the top level itself is a state dict: use 'auto')" : ""));
+        }
+        return (Map<?, ?>) chosen;
+    }
+
+    private static boolean holdsTensors(Map<?, ?> map) {
+        return map.values().stream().anyMatch(v -> v instanceof TorchTensorRef);
+    }
+
+    private static List<String> sections(Map<?, ?> top) {
+        List<String> names = new ArrayList<>();
+        for (Map.Entry<?, ?> e : top.entrySet()) {
+            if (e.getValue() instanceof Map && holdsTensors((Map<?, ?>) e.getValue())) {
+                names.add(String.valueOf(e.getKey()));
+            }
+        }
+        return names;
+    }
+}

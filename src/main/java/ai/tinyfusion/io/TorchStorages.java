@@ -1,0 +1,117 @@
+package ai.tinyfusion.io;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipFile;
+
+/**
+ * Reads the raw storages of a {@code torch.save} zip archive and cuts tensors out of them.
+ *
+ * <p>Each storage entry ({@code <archive>/data/<key>}) is read once and shared by every tensor
+ * that views it; a contiguous view becomes a zero-copy slice, any other view is gathered into a
+ * new buffer.
+ */
+final class TorchStorages {
+    private final ZipFile zip;
+    private final String prefix;
+    private final boolean bigEndian;
+    private final Map<String, Loaded> cache = new HashMap<>();
+
+    private record Loaded(DType dtype, ByteBuffer bytes) {}
+
+    /**
+     * @param zip       the open archive
+     * @param prefix    the archive's record prefix, e.g. {@code archive/}
+     * @param bigEndian whether the archive's {@code byteorder} entry says {@code big}
+     */
+    TorchStorages(ZipFile zip, String prefix, boolean bigEndian) {
+        this.zip = zip;
+        this.prefix = prefix;
+        this.bigEndian = bigEndian;
+    }
+
+    /** The data of tensor {@code name}, checked against the bounds of its storage. */
+    HostTensor tensor(String name, TorchTensorRef ref) throws IOException {
+        TorchStorageRef s = ref.storage();
+        DType dtype = s.dtype();
+        long[] shape = ref.shape();
+        long[] strides = ref.strides();
+        long numel;
+        long maxRelative;
+        try {
+            numel = Shapes.numel(shape);
+            maxRelative = Shapes.maxRelativeIndex(shape, strides);
+        } catch (IllegalArgumentException e) {
+            throw new IOException("tensor '" + name + "': " + e.getMessage());
+        }
+        if (ref.offset() < 0) {
+            throw new IOException("tensor '" + name + "' has negative storage offset " + ref.offset());
+        }
+        if (numel == 0) {
+            return HostTensor.of(dtype, shape, ByteBuffer.allocate(0));
+        }
+        if (ref.offset() > s.numel() || maxRelative >= s.numel() - ref.offset()) {
+            throw new IOException("tensor '" + name + "' (offset " + ref.offset() + ", size " + Shapes.format(shape)
+                    + ", stride " + Shapes.format(strides) + ") reaches outside storage '" + s.key() + "' of "
+                    + s.numel() + " elements");
+        }
+        ByteBuffer storage = storage(s);
+        int es = dtype.byteSize();
+        if (Shapes.isContiguous(shape, strides)) {
+            return HostTensor.of(dtype, shape, storage.slice((int) (ref.offset() * es), (int) (numel * es)));
+        }
+        return HostTensor.of(dtype, shape, StridedCopy.gather(storage, ref.offset(), shape, strides, es));
+    }
+
+    private ByteBuffer storage(TorchStorageRef s) throws IOException {
+        Loaded loaded = cache.get(s.key());
+        if (loaded != null) {
+            if (loaded.dtype() != s.dtype()) {
+                throw new IOException("storage '" + s.key() + "' is viewed both as " + loaded.dtype() + " and as "
+                        + s.dtype() + ", which is not supported");
+            }
+            return loaded.bytes();
+        }
+        ByteBuffer bytes = read(s);
+        cache.put(s.key(), new Loaded(s.dtype(), bytes));
+        return bytes;
+    }
+
+    private ByteBuffer read(TorchStorageRef s) throws IOException {
+        String entryName = prefix + "data/" + s.key();
+        ZipEntry entry = zip.getEntry(entryName);
+        if (entry == null) {
+            throw new IOException("missing storage entry " + entryName);
+        }
+        long expected;
+        try {
+            expected = Math.multiplyExact(s.numel(), (long) s.dtype().byteSize());
+        } catch (ArithmeticException e) {
+            throw new IOException("storage '" + s.key() + "' is impossibly large");
+        }
+        if (expected > Integer.MAX_VALUE - 8) {
+            throw new IOException("storage '" + s.key() + "' holds " + expected
+                    + " bytes, more than one buffer can hold (2 GiB)");
+        }
+        if (entry.getSize() >= 0 && entry.getSize() != expected) {
+            throw new IOException("storage entry " + entryName + " holds " + entry.getSize() + " bytes but "
+                    + s.numel() + " " + s.dtype() + " elements need " + expected);
+        }
+        byte[] data;
+        try (InputStream in = zip.getInputStream(entry)) {
+            data = in.readNBytes((int) expected);
+            if (data.length != expected || in.read() != -1) {
+                throw new IOException("storage entry " + entryName + " does not hold exactly " + expected + " bytes");
+            }
+        } catch (IOException e) {
+            throw new IOException("cannot read storage entry " + entryName + ": " + e.getMessage(), e);
+        }
+        ByteBuffer buffer = ByteBuffer.wrap(data).order(ByteOrder.LITTLE_ENDIAN);
+        return bigEndian ? Endian.swapped(buffer, s.dtype().byteSize()) : buffer;
+    }
+}
