@@ -36,7 +36,7 @@ public final class ModelFiles {
             throw new IOException("model file not found: " + path);
         }
         LinkedHashMap<String, HostTensor> tensors = StateDicts.load(path);
-        Map<String, String> meta = StateDicts.metadata(path);
+        Map<String, String> meta = metadata(path);
         DiTConfig config;
         try {
             if (meta.containsKey(CONFIG_KEY)) {
@@ -50,6 +50,26 @@ public final class ModelFiles {
             throw new IOException(path + ": " + e.getMessage(), e);
         }
         return new Loaded(config, tensors, meta);
+    }
+
+    /** The safetensors metadata of a single file or of a sharded set's first shard; empty for other formats. */
+    static Map<String, String> metadata(Path path) throws IOException {
+        Path file = path;
+        if (Files.isDirectory(path) || path.getFileName().toString().endsWith(".index.json")) {
+            Path index = Files.isDirectory(path) ? SafetensorsIndex.resolveDirectory(path) : path;
+            if (!index.getFileName().toString().endsWith(".index.json")) {
+                file = index;
+            } else {
+                try (var shards = Files.list(index.getParent())) {
+                    file = shards.filter(f -> f.getFileName().toString().endsWith(".safetensors")).sorted()
+                            .findFirst().orElse(null);
+                }
+            }
+        }
+        if (file == null || !file.getFileName().toString().endsWith(".safetensors")) {
+            return Map.of();
+        }
+        return Safetensors.readMetadata(file);
     }
 
     /** Loads a model strictly: any missing, unexpected or mis-shaped key fails with the list of them. */
