@@ -23,9 +23,10 @@ public final class Scalars {
 
     /** A 0-d array holding {@code v} in {@code manager}. */
     public static NDArray of(NDManager manager, double v, DataType dtype) {
-        // create() wraps Java memory; the copying cast moves the value into libtorch-owned memory.
+        // create() wraps Java memory; duplicate() (same dtype) or a real conversion moves the value
+        // into libtorch-owned memory (toType(..., true) does not copy when the dtype is unchanged).
         try (NDArray javaOwned = manager.create(v)) {
-            return javaOwned.toType(dtype, true);
+            return javaOwned.getDataType() == dtype ? javaOwned.duplicate() : javaOwned.toType(dtype, true);
         }
     }
 

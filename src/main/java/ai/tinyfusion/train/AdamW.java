@@ -112,7 +112,7 @@ public final class AdamW {
             throw new IllegalArgumentException("optimizer state " + name + " has shape " + src.getShape()
                     + ", expected " + dst.getShape());
         }
-        dst.set(src.toType(dst.getDataType(), false).toFloatArray());
+        ai.tinyfusion.nn.Tensors.copyInto(dst, src);
     }
 
     public void close() {

@@ -52,7 +52,7 @@ public final class Ema {
             if (!v.getShape().equals(e.getValue().getShape())) {
                 throw new IllegalArgumentException("EMA state " + e.getKey() + " has shape " + v.getShape());
             }
-            e.getValue().set(v.toType(e.getValue().getDataType(), false).toFloatArray());
+            ai.tinyfusion.nn.Tensors.copyInto(e.getValue(), v);
         }
     }
 

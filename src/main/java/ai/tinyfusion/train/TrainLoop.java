@@ -1,0 +1,192 @@
+package ai.tinyfusion.train;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.training.GradientCollector;
+import ai.tinyfusion.data.Batcher;
+import ai.tinyfusion.nn.Grads;
+import ai.tinyfusion.nn.Module;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The one optimisation loop: per step, a seeded RNG (so a resumed run draws the same noise), the
+ * task's loss under autograd, a skipped update when the loss is NaN/Inf (counted), global-norm
+ * clipping, AdamW, EMA; metrics to CSV, atomic checkpoints every N steps, exact resume.
+ */
+public final class TrainLoop {
+    private static final Logger LOG = LoggerFactory.getLogger(TrainLoop.class);
+
+    /** Loop settings; {@code ckptEvery ≤ 0} writes only the final checkpoint. */
+    public record Settings(long totalSteps, LrSchedule lr, double clipNorm, double emaDecay, int ckptEvery,
+            int logEvery, int keepCheckpoints, long seed, boolean progress) {
+        public Settings {
+            if (totalSteps <= 0) {
+                throw new IllegalArgumentException("total steps must be positive, got " + totalSteps);
+            }
+            if (emaDecay < 0 || emaDecay >= 1) {
+                throw new IllegalArgumentException("EMA decay must be in [0, 1), got " + emaDecay);
+            }
+        }
+    }
+
+    /** What a finished (or stopped) run reports. */
+    public record Result(long steps, long skippedNonFinite, double lastLoss, double seconds, Path lastCheckpoint) {}
+
+    private final TrainTask task;
+    private final Batcher batcher;
+    private final Settings settings;
+    private final RunDir run;
+
+    public TrainLoop(TrainTask task, Batcher batcher, Settings settings, Path runDir) throws IOException {
+        this.task = task;
+        this.batcher = batcher;
+        this.settings = settings;
+        this.run = new RunDir(runDir);
+    }
+
+    /** The deterministic per-step seed (engine RNG) derived from the run seed. */
+    static int stepSeed(long seed, long step) {
+        long z = seed * 0x9E3779B97F4A7C15L + step + 0x632BE59BD9B4E019L;
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return (int) ((z ^ (z >>> 31)) & 0x7fffffff);
+    }
+
+    /**
+     * Runs to {@code settings.totalSteps()}, resuming from {@code resume} when it is non-null (a
+     * checkpoint file, or a run directory whose newest checkpoint is used).
+     */
+    public Result run(Path resume) throws IOException {
+        LinkedHashMap<String, NDArray> trainable = task.trainable();
+        List<NDArray> params = new ArrayList<>(trainable.values());
+        for (NDArray p : params) {
+            p.setRequiresGradient(true);
+        }
+        NDManager root = params.get(0).getManager();
+        AdamW opt = AdamW.standard(root, trainable, task.weightDecay());
+        Ema ema = new Ema(root, task.emaTracked());
+        long step = 0;
+        long skipped = 0;
+        if (resume != null) {
+            Checkpoint.Restored r = Checkpoint.restore(RunDir.resolveCheckpoint(resume), task, opt, ema, batcher);
+            step = r.step();
+            skipped = r.skipped();
+            LOG.info("resumed from {} at step {}", r.file(), step);
+        }
+        run.metrics().truncateAfter(step);
+        long t0 = System.nanoTime();
+        double lastLoss = Double.NaN;
+        Path lastCkpt = null;
+        long firstStep = step;
+        try (ProgressBar bar = progressBar(step)) {
+            while (step < settings.totalSteps()) {
+                task.beforeStep(step, settings.totalSteps());
+                double lr = settings.lr().at(step, settings.totalSteps());
+                Engine.getInstance().setRandomSeed(stepSeed(settings.seed(), step));
+                Map<String, Double> logged = new LinkedHashMap<>();
+                boolean finite;
+                try (NDManager scope = root.newSubManager()) {
+                    for (Module m : task.modules()) {
+                        m.useIn(scope);
+                    }
+                    scope.tempAttachAll(params.toArray(new NDArray[0]));
+                    try (Batcher.Batch batch = batcher.next(scope);
+                            GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                        TrainTask.StepLoss sl = task.loss(batch, scope);
+                        lastLoss = sl.loss().getFloat();
+                        logged.put("loss", lastLoss);
+                        sl.terms().forEach((k, v) -> logged.put(k, (double) v.getFloat()));
+                        finite = Double.isFinite(lastLoss);
+                        if (finite) {
+                            gc.backward(sl.loss());
+                        }
+                    }
+                    if (finite) {
+                        double norm = Grads.clipGlobalNorm(params, settings.clipNorm());
+                        logged.put("grad_norm", norm);
+                        if (Double.isFinite(norm)) {
+                            opt.step(lr, task.lrScale());
+                            ema.update(settings.emaDecay());
+                        } else {
+                            skipped++;
+                            LOG.warn("step {}: gradient norm is {}; update skipped", step, norm);
+                        }
+                    } else {
+                        skipped++;
+                        LOG.warn("step {}: loss is {} ({}); update skipped ({} so far)", step, lastLoss,
+                                describeTerms(logged), skipped);
+                    }
+                    Grads.zero(params);
+                }
+                step++;
+                logged.put("lr", lr);
+                if (settings.logEvery() > 0 && (step % settings.logEvery() == 0 || step == settings.totalSteps())) {
+                    run.metrics().append(step, logged, (System.nanoTime() - t0) / 1e9);
+                }
+                bar.stepTo(step);
+                bar.setExtraMessage(String.format(Locale.ROOT, " loss %.4f", lastLoss));
+                boolean last = step == settings.totalSteps();
+                if (last || (settings.ckptEvery() > 0 && step % settings.ckptEvery() == 0)) {
+                    lastCkpt = run.checkpointPath(step);
+                    Checkpoint.write(lastCkpt, step, skipped, task, opt, ema, batcher);
+                    run.pruneCheckpoints(settings.keepCheckpoints());
+                }
+            }
+        } finally {
+            opt.close();
+        }
+        double secs = (System.nanoTime() - t0) / 1e9;
+        LOG.info(String.format(Locale.ROOT, "%d steps in %.1f s (%.2f it/s), %d skipped (non-finite)",
+                step - firstStep, secs, (step - firstStep) / Math.max(secs, 1e-9), skipped));
+        emaResult = ema;
+        return new Result(step, skipped, lastLoss, secs, lastCkpt);
+    }
+
+    private Ema emaResult;
+
+    /** The EMA of the finished run (valid after {@link #run}); the caller closes it. */
+    public Ema ema() {
+        return emaResult;
+    }
+
+    private static String describeTerms(Map<String, Double> terms) {
+        StringBuilder sb = new StringBuilder();
+        terms.forEach((k, v) -> {
+            if (!k.equals("loss")) {
+                sb.append(sb.length() == 0 ? "" : ", ").append(k).append('=').append(v);
+            }
+        });
+        return sb.toString();
+    }
+
+    private ProgressBar progressBar(long start) {
+        ProgressBarBuilder b = new ProgressBarBuilder().setTaskName("train").setInitialMax(settings.totalSteps())
+                .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(1000).showSpeed().startsFrom(start, java.time.Duration.ZERO);
+        if (!settings.progress()) {
+            b.setConsumer(new me.tongfei.progressbar.DelegatingProgressBarConsumer(s -> { }));
+        }
+        return b.build();
+    }
+
+    public RunDir runDir() {
+        return run;
+    }
+
+    static void ensureDir(Path p) throws IOException {
+        Files.createDirectories(p);
+    }
+}
