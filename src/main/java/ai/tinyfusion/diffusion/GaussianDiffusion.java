@@ -492,6 +492,7 @@ public class GaussianDiffusion {
         NDArray img = options.initialNoise();
         boolean owned = img == null;
         if (owned) {
+            Objects.requireNonNull(shape, "shape is required when no initial noise is given");
             img = options.noiseSource().next(manager, shape, DataType.FLOAT32);
         } else if (shape != null && !img.getShape().equals(shape)) {
             throw new IllegalArgumentException("initial noise " + img.getShape() + " does not match shape " + shape);
