@@ -1,0 +1,100 @@
+package ai.tinyfusion.diffusion;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.tinyfusion.model.DiT;
+import ai.tinyfusion.model.DiTConfig;
+
+import java.util.Locale;
+import java.util.function.IntConsumer;
+
+/**
+ * Class-conditional sampling from a DiT as the original sample.py: z ~ N(0, I); with guidance the
+ * batch is doubled with null labels and denoised through {@code forward_with_cfg}; the
+ * conditional half is kept.
+ */
+public final class Sampler {
+    /** Sampling settings. {@code steps} respaces the 1000-step process ("250" or "ddim50"). */
+    public record Settings(String method, int steps, double cfgScale, int guidedChannels, double eta,
+            boolean clipDenoised) {
+        public Settings {
+            String m = method.toLowerCase(Locale.ROOT);
+            if (!m.equals("ddpm") && !m.equals("ddim")) {
+                throw new IllegalArgumentException("unknown sampler '" + method + "' (ddpm, ddim)");
+            }
+            if (steps < 1 || steps > 1000) {
+                throw new IllegalArgumentException("sampling steps must be in 1..1000, got " + steps);
+            }
+            if (cfgScale < 1) {
+                throw new IllegalArgumentException("CFG scale must be >= 1 (1 = no guidance), got " + cfgScale);
+            }
+            method = m;
+        }
+
+        public String respacing() {
+            return method.equals("ddim") ? "ddim" + steps : Integer.toString(steps);
+        }
+
+        /** Pixel models clip x0 to [-1, 1]; latent models (4 channels) do not, as the original. */
+        public static Settings defaults(DiTConfig c) {
+            return new Settings("ddim", 50, 1.5, 3, 0.0, c.inChannels() != 4);
+        }
+    }
+
+    private final DiT model;
+    private final Settings settings;
+    private final SpacedDiffusion diffusion;
+
+    public Sampler(DiT model, Settings settings) {
+        this.model = model;
+        this.settings = settings;
+        this.diffusion = DiffusionFactory.create(settings.respacing());
+    }
+
+    public SpacedDiffusion diffusion() {
+        return diffusion;
+    }
+
+    /**
+     * Samples one batch for {@code labels}. Returns images in the model's space, (N, C, H, W); the
+     * arrays belong to {@code m}.
+     *
+     * @param onStep called with the number of finished denoising steps (may be null)
+     */
+    public NDArray sample(NDManager m, long[] labels, int seed, IntConsumer onStep) {
+        DiTConfig c = model.config();
+        int n = labels.length;
+        Engine.getInstance().setRandomSeed(seed);
+        Shape shape = new Shape(n, c.inChannels(), c.inputSize(), c.inputSize());
+        NDArray z = m.randomNormal(shape);
+        NDArray y = m.create(labels).duplicate();
+        boolean cfg = settings.cfgScale() > 1;
+        DenoiserFn fn;
+        if (cfg) {
+            z = z.concat(z, 0);
+            y = y.concat(m.full(new Shape(n), c.numClasses(), DataType.INT64), 0);
+            fn = (x, t, yy) -> model.forwardWithCfg(x, t, yy, settings.cfgScale(), settings.guidedChannels());
+        } else {
+            fn = model::forward;
+        }
+        int[] done = {0};
+        SamplingOptions opts = SamplingOptions.defaults().initialNoise(z).clipDenoised(settings.clipDenoised())
+                .eta(settings.eta());
+        if (onStep != null) {
+            opts = opts.listener((i, x, x0) -> onStep.accept(++done[0]));
+        }
+        NDArray out = settings.method().equals("ddim")
+                ? diffusion.ddimSampleLoop(fn, m, z.getShape(), y, opts)
+                : diffusion.pSampleLoop(fn, m, z.getShape(), y, opts);
+        return cfg ? out.get("0:" + n) : out;
+    }
+
+    /** [-1, 1] floats (N, C, H, W) to uint8 NHWC as the ADM evaluator expects: clamp((x+1)·127.5) truncated. */
+    public static byte[] toUint8Nhwc(NDArray images) {
+        NDArray u = images.add(1).mul(127.5).clip(0, 255).toType(DataType.UINT8, false).transpose(0, 2, 3, 1);
+        return u.toByteArray();
+    }
+}
