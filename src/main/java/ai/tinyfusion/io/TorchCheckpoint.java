@@ -83,6 +83,9 @@ public final class TorchCheckpoint {
                     throw new IOException(file + ": " + ex.getMessage(), ex);
                 }
             }
+            if (out.isEmpty()) {
+                throw new IOException(file + ": the chosen state dict (section '" + section + "') holds no tensors");
+            }
             if (skipped > 0) {
                 LOG.debug("{}: skipped {} non-tensor entries of the state dict", file, skipped);
             }
