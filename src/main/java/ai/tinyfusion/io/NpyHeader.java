@@ -69,7 +69,7 @@ record NpyHeader(DType dtype, boolean bigEndian, boolean fortranOrder, long[] sh
                     + dict.keySet());
         }
         if (!(dict.get("descr") instanceof String)) {
-            throw new IOException("unsupported .npy descr " + dict.get("descr") + " (structured arrays are not supported)");
+            throw new IOException(".npy descr is not a dtype string");
         }
         if (!(dict.get("fortran_order") instanceof Boolean)) {
             throw new IOException(".npy fortran_order is not True or False");
@@ -165,6 +165,9 @@ record NpyHeader(DType dtype, boolean bigEndian, boolean fortranOrder, long[] sh
             }
             if (c == '(') {
                 return parseIntTuple();
+            }
+            if (c == '[') {
+                throw fail("structured dtypes are not supported");
             }
             if (s.startsWith("True", i)) {
                 i += 4;

@@ -318,6 +318,31 @@ class TorchCheckpointTest {
     }
 
     @Test
+    void flippedStorageByteFailsTheChecksum() throws IOException {
+        byte[] file = Files.readAllBytes(fixture());
+        byte[] storage = fixtureEntries().get("dit_small/data/5");
+        int at = indexOf(file, Arrays.copyOf(storage, 32));
+        assertTrue(at > 0);
+        file[at + 100] ^= 0x01;
+        Path flipped = Files.write(tmp.resolve("flipped.pt"), file);
+        IOException e = assertThrows(IOException.class, () -> TorchCheckpoint.read(flipped));
+        assertTrue(e.getMessage().contains("CRC-32 mismatch in zip entry dit_small/data/5"), e.getMessage());
+    }
+
+    private static int indexOf(byte[] haystack, byte[] needle) {
+        outer:
+        for (int i = 0; i <= haystack.length - needle.length; i++) {
+            for (int j = 0; j < needle.length; j++) {
+                if (haystack[i + j] != needle[j]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        return -1;
+    }
+
+    @Test
     void garbageEmptyAndLegacyFiles() throws IOException {
         byte[] noise = new byte[4096];
         new Random(7).nextBytes(noise);
