@@ -42,7 +42,13 @@ final class Json {
             JsonReader reader = new JsonReader(new StringReader(text));
             reader.setStrictness(Strictness.STRICT);
             JsonElement element = JsonParser.parseReader(reader);
-            if (reader.peek() != JsonToken.END_DOCUMENT) {
+            JsonToken next;
+            try {
+                next = reader.peek();
+            } catch (IOException e) {
+                next = null;   // strict mode reports a second top-level value as malformed JSON
+            }
+            if (next != JsonToken.END_DOCUMENT) {
                 throw new IOException(what + " has data after its JSON object");
             }
             if (!element.isJsonObject()) {

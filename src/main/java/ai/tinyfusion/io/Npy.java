@@ -68,8 +68,9 @@ public final class Npy {
         if (data.length < expected) {
             throw new IOException(source + ": truncated .npy data: " + data.length + " of " + expected + " bytes");
         }
-        if (in.read() != -1) {
-            throw new IOException(source + ": unexpected bytes after the .npy data");
+        long extra = in.transferTo(OutputStream.nullOutputStream());
+        if (extra > 0) {
+            throw new IOException(source + ": " + extra + " unexpected bytes after the .npy data");
         }
         return toTensor(header, ByteBuffer.wrap(data));
     }

@@ -26,6 +26,7 @@ record NpyHeader(DType dtype, boolean bigEndian, boolean fortranOrder, long[] sh
     /** Largest header accepted; numpy itself refuses headers over 10000 bytes by default. */
     private static final int MAX_HEADER_BYTES = 1 << 20;
     private static final int ALIGN = 64;
+    private static final int GROWTH_DIGITS = 21;
 
     /** Reads the header from the start of a stream, leaving the stream at the first data byte. */
     static NpyHeader read(InputStream in) throws IOException {
@@ -68,7 +69,7 @@ record NpyHeader(DType dtype, boolean bigEndian, boolean fortranOrder, long[] sh
                     + dict.keySet());
         }
         if (!(dict.get("descr") instanceof String)) {
-            throw new IOException("unsupported .npy descr " + dict.get("descr") + " (structured arrays are not supported)");
+            throw new IOException(".npy descr is not a dtype string");
         }
         if (!(dict.get("fortran_order") instanceof Boolean)) {
             throw new IOException(".npy fortran_order is not True or False");
@@ -81,37 +82,42 @@ record NpyHeader(DType dtype, boolean bigEndian, boolean fortranOrder, long[] sh
                 (long[]) dict.get("shape"), dataOffset);
     }
 
-    /** The complete header (magic to newline) numpy would write for a C-order little-endian array. */
+    /**
+     * The complete header (magic to newline) for a C-order little-endian array, laid out exactly as
+     * numpy lays it out: keys sorted, spare spaces after the dict so the first dimension can grow
+     * to 21 digits in place, then spaces and a newline up to a multiple of 64 bytes (at least one
+     * space).
+     */
     static byte[] encode(DType dtype, long[] shape) {
         StringJoiner dims = new StringJoiner(", ", "(", shape.length == 1 ? ",)" : ")");
         for (long d : shape) {
             dims.add(Long.toString(d));
         }
-        String dict = "{'descr': '" + NpyDescr.descr(dtype) + "', 'fortran_order': False, 'shape': " + dims + ", }";
-        byte[] text = dict.getBytes(StandardCharsets.ISO_8859_1);
-        int prefix = 10;
-        int total = align(prefix + text.length + 1);
-        if (total - prefix > 0xffff) {
-            prefix = 12;   // version 2.0: 4-byte header length
-            total = align(prefix + text.length + 1);
+        StringBuilder dict = new StringBuilder("{'descr': '").append(NpyDescr.descr(dtype))
+                .append("', 'fortran_order': False, 'shape': ").append(dims).append(", }");
+        if (shape.length > 0) {
+            dict.append(" ".repeat(Math.max(0, GROWTH_DIGITS - Long.toString(shape[0]).length())));
         }
-        boolean v1 = prefix == 10;
-        int headerLength = total - prefix;
-        byte[] out = new byte[total];
+        byte[] text = dict.toString().getBytes(StandardCharsets.ISO_8859_1);
+        int textAndNewline = text.length + 1;
+        int prefix = 10;
+        int padding = ALIGN - (prefix + textAndNewline) % ALIGN;
+        if (textAndNewline + padding > 0xffff) {
+            prefix = 12;   // version 2.0: 4-byte header length
+            padding = ALIGN - (prefix + textAndNewline) % ALIGN;
+        }
+        int headerLength = textAndNewline + padding;
+        byte[] out = new byte[prefix + headerLength];
         System.arraycopy(MAGIC, 0, out, 0, 6);
-        out[6] = (byte) (v1 ? 1 : 2);
+        out[6] = (byte) (prefix == 10 ? 1 : 2);
         out[7] = 0;
         for (int i = 0; i < prefix - 8; i++) {
             out[8 + i] = (byte) (headerLength >>> (8 * i));
         }
         System.arraycopy(text, 0, out, prefix, text.length);
-        Arrays.fill(out, prefix + text.length, total - 1, (byte) ' ');
-        out[total - 1] = '\n';
+        Arrays.fill(out, prefix + text.length, out.length - 1, (byte) ' ');
+        out[out.length - 1] = '\n';
         return out;
-    }
-
-    private static int align(int n) {
-        return (n + ALIGN - 1) / ALIGN * ALIGN;
     }
 
     /** A parser for the small Python literal subset numpy writes: dicts, strings, booleans, int tuples. */
@@ -159,6 +165,9 @@ record NpyHeader(DType dtype, boolean bigEndian, boolean fortranOrder, long[] sh
             }
             if (c == '(') {
                 return parseIntTuple();
+            }
+            if (c == '[') {
+                throw fail("structured dtypes are not supported");
             }
             if (s.startsWith("True", i)) {
                 i += 4;

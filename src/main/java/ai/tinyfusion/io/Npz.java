@@ -51,10 +51,11 @@ public final class Npz {
                     throw new IOException(file + ": duplicate member " + name);
                 }
                 String source = file + ":" + name;
-                try (InputStream in = zip.getInputStream(entry)) {
+                try (InputStream in = CrcCheckedZipStream.open(zip, entry)) {
                     out.put(key, Npy.read(in, source));
-                } catch (ZipException e) {
-                    throw new IOException(source + ": corrupt member (" + e.getMessage() + ")", e);
+                } catch (IOException e) {
+                    String message = String.valueOf(e.getMessage());
+                    throw message.startsWith(source) ? e : new IOException(source + ": corrupt member (" + message + ")", e);
                 }
             }
         }

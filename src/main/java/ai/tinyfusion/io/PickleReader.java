@@ -103,7 +103,7 @@ public final class PickleReader {
 
         Machine(byte[] data) {
             this.in = new PickleInput(data);
-            this.copyBudget = 16L * data.length + 1_000_000L;
+            this.copyBudget = 2L * data.length + 100_000L;
         }
 
         Object run() throws IOException {

@@ -83,6 +83,9 @@ public final class TorchCheckpoint {
                     throw new IOException(file + ": " + ex.getMessage(), ex);
                 }
             }
+            if (out.isEmpty()) {
+                throw new IOException(file + ": the chosen state dict (section '" + section + "') holds no tensors");
+            }
             if (skipped > 0) {
                 LOG.debug("{}: skipped {} non-tensor entries of the state dict", file, skipped);
             }
@@ -142,7 +145,7 @@ public final class TorchCheckpoint {
         if (entry.getSize() > MAX_PICKLE_BYTES) {
             throw new IOException(file + ": entry " + entry.getName() + " is too large");
         }
-        try (InputStream in = zip.getInputStream(entry)) {
+        try (InputStream in = CrcCheckedZipStream.open(zip, entry)) {
             return in.readNBytes(MAX_PICKLE_BYTES);
         } catch (IOException e) {
             throw new IOException(file + ": cannot read entry " + entry.getName() + ": " + e.getMessage(), e);

@@ -103,7 +103,7 @@ final class TorchStorages {
                     + s.numel() + " " + s.dtype() + " elements need " + expected);
         }
         byte[] data;
-        try (InputStream in = zip.getInputStream(entry)) {
+        try (InputStream in = CrcCheckedZipStream.open(zip, entry)) {
             data = in.readNBytes((int) expected);
             if (data.length != expected || in.read() != -1) {
                 throw new IOException("storage entry " + entryName + " does not hold exactly " + expected + " bytes");

@@ -1,0 +1,159 @@
+package ai.tinyfusion.io;
+
+import ai.tinyfusion.Fixtures;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipFile;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class NpzTest {
+    @TempDir
+    Path tmp;
+
+    private static Path resource(String name) throws URISyntaxException {
+        return Paths.get(NpzTest.class.getResource(name).toURI());
+    }
+
+    private static double sum(HostTensor t) {
+        double s = 0;
+        for (double v : t.toDoubleArray()) {
+            s += v;
+        }
+        return s;
+    }
+
+    @Test
+    void referenceFixture() throws IOException {
+        LinkedHashMap<String, HostTensor> io = Npz.read(Fixtures.reference("dit_small-io.npz"));
+        assertEquals(List.of("fwd_x", "fwd_t", "fwd_y", "fwd_out", "cfg_x", "cfg_t", "cfg_y", "cfg_scale", "cfg_out",
+                "loss_x0", "loss_noise", "loss_t", "loss_y", "loss_mse", "loss_vb", "loss_total", "pmv_x", "pmv_t",
+                "pmv_y", "pmv_mean", "pmv_logvar", "pmv_xstart", "ddim_z", "ddim_y", "ddim_cfg", "ddim_out",
+                "spaced_250", "spaced_ddim10", "fid_feats_a", "fid_feats_b", "fid_value"), List.copyOf(io.keySet()));
+        HostTensor ddim10 = io.get("spaced_ddim10");
+        assertEquals(DType.I64, ddim10.dtype());
+        assertArrayEquals(new long[] {0, 100, 200, 300, 400, 500, 600, 700, 800, 900}, ddim10.toLongArray());
+        HostTensor spaced250 = io.get("spaced_250");
+        assertArrayEquals(new long[] {250}, spaced250.shape());
+        assertEquals(124875.0, sum(spaced250));
+        HostTensor fid = io.get("fid_value");
+        assertEquals(DType.F64, fid.dtype());
+        assertEquals(0, fid.rank());
+        assertEquals(34.699485644568384, fid.toDoubleArray()[0], 0.0);
+        HostTensor cfgScale = io.get("cfg_scale");
+        assertEquals(DType.F32, cfgScale.dtype());
+        assertArrayEquals(new float[] {4f}, cfgScale.toFloatArray());
+        HostTensor fwdX = io.get("fwd_x");
+        assertArrayEquals(new long[] {4, 4, 8, 8}, fwdX.shape());
+        assertEquals(-16.447295568243135, sum(fwdX), 1e-9);
+        assertEquals(-0.38060838f, fwdX.toFloatArray()[0], 1e-7f);
+        assertArrayEquals(new long[] {0, 1, 500, 999}, io.get("fwd_t").toLongArray());
+        HostTensor feats = io.get("fid_feats_a");
+        assertArrayEquals(new long[] {600, 32}, feats.shape());
+        assertEquals(-220.94291683503343, sum(feats), 1e-9);
+    }
+
+    @Test
+    void numpySampleArchivesStoredAndCompressed() throws Exception {
+        for (String name : List.of("samples_stored.npz", "samples_compressed.npz")) {
+            LinkedHashMap<String, HostTensor> s = Npz.read(resource(name));
+            assertEquals(List.of("arr_0", "arr_1"), List.copyOf(s.keySet()), name);
+            HostTensor images = s.get("arr_0");
+            assertEquals(DType.U8, images.dtype());
+            assertArrayEquals(new long[] {2, 4, 4, 3}, images.shape());
+            long[] pixels = images.toLongArray();
+            for (int i = 0; i < pixels.length; i++) {
+                assertEquals(i * 7 % 256, pixels[i]);
+            }
+            assertArrayEquals(new long[] {3, 9}, s.get("arr_1").toLongArray());
+        }
+    }
+
+    private static LinkedHashMap<String, HostTensor> admSamples() {
+        byte[] pixels = new byte[3 * 8 * 8 * 3];
+        for (int i = 0; i < pixels.length; i++) {
+            pixels[i] = (byte) (i * 31);
+        }
+        LinkedHashMap<String, HostTensor> m = new LinkedHashMap<>();
+        m.put("arr_0", HostTensor.ofBytes(DType.U8, pixels, 3, 8, 8, 3));
+        m.put("arr_1", HostTensor.ofLongs(new long[] {0, 5, 9}, 3));
+        m.put("scale", HostTensor.ofDoubles(new double[] {1.5}, new long[0]));
+        return m;
+    }
+
+    @Test
+    void writeAndReadBackStoredAndCompressed() throws IOException {
+        LinkedHashMap<String, HostTensor> samples = admSamples();
+        Path stored = tmp.resolve("stored.npz");
+        Npz.write(stored, samples);
+        Path compressed = tmp.resolve("compressed.npz");
+        Npz.write(compressed, samples, true);
+        assertEquals(samples, Npz.read(stored));
+        assertEquals(List.copyOf(samples.keySet()), List.copyOf(Npz.read(stored).keySet()));
+        assertEquals(samples, Npz.read(compressed));
+        assertTrue(Files.size(compressed) < Files.size(stored));
+        try (ZipFile zip = new ZipFile(stored.toFile())) {
+            ZipEntry entry = zip.getEntry("arr_0.npy");
+            assertEquals(ZipEntry.STORED, entry.getMethod());
+            try (InputStream in = zip.getInputStream(entry)) {
+                assertArrayEquals(Npy.toBytes(samples.get("arr_0")), in.readAllBytes());
+            }
+        }
+        try (ZipFile zip = new ZipFile(compressed.toFile())) {
+            assertEquals(ZipEntry.DEFLATED, zip.getEntry("arr_1.npy").getMethod());
+        }
+    }
+
+    @Test
+    void bf16CannotBeWrittenAndTheKeyIsNamed() {
+        Map<String, HostTensor> m = Map.of("w", HostTensor.ofBytes(DType.BF16, new byte[] {0, 0x3f}, 1));
+        Path file = tmp.resolve("bf.npz");
+        IOException e = assertThrows(IOException.class, () -> Npz.write(file, m));
+        assertTrue(e.getMessage().contains(file + ":w"), e.getMessage());
+        assertTrue(Files.notExists(file));
+    }
+
+    @Test
+    void corruptArchives() throws IOException {
+        byte[] fixture = Files.readAllBytes(Fixtures.reference("dit_small-io.npz"));
+        Path half = Files.write(tmp.resolve("half.npz"), Arrays.copyOf(fixture, fixture.length / 2));
+        IOException e = assertThrows(IOException.class, () -> Npz.read(half));
+        assertTrue(e.getMessage().contains(half + ": corrupt or truncated .npz archive"), e.getMessage());
+
+        Path text = Files.writeString(tmp.resolve("text.npz"), "hello world");
+        e = assertThrows(IOException.class, () -> Npz.read(text));
+        assertTrue(e.getMessage().contains("not an .npz archive"), e.getMessage());
+
+        // Flip a data byte of a stored member: its CRC no longer matches.
+        Path stored = tmp.resolve("s.npz");
+        Npz.write(stored, admSamples());
+        byte[] bytes = Files.readAllBytes(stored);
+        bytes[300] ^= 0x55;
+        Path flipped = Files.write(tmp.resolve("flipped.npz"), bytes);
+        e = assertThrows(IOException.class, () -> Npz.read(flipped));
+        assertTrue(e.getMessage().contains(flipped + ":arr_0.npy"), e.getMessage());
+
+        // A member that is not an array is skipped; a broken .npy member is reported by name.
+        Path mixed = TorchZips.writeEntries(tmp.resolve("mixed.npz"),
+                new LinkedHashMap<>(Map.of("notes.txt", new byte[] {1, 2})));
+        assertEquals(Map.of(), Npz.read(mixed));
+        Path broken = TorchZips.writeEntries(tmp.resolve("broken.npz"), Map.of("x.npy", new byte[] {1, 2, 3}));
+        e = assertThrows(IOException.class, () -> Npz.read(broken));
+        assertTrue(e.getMessage().contains(broken + ":x.npy: not a .npy array"), e.getMessage());
+    }
+}
