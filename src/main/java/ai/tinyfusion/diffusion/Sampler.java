@@ -92,6 +92,40 @@ public final class Sampler {
         return cfg ? out.get("0:" + n) : out;
     }
 
+    /**
+     * Samples {@code labels.length} images in batches of {@code batch} (batch i seeded with seed + i) and
+     * returns them as uint8 NHWC.
+     *
+     * @param onImages called with the number of images finished so far (may be null)
+     */
+    public byte[] generateUint8(NDManager parent, long[] labels, int batch, int seed, IntConsumer onImages) {
+        DiTConfig c = model.config();
+        int per = c.inputSize() * c.inputSize() * c.inChannels();
+        byte[] out = new byte[labels.length * per];
+        for (int start = 0, b = 0; start < labels.length; start += batch, b++) {
+            int n = Math.min(batch, labels.length - start);
+            long[] ys = java.util.Arrays.copyOfRange(labels, start, start + n);
+            try (NDManager m = parent.newSubManager()) {
+                model.useIn(m);
+                byte[] bytes = toUint8Nhwc(sample(m, ys, seed + b, null));
+                System.arraycopy(bytes, 0, out, start * per, bytes.length);
+            }
+            if (onImages != null) {
+                onImages.accept(start + n);
+            }
+        }
+        return out;
+    }
+
+    /** Labels 0, 1, ..., K−1, 0, 1, ... (n of them): uniform classes as the evaluation protocol uses. */
+    public static long[] uniformLabels(int n, int numClasses) {
+        long[] y = new long[n];
+        for (int i = 0; i < n; i++) {
+            y[i] = i % numClasses;
+        }
+        return y;
+    }
+
     /** [-1, 1] floats (N, C, H, W) to uint8 NHWC as the ADM evaluator expects: clamp((x+1)·127.5) truncated. */
     public static byte[] toUint8Nhwc(NDArray images) {
         NDArray u = images.add(1).mul(127.5).clip(0, 255).toType(DataType.UINT8, false).transpose(0, 2, 3, 1);
