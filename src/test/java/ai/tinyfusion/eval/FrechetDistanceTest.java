@@ -83,8 +83,8 @@ class FrechetDistanceTest {
         double[][] r = {{Math.cos(t), -Math.sin(t), 0}, {Math.sin(t), Math.cos(t), 0}, {0, 0, 1}};
         double[] a = {2, 0.5, 3};
         double[] b = {8, 2, 0.25};
-        double[][] s1 = FrechetDistance.multiply(FrechetDistance.multiply(r, diag(a)), transpose(r));
-        double[][] s2 = FrechetDistance.multiply(FrechetDistance.multiply(r, diag(b)), transpose(r));
+        double[][] s1 = multiply(multiply(r, diag(a)), transpose(r));
+        double[][] s2 = multiply(multiply(r, diag(b)), transpose(r));
         double trSqrt = Math.sqrt(16) + Math.sqrt(1) + Math.sqrt(0.75);
         assertEquals(trSqrt, FrechetDistance.traceSqrtProduct(s1, s2), 1e-12);
         double[] zero = new double[3];
@@ -98,7 +98,7 @@ class FrechetDistanceTest {
         // (a closed form for 2x2: sqrt(tr(M) + 2 sqrt(det M)) with M = S1 S2).
         double[][] s1 = {{2, 1}, {1, 2}};
         double[][] s2 = {{1, 0}, {0, 3}};
-        double[][] mprod = FrechetDistance.multiply(s1, s2);
+        double[][] mprod = multiply(s1, s2);
         double tr = mprod[0][0] + mprod[1][1];
         double det = mprod[0][0] * mprod[1][1] - mprod[0][1] * mprod[1][0];
         double closed = Math.sqrt(tr + 2 * Math.sqrt(det));
@@ -176,5 +176,28 @@ class FrechetDistanceTest {
             }
         }
         return t;
+    }
+
+    /** a·b for square/rectangular row-major matrices (i-k-j order, streams rows of b). */
+    private static double[][] multiply(double[][] a, double[][] b) {
+        int n = a.length;
+        int k = b.length;
+        int m = b[0].length;
+        double[][] c = new double[n][m];
+        for (int i = 0; i < n; i++) {
+            double[] ai = a[i];
+            double[] ci = c[i];
+            for (int p = 0; p < k; p++) {
+                double v = ai[p];
+                if (v == 0) {
+                    continue;
+                }
+                double[] bp = b[p];
+                for (int j = 0; j < m; j++) {
+                    ci[j] += v * bp[j];
+                }
+            }
+        }
+        return c;
     }
 }
