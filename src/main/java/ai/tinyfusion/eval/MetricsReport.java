@@ -1,0 +1,113 @@
+package ai.tinyfusion.eval;
+
+import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The evaluation numbers of one model, as JSON (gson) or an aligned text table. A metric that was
+ * not computed is {@code null}: omitted from JSON, shown as "-" in tables.
+ *
+ * @param model          a label for the evaluated model (e.g. "DiT-D14/2 pruned")
+ * @param numSamples     number of generated samples the metrics were computed on
+ * @param fid            Fréchet Inception Distance (pool features)
+ * @param sfid           sFID (spatial features)
+ * @param inceptionScore Inception Score
+ * @param precision      improved precision (k = 3)
+ * @param recall         improved recall (k = 3)
+ * @param classAccuracy  fraction of samples classified as their requested class
+ */
+public record MetricsReport(String model, int numSamples, Double fid, Double sfid, Double inceptionScore,
+                            Double precision, Double recall, Double classAccuracy) {
+
+    private static final Gson GSON = new GsonBuilder().serializeSpecialFloatingPointValues().setPrettyPrinting().create();
+
+    private static final String[] HEADERS = {"model", "samples", "FID", "sFID", "IS", "Precision", "Recall", "Accuracy"};
+
+    /** Pretty-printed JSON; absent metrics are omitted, NaN/Infinity are written as such. */
+    public String toJson() {
+        return GSON.toJson(this);
+    }
+
+    /** Parses {@link #toJson()} output. */
+    public static MetricsReport fromJson(String json) {
+        return GSON.fromJson(json, MetricsReport.class);
+    }
+
+    /** Formatted cells in {@link #HEADERS} order: FID/sFID/IS with 2 decimals, the rest with 4 (as ADM prints them). */
+    List<String> cells() {
+        List<String> c = new ArrayList<>();
+        c.add(model == null ? "-" : model);
+        c.add(Integer.toString(numSamples));
+        c.add(fmt(fid, 2));
+        c.add(fmt(sfid, 2));
+        c.add(fmt(inceptionScore, 2));
+        c.add(fmt(precision, 4));
+        c.add(fmt(recall, 4));
+        c.add(fmt(classAccuracy, 4));
+        return c;
+    }
+
+    private static String fmt(Double v, int decimals) {
+        return v == null ? "-" : String.format(Locale.ROOT, "%." + decimals + "f", v);
+    }
+
+    /** This report as a two-column "metric | value" table. */
+    public String toTable() {
+        List<String> c = cells();
+        int w = 0;
+        for (String h : HEADERS) {
+            w = Math.max(w, h.length());
+        }
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < HEADERS.length; i++) {
+            sb.append(pad(HEADERS[i], w, false)).append(" | ").append(c.get(i)).append('\n');
+        }
+        return sb.toString();
+    }
+
+    /**
+     * Several reports as one table, one row per report: the model column left-aligned, numbers
+     * right-aligned, a dashed rule under the header.
+     */
+    public static String table(List<MetricsReport> reports) {
+        List<List<String>> rows = new ArrayList<>();
+        rows.add(List.of(HEADERS));
+        for (MetricsReport r : reports) {
+            rows.add(r.cells());
+        }
+        int[] widths = new int[HEADERS.length];
+        for (List<String> row : rows) {
+            for (int i = 0; i < widths.length; i++) {
+                widths[i] = Math.max(widths[i], row.get(i).length());
+            }
+        }
+        StringBuilder sb = new StringBuilder();
+        for (int r = 0; r < rows.size(); r++) {
+            List<String> row = rows.get(r);
+            for (int i = 0; i < widths.length; i++) {
+                if (i > 0) {
+                    sb.append("  ");
+                }
+                sb.append(pad(row.get(i), widths[i], i > 0));
+            }
+            sb.append('\n');
+            if (r == 0) {
+                int total = 0;
+                for (int w : widths) {
+                    total += w;
+                }
+                sb.append("-".repeat(total + 2 * (widths.length - 1))).append('\n');
+            }
+        }
+        return sb.toString();
+    }
+
+    private static String pad(String s, int width, boolean right) {
+        String fill = " ".repeat(Math.max(0, width - s.length()));
+        return right ? fill + s : s + fill;
+    }
+}
