@@ -22,7 +22,7 @@ public final class DataOptions {
             + "(default: $FASHION_MNIST_DIR or /usr/share/datasets/fashion-mnist).")
     Path dataDir;
 
-    @Option(names = "--image-size", description = "Image-folder data: center-crop size in pixels (default 256).")
+    @Option(names = "--crop-size", description = "Image-folder data: ADM center-crop size in pixels (default 256).")
     int imageSize = 256;
 
     @Option(names = "--latent-prefix", defaultValue = "imagenet256",

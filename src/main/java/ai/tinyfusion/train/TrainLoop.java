@@ -79,6 +79,7 @@ public final class TrainLoop {
         NDManager root = params.get(0).getManager();
         AdamW opt = AdamW.standard(root, trainable, task.weightDecay());
         Ema ema = new Ema(root, task.emaTracked());
+        NDArray[] scoped = scopedArrays(params);
         long step = 0;
         long skipped = 0;
         if (resume != null) {
@@ -100,10 +101,7 @@ public final class TrainLoop {
                 Map<String, Double> logged = new LinkedHashMap<>();
                 boolean finite;
                 try (NDManager scope = root.newSubManager()) {
-                    for (Module m : task.modules()) {
-                        m.useIn(scope);
-                    }
-                    scope.tempAttachAll(params.toArray(new NDArray[0]));
+                    scope.tempAttachAll(scoped);
                     try (Batcher.Batch batch = batcher.next(scope);
                             GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                         TrainTask.StepLoss sl = task.loss(batch, scope);
@@ -157,6 +155,25 @@ public final class TrainLoop {
     }
 
     private Ema emaResult;
+
+    /** The modules' arrays plus trainables outside them, each once (a second temp-attach would free it). */
+    private NDArray[] scopedArrays(List<NDArray> params) {
+        java.util.Set<NDArray> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        List<NDArray> out = new ArrayList<>();
+        for (Module m : task.modules()) {
+            for (NDArray a : m.arrays()) {
+                if (seen.add(a)) {
+                    out.add(a);
+                }
+            }
+        }
+        for (NDArray p : params) {
+            if (seen.add(p)) {
+                out.add(p);
+            }
+        }
+        return out.toArray(new NDArray[0]);
+    }
 
     /** The EMA of the finished run (valid after {@link #run}); the caller closes it. */
     public Ema ema() {
