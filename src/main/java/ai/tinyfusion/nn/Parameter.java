@@ -44,7 +44,7 @@ public final class Parameter {
             throw new IllegalArgumentException("parameter " + name + ": shape " + newValue.getShape()
                     + " does not match " + value.getShape());
         }
-        NDArray copy = newValue.toType(value.getDataType(), true);
+        NDArray copy = Tensors.copy(newValue, value.getDataType());
         copy.attach(value.getManager());
         boolean hadGrad = value.hasGradient();
         value.close();

@@ -20,7 +20,7 @@ public final class Ema {
         this.manager = parent.newSubManager();
         this.source = new LinkedHashMap<>(source);
         source.forEach((k, v) -> {
-            NDArray copy = v.toType(v.getDataType(), true);
+            NDArray copy = ai.tinyfusion.nn.Tensors.copy(v, v.getDataType());
             copy.attach(manager);
             shadow.put(k, copy);
         });
