@@ -85,7 +85,10 @@ public final class DiffusionTask implements TrainTask {
         Draw d = Draw.of(scope, diffusion, x0.getShape(), n, model.config().classDropoutProb());
         DenoiserFn fn = (x, t, yy) -> model.forward(x, t, yy, new DiT.Options().forceDrop(d.dropIds()));
         TrainingLosses l = diffusion.trainingLosses(fn, x0, d.t(), y, d.noise());
-        return new StepLoss(l.loss().mean(), Map.of("mse", l.mse().mean(), "vb", l.vb().mean()));
+        Map<String, NDArray> terms = new LinkedHashMap<>(); // fixed order: the metrics CSV columns
+        terms.put("mse", l.mse().mean());
+        terms.put("vb", l.vb().mean());
+        return new StepLoss(l.loss().mean(), terms);
     }
 
     /**
