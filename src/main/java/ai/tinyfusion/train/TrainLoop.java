@@ -132,6 +132,7 @@ public final class TrainLoop {
                 }
                 step++;
                 logged.put("lr", lr);
+                logged.put("rss_gib", ai.tinyfusion.eval.SpeedBench.rssBytes() / (double) (1L << 30));
                 if (settings.logEvery() > 0 && (step % settings.logEvery() == 0 || step == settings.totalSteps())) {
                     run.metrics().append(step, logged, (System.nanoTime() - t0) / 1e9);
                 }
