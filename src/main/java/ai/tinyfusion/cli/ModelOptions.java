@@ -19,14 +19,27 @@ public final class ModelOptions {
                     + "presets: DiT-{XL,L,B,S}/{2,4,8}, DiT-{D19,D14,D7}/2, DiT-F28/F14/F7.")
     String model;
 
-    @Option(names = "--heads", description = "Attention heads for checkpoints without a stored config (default: by width, as the original presets).")
+    @Option(names = "--heads", description = "Attention heads: for checkpoints without a stored config (default: by width, "
+            + "as the original presets), or to override a preset.")
     Integer heads;
 
-    @Option(names = "--image-size", description = "With a preset: image size in pixels; DiT latents are 1/8 of it (256 → 32).")
+    @Option(names = "--image-size", description = "With a preset: image size in pixels; latent presets use 1/8 of it (256 → 32).")
     Integer imageSize;
 
     @Option(names = "--num-classes", description = "With a preset: number of classes.")
     Integer numClasses;
+
+    @Option(names = "--depth", description = "With a preset: number of transformer blocks.")
+    Integer depth;
+
+    @Option(names = "--hidden", description = "With a preset: hidden size.")
+    Integer hidden;
+
+    @Option(names = "--patch", description = "With a preset: patch size.")
+    Integer patch;
+
+    @Option(names = "--in-channels", description = "With a preset: input channels.")
+    Integer inChannels;
 
     @Option(names = "--device", defaultValue = "cpu", description = "cpu, or gpu / gpu:N with a CUDA libtorch (${DEFAULT-VALUE}).")
     String device;
@@ -45,11 +58,14 @@ public final class ModelOptions {
     /** The config of the preset (with the size options applied). */
     public DiTConfig presetConfig() {
         DiTConfig c = DiTConfig.preset(model);
-        if (imageSize != null || numClasses != null) {
-            int latent = imageSize == null ? c.inputSize() : (c.inChannels() == 4 ? imageSize / 8 : imageSize);
-            c = c.withInput(latent, c.inChannels(), numClasses == null ? c.numClasses() : numClasses);
-        }
-        return c;
+        int input = imageSize == null ? c.inputSize() : (c.inChannels() == 4 ? imageSize / 8 : imageSize);
+        return new DiTConfig(input, or(patch, c.patchSize()), or(inChannels, c.inChannels()), or(hidden, c.hiddenSize()),
+                or(depth, c.depth()), or(heads, c.numHeads()), c.mlpRatio(), or(numClasses, c.numClasses()),
+                c.learnSigma(), c.classDropoutProb());
+    }
+
+    private static int or(Integer v, int fallback) {
+        return v == null ? fallback : v;
     }
 
     public DiT load(NDManager manager) {

@@ -29,6 +29,17 @@ public final class RunDir {
         return dir.resolve("checkpoints").resolve(String.format("step-%07d.safetensors", step));
     }
 
+    /** Appends a timestamped line to {@code train.log} in the run directory (the run's own record). */
+    public void log(String message) {
+        String line = java.time.LocalDateTime.now().withNano(0) + " " + message + "\n";
+        try {
+            Files.writeString(dir.resolve("train.log"), line, java.nio.charset.StandardCharsets.UTF_8,
+                    java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("cannot write " + dir.resolve("train.log"), e);
+        }
+    }
+
     /** Checkpoints in step order. */
     public static List<Path> checkpoints(Path runDir) throws IOException {
         Path c = runDir.resolve("checkpoints");

@@ -87,8 +87,11 @@ public final class TrainLoop {
             step = r.step();
             skipped = r.skipped();
             LOG.info("resumed from {} at step {}", r.file(), step);
+            run.log("resumed from " + r.file() + " at step " + step);
         }
         run.metrics().truncateAfter(step);
+        run.log("task " + task.describe());
+        run.log("settings " + settings + "; " + params.size() + " trainable arrays");
         long t0 = System.nanoTime();
         double lastLoss = Double.NaN;
         Path lastCkpt = null;
@@ -122,11 +125,13 @@ public final class TrainLoop {
                         } else {
                             skipped++;
                             LOG.warn("step {}: gradient norm is {}; update skipped", step, norm);
+                            run.log("step " + step + ": gradient norm " + norm + ", update skipped");
                         }
                     } else {
                         skipped++;
                         LOG.warn("step {}: loss is {} ({}); update skipped ({} so far)", step, lastLoss,
                                 describeTerms(logged), skipped);
+                        run.log("step " + step + ": loss " + lastLoss + " (" + describeTerms(logged) + "), update skipped");
                     }
                     Grads.zero(params);
                 }
@@ -142,6 +147,7 @@ public final class TrainLoop {
                 if (last || (settings.ckptEvery() > 0 && step % settings.ckptEvery() == 0)) {
                     lastCkpt = run.checkpointPath(step);
                     Checkpoint.write(lastCkpt, step, skipped, task, opt, ema, batcher);
+                    run.log(String.format(Locale.ROOT, "step %d: loss %.5f, checkpoint %s", step, lastLoss, lastCkpt.getFileName()));
                     run.pruneCheckpoints(settings.keepCheckpoints());
                 }
             }
@@ -149,8 +155,10 @@ public final class TrainLoop {
             opt.close();
         }
         double secs = (System.nanoTime() - t0) / 1e9;
-        LOG.info(String.format(Locale.ROOT, "%d steps in %.1f s (%.2f it/s), %d skipped (non-finite)",
-                step - firstStep, secs, (step - firstStep) / Math.max(secs, 1e-9), skipped));
+        String summary = String.format(Locale.ROOT, "%d steps in %.1f s (%.2f it/s), %d skipped (non-finite); at step %d",
+                step - firstStep, secs, (step - firstStep) / Math.max(secs, 1e-9), skipped, step);
+        LOG.info(summary);
+        run.log(summary);
         emaResult = ema;
         return new Result(step, skipped, lastLoss, secs, lastCkpt);
     }
