@@ -89,6 +89,7 @@ public final class TrainLoop {
             LOG.info("resumed from {} at step {}", r.file(), step);
         }
         run.metrics().truncateAfter(step);
+        task.started(step, settings.totalSteps(), ema.values());
         long t0 = System.nanoTime();
         double lastLoss = Double.NaN;
         Path lastCkpt = null;
@@ -135,6 +136,7 @@ public final class TrainLoop {
                 if (settings.logEvery() > 0 && (step % settings.logEvery() == 0 || step == settings.totalSteps())) {
                     run.metrics().append(step, logged, (System.nanoTime() - t0) / 1e9);
                 }
+                task.afterStep(step, settings.totalSteps(), logged, ema.values());
                 bar.stepTo(step);
                 bar.setExtraMessage(String.format(Locale.ROOT, " loss %.4f", lastLoss));
                 boolean last = step == settings.totalSteps();
