@@ -196,8 +196,9 @@ public final class PruneCommand implements Callable<Integer> {
         System.out.println("decision:    " + Arrays.toString(r.decision().kept()) + "  (removed "
                 + Arrays.toString(saved.decision().removed()) + ")");
         System.out.println("confidence:  " + conf);
-        System.out.printf(Locale.ROOT, "time:        %.1f s in this run (%.3f s/step); %d steps in total, %d non-finite skipped%n",
-                r.train().seconds(), r.train().seconds() / Math.max(1, r.train().steps()), r.train().steps(),
+        long done = r.train().steps() - r.startStep();
+        System.out.printf(Locale.ROOT, "time:        %.1f s for %d steps in this run (%.3f s/step); %d steps in total, %d non-finite skipped%n",
+                r.train().seconds(), done, r.train().seconds() / Math.max(1, done), r.train().steps(),
                 r.train().skippedNonFinite());
         System.out.printf(Locale.ROOT, "trainable:   %,d values = %.3f%% of the %,d base values%n", r.trainableParameters(),
                 100 * r.trainableShare(), r.baseParameters());

@@ -147,6 +147,14 @@ public record DecisionRecord(String format, String method, Source source, int[] 
             r = GSON.fromJson(json, DecisionRecord.class);
         } catch (JsonParseException e) {
             throw new IllegalArgumentException("not a decision record: " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            // Gson wraps the canonical constructor's validation errors.
+            for (Throwable c = e; c != null; c = c.getCause()) {
+                if (c instanceof IllegalArgumentException iae) {
+                    throw new IllegalArgumentException("invalid decision record: " + iae.getMessage(), e);
+                }
+            }
+            throw e;
         }
         if (r == null) {
             throw new IllegalArgumentException("not a decision record: empty");

@@ -136,10 +136,11 @@ public final class LearnedPruning {
      * @param decision the final decision of the EMA gates, probabilities at the final scaling
      * @param emaLogits the EMA gate logits per block
      * @param finalScaling the scaling at which {@link #decision}'s probabilities are given
+     * @param startStep the step this run started at (0, or the resumed checkpoint's step)
      */
     public record Outcome(Pattern pattern, GateDecision decision, List<float[]> emaLogits, double finalScaling,
-            TrainLoop.Result train, long trainableParameters, long baseParameters, Path runDir, Path decisionsCsv,
-            Path plot) {
+            TrainLoop.Result train, long startStep, long trainableParameters, long baseParameters, Path runDir,
+            Path decisionsCsv, Path plot) {
         /** Trainable values as a share of the base model's. */
         public double trainableShare() {
             return (double) trainableParameters / baseParameters;
@@ -159,9 +160,10 @@ public final class LearnedPruning {
             String sourceSha256) throws IOException {
         Pattern pattern = Pattern.parse(o.pattern, model.depth());
         Path resumeFile = null;
+        long startStep = 0;
         if (resume != null) {
             resumeFile = RunDir.resolveCheckpoint(resume);
-            checkResumeSource(resumeFile, sourceSha256);
+            startStep = checkResumeSource(resumeFile, sourceSha256);
         }
         Files.createDirectories(runDir);
         GateSearchTask.Settings settings = new GateSearchTask.Settings(pattern, o.delta, o.loraRank, o.loraAlpha,
@@ -194,11 +196,11 @@ public final class LearnedPruning {
         GateDecision d = GateDecision.of(pattern, logits, scaling);
         Path png = runDir.resolve(DECISIONS_PNG);
         DecisionPlot.render(DecisionLog.read(csv), pattern, "Decision dynamics, pattern " + pattern.spec(), png);
-        return new Outcome(pattern, d, logits, scaling, r, trainable, base, runDir, csv, png);
+        return new Outcome(pattern, d, logits, scaling, r, startStep, trainable, base, runDir, csv, png);
     }
 
-    /** Refuses a resume whose checkpoint was written for other source weights. */
-    static void checkResumeSource(Path checkpoint, String sourceSha256) throws IOException {
+    /** Refuses a resume whose checkpoint was written for other source weights; returns the checkpoint's step. */
+    static long checkResumeSource(Path checkpoint, String sourceSha256) throws IOException {
         Map<String, String> meta = Safetensors.readMetadata(checkpoint);
         String task = meta.get("task");
         if (task == null) {
@@ -217,6 +219,11 @@ public final class LearnedPruning {
             throw new IOException("cannot resume from " + checkpoint + ": the search ran on a source with SHA-256 "
                     + (was == null ? "(none: random init)" : was) + ", but the given model has "
                     + (sourceSha256 == null ? "(none: random init)" : sourceSha256));
+        }
+        try {
+            return Long.parseLong(meta.getOrDefault("step", "0"));
+        } catch (NumberFormatException e) {
+            throw new IOException(checkpoint + ": bad step '" + meta.get("step") + "'", e);
         }
     }
 
