@@ -92,6 +92,31 @@ class PruneCommandTest {
         assertArrayEquals(rec.kept(), PrunedModels.readRecord(out).kept());
         assertEquals(3, DecisionLog.read(runDir.resolve("decisions.csv")).size());
 
+        // Full weight update: the search trains every weight, the pruned model still takes the source's.
+        Path full = dir.resolve("out/full.safetensors");
+        String[] fullArgs = replace(replace(args, out.toString(), full.toString()), "4", "2"); // 2 steps of batch 2
+        fullArgs = append(append(fullArgs, "--delta"), "full");
+        assertEquals(0, run(err, fullArgs), err.toString());
+        DecisionRecord fr = PrunedModels.readRecord(full);
+        assertEquals("full", fr.learned().delta());
+        assertEquals(2, fr.learned().steps());
+        assertTrue(fr.learned().trainableShare() > 0.9, "all weights but pos_embed: " + fr.learned().trainableShare());
+        Map<String, ai.tinyfusion.io.HostTensor> ckpt = ai.tinyfusion.io.StateDicts.load(
+                dir.resolve("out/full.safetensors.run/checkpoints/step-0000002.safetensors"));
+        try (NDManager m = NDManager.newBaseManager()) {
+            DiT src = ModelFiles.load(model, m, null);
+            DiT pruned = ModelFiles.load(full, m, null);
+            // (The source has the original zero-initialised output layer and adaLN, so the first steps move
+            // the output projection; the blocks only get gradients once those are non-zero.)
+            for (String k : new String[] {"final_layer.linear.weight", "final_layer.adaLN_modulation.1.weight"}) {
+                ai.djl.ndarray.NDArray trained = ckpt.get("state." + k).toNDArray(m);
+                assertTrue(trained.sub(src.stateDict().get(k)).abs().max().getFloat() > 0, "the search changed " + k);
+                assertEquals(src.stateDict().get(k), pruned.stateDict().get(k), k + " is the source's");
+            }
+            String b = "blocks." + fr.kept()[1] + ".attn.qkv.weight";
+            assertEquals(src.stateDict().get(b), pruned.stateDict().get("blocks.1.attn.qkv.weight"));
+        }
+
         // Errors name the problem.
         assertEquals(1, run(err, replace(args, "1:2", "1:3")));
         assertTrue(err.toString().contains("M=3 does not divide the depth 4"), err.toString());
