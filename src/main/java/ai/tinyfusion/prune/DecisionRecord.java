@@ -23,7 +23,7 @@ import java.util.List;
  * @param kept kept source-layer indices, ascending (block k of the pruned model is source block kept[k])
  * @param removed the other source-layer indices, ascending
  * @param prunedDepth kept.length
- * @param pattern the N:M pattern the choice obeyed (null if none)
+ * @param pattern the N:M pattern the choice obeyed, as written (parse it with the source depth); null if none
  * @param layerScores one score per source layer (null if the method has none)
  * @param layerScoreMeaning what {@link #layerScores} are, e.g. "marginal keep probability"
  * @param seed the seed of a randomised method (null if deterministic)

@@ -233,7 +233,7 @@ public final class GateSearchTask implements TrainTask {
         lossSum = 0;
         lossCount = 0;
         if (log != null) {
-            log.truncateAfter(step);
+            log.truncateAfter(step == 0 ? -1 : step); // a fresh run replaces an old trace
         }
         double s = scalingAt(step, totalSteps);
         lastDecision = decide(ema, s);

@@ -234,7 +234,7 @@ public final class LearnedPruning {
                 o.delta.label(), o.delta == DeltaMode.LORA ? o.loraRank : null, o.delta == DeltaMode.LORA ? o.loraAlpha : null,
                 o.lr, o.gateLrScale, o.emaDecay, o.clipNorm, out.trainableParameters(), out.trainableShare(),
                 out.train().seconds(), DecisionRecord.blocks(out.pattern(), out.decision()), out.runDir().toString());
-        return DecisionRecord.of("learned", source, out.decision().kept(), out.pattern().expanded(),
+        return DecisionRecord.of("learned", source, out.decision().kept(), out.pattern().spec(),
                 out.decision().layerKeepProbability(), "marginal keep probability of the layer under the EMA gates' "
                         + "softmax(scaling * logits) (sum over the candidates of its block that keep it)",
                 o.seed, learned, null);

@@ -65,7 +65,7 @@ class PruneCommandTest {
         assertEquals(model.toString(), rec.source().path());
         assertEquals(FileHashes.sha256(model), rec.source().sha256());
         assertEquals(2, rec.prunedDepth());
-        assertEquals("1:2,1:2", rec.pattern());
+        assertEquals("1:2", rec.pattern());
         assertEquals(4, rec.learned().steps());
         assertEquals(4, rec.learned().batchSize());
         assertEquals("lora", rec.learned().delta());
