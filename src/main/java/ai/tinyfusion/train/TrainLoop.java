@@ -92,6 +92,7 @@ public final class TrainLoop {
         run.metrics().truncateAfter(step);
         run.log("task " + task.describe());
         run.log("settings " + settings + "; " + params.size() + " trainable arrays");
+        task.started(step, settings.totalSteps(), ema.values());
         long t0 = System.nanoTime();
         double lastLoss = Double.NaN;
         Path lastCkpt = null;
@@ -141,6 +142,7 @@ public final class TrainLoop {
                 if (settings.logEvery() > 0 && (step % settings.logEvery() == 0 || step == settings.totalSteps())) {
                     run.metrics().append(step, logged, (System.nanoTime() - t0) / 1e9);
                 }
+                task.afterStep(step, settings.totalSteps(), logged, ema.values());
                 bar.stepTo(step);
                 bar.setExtraMessage(String.format(Locale.ROOT, " loss %.4f", lastLoss));
                 boolean last = step == settings.totalSteps();

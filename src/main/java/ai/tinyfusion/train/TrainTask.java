@@ -43,6 +43,20 @@ public interface TrainTask {
     /** Called before every step with the global step index (e.g. to anneal a temperature). */
     default void beforeStep(long step, long totalSteps) {}
 
+    /**
+     * Called once when a run starts, after a resume has restored everything, with the number of
+     * steps already done and the EMA values (e.g. to log the initial state or trim a task log).
+     */
+    default void started(long step, long totalSteps, Map<String, NDArray> ema) throws java.io.IOException {}
+
+    /**
+     * Called after every step, before a checkpoint of that step is written: {@code step} steps are
+     * done, {@code logged} holds the step's logged values (loss, terms, grad_norm, lr), {@code ema}
+     * the EMA values after the update.
+     */
+    default void afterStep(long step, long totalSteps, Map<String, Double> logged, Map<String, NDArray> ema)
+            throws java.io.IOException {}
+
     /** Computes the loss of {@code batch}; every array it makes belongs to {@code scope}. */
     StepLoss loss(Batcher.Batch batch, NDManager scope);
 
