@@ -1,0 +1,69 @@
+package ai.tinyfusion.eval;
+
+import ai.djl.ndarray.NDManager;
+import ai.tinyfusion.data.FashionMnist;
+import ai.tinyfusion.io.HostTensor;
+import ai.tinyfusion.io.Npz;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+
+/**
+ * Evaluates an ADM-style sample file ({@code arr_0} uint8 NHWC, {@code arr_1} requested labels)
+ * with the shipped feature network against a reference set: FID and sFID (Fréchet distance of
+ * pooled / spatial features), Inception-style score, improved precision/recall (k-NN manifolds)
+ * and the share of samples classified as their requested class.
+ */
+public final class SampleEvaluation {
+    private SampleEvaluation() {}
+
+    /** Reference: the Fashion-MNIST test set (cached statistics + its pooled features) or an images .npz. */
+    public record Reference(ReferenceStats stats, double[][] pooled, String name) {
+        /** The Fashion-MNIST test split, with the shipped cached statistics. */
+        public static Reference fashionMnistTest(FeatureNet net, Path dataDir, int batch) throws IOException {
+            FashionMnist test = FashionMnist.load(dataDir, FashionMnist.Split.TEST);
+            var imgs = test.images();
+            FeatureNet.Summary s = net.summarize(imgs.pixels(), 0, imgs.count(), imgs.rows(), imgs.cols(), 1, batch, true);
+            ReferenceStats cached;
+            try {
+                cached = FeatureNet.loadShippedStats();
+            } catch (IOException e) {
+                cached = s.referenceStats();
+            }
+            return new Reference(cached, s.pooled(), "fashion-mnist-test");
+        }
+
+        /** Any ADM-style images .npz (arr_0). */
+        public static Reference npz(FeatureNet net, Path file, int batch) throws IOException {
+            FeatureNet.Summary s = net.summarizeNpz(file, batch, true);
+            return new Reference(s.referenceStats(), s.pooled(), file.getFileName().toString());
+        }
+    }
+
+    public static MetricsReport evaluate(FeatureNet net, Reference ref, Path samples, String name, int batch, int k)
+            throws IOException {
+        LinkedHashMap<String, HostTensor> arrays = Npz.read(samples);
+        FeatureNet.Summary s = net.summarizeNpz(samples, batch, true);
+        Double accuracy = null;
+        HostTensor labels = arrays.get("arr_1");
+        if (labels != null) {
+            long[] l = labels.toLongArray();
+            int[] y = new int[l.length];
+            for (int i = 0; i < l.length; i++) {
+                y[i] = (int) l[i];
+            }
+            accuracy = s.accuracy(y);
+        }
+        double fid = ref.stats().fid(s.pooledStats());
+        double sfid = ref.stats().sfid(s.spatialStats());
+        double is = InceptionScore.compute(s.probs(), 1);
+        PrecisionRecall.Result pr = PrecisionRecall.compute(ref.pooled(), s.pooled(), k);
+        return new MetricsReport(name, s.count(), fid, sfid, is, pr.precision(), pr.recall(), accuracy);
+    }
+
+    /** Loads the shipped network into {@code manager}. */
+    public static FeatureNet shippedNet(NDManager manager) throws IOException {
+        return FeatureNet.loadShipped(manager);
+    }
+}
