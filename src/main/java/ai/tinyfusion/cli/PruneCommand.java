@@ -36,6 +36,9 @@ public final class PruneCommand implements Callable<Integer> {
     @Mixin
     DataOptions data;
 
+    @Mixin
+    LoopOptions loop;
+
     @Option(names = "--pattern", required = true,
             description = "N:M repeated over the depth (1:2, 2:4, 7:14, 1:4), or a comma list of N:M blocks whose M's sum "
                     + "to the depth (2:4,2:4,3:4,...).")
@@ -46,15 +49,6 @@ public final class PruneCommand implements Callable<Integer> {
 
     @Option(names = "--run", description = "Run directory for checkpoints and logs (default: OUT.run).")
     Path runDir;
-
-    @Option(names = "--epochs", description = "Search length in epochs over the data (default 1, as the paper).")
-    Double epochs;
-
-    @Option(names = "--steps", description = "Search length in optimizer steps (instead of --epochs).")
-    Long steps;
-
-    @Option(names = "--batch", defaultValue = "64", description = "Batch size (${DEFAULT-VALUE}).")
-    int batch;
 
     @Option(names = "--delta", defaultValue = "lora",
             description = "Weight update during the search: lora (adapters on every Linear, base frozen), full (all "
@@ -82,20 +76,8 @@ public final class PruneCommand implements Callable<Integer> {
     @Option(names = "--ema", defaultValue = "0.999", description = "EMA decay of gates and weight update (${DEFAULT-VALUE}).")
     double emaDecay;
 
-    @Option(names = "--clip", defaultValue = "1.0", description = "Global gradient-norm clip (${DEFAULT-VALUE}).")
-    double clip;
-
-    @Option(names = "--hflip", defaultValue = "0", description = "Random horizontal flip probability (${DEFAULT-VALUE}).")
-    double hflip;
-
     @Option(names = "--decision-every", defaultValue = "10", description = "Log the EMA decision every N steps (${DEFAULT-VALUE}).")
     int decisionEvery;
-
-    @Option(names = "--log-every", defaultValue = "10", description = "Metrics row every N steps (${DEFAULT-VALUE}).")
-    int logEvery;
-
-    @Option(names = "--ckpt-every", defaultValue = "200", description = "Checkpoint every N steps (${DEFAULT-VALUE}).")
-    int ckptEvery;
 
     @Option(names = "--keep", defaultValue = "2", description = "Checkpoints kept (${DEFAULT-VALUE}; 0 = all).")
     int keep;
@@ -103,9 +85,6 @@ public final class PruneCommand implements Callable<Integer> {
     @Option(names = "--resume", arity = "0..1", fallbackValue = "",
             description = "Resume the search: from the given checkpoint, or (without a value) the newest one in the run directory.")
     String resume;
-
-    @Option(names = "--no-progress", description = "No progress bar.")
-    boolean noProgress;
 
     /** "a:b" or "a" (constant). */
     static double[] range(String name, String spec) {
@@ -129,16 +108,13 @@ public final class PruneCommand implements Callable<Integer> {
         if (!method.equalsIgnoreCase("learned")) {
             throw new IllegalArgumentException("unknown pruning method '" + method + "' (available: learned)");
         }
-        if (epochs != null && steps != null) {
-            throw new IllegalArgumentException("give either --epochs or --steps, not both");
-        }
         double[] tauRange = range("--tau", tau);
         double[] scalingRange = range("--scaling", scaling);
         LearnedPruning.Options o = new LearnedPruning.Options().pattern(pattern).delta(DeltaMode.parse(delta))
                 .lora(loraRank, loraAlpha == null ? 2.0 * loraRank : loraAlpha).tau(tauRange[0], tauRange[1])
-                .scaling(scalingRange[0], scalingRange[1]).lr(lr).gateLrScale(gateLrScale).ema(emaDecay).clip(clip)
-                .decisionEvery(decisionEvery).logEvery(logEvery).checkpoints(ckptEvery, keep).seed(model.seed)
-                .progress(!noProgress);
+                .scaling(scalingRange[0], scalingRange[1]).lr(lr).gateLrScale(gateLrScale).ema(emaDecay).clip(loop.clip)
+                .decisionEvery(decisionEvery).logEvery(loop.logEvery).checkpoints(loop.ckptEvery, loop.keep)
+                .seed(model.seed).progress(!loop.noProgress);
         Path run = runDir != null ? runDir : out.resolveSibling(out.getFileName() + ".run");
         Path resumeFrom = resume == null ? null : resume.isEmpty() ? run : Path.of(resume);
         Dataset dataset = data.open();
@@ -155,23 +131,14 @@ public final class PruneCommand implements Callable<Integer> {
         DecisionRecord.Source source;
         try (NDManager manager = NDManager.newBaseManager(model.device())) {
             DiT dit = model.load(manager);
-            if (dit.config().inChannels() != dataset.channels() || dit.config().inputSize() != dataset.height()) {
-                throw new IllegalArgumentException("model " + dit.config() + " does not fit data of " + dataset.channels()
-                        + "x" + dataset.height() + "x" + dataset.width());
-            }
-            if (dit.config().numClasses() < dataset.numClasses()) {
-                throw new IllegalArgumentException("model has " + dit.config().numClasses() + " classes, data " + dataset.numClasses());
-            }
+            LoopOptions.checkFits(dit, dataset);
             source = new DecisionRecord.Source(sourcePath == null ? null : sourcePath.toString(), sha, model.describe(),
                     dit.depth());
-            Batcher batcher = Batcher.builder(dataset, batch).seed(model.seed).shuffle(true).dropLast(true)
-                    .randomFlip(hflip).build();
-            long total = steps != null ? steps : Math.round((epochs == null ? 1.0 : epochs) * batcher.batchesPerEpoch());
-            Files.createDirectories(run);
-            Files.writeString(run.resolve("command.txt"), String.join(" ", ProcessHandle.current().info()
-                    .arguments().map(java.util.List::of).orElse(java.util.List.of())) + "\n");
+            Batcher batcher = loop.batcher(dataset, model.seed);
+            long total = loop.totalSteps(batcher);
+            LoopOptions.recordCommand(run);
             outcome = LearnedPruning.search(dit, batcher, total, o, run, resumeFrom, sha);
-            DecisionRecord rec = LearnedPruning.record(outcome, o, source, batch);
+            DecisionRecord rec = LearnedPruning.record(outcome, o, source, loop.batch);
             PrunedModels.Saved saved;
             if (sourcePath != null) {
                 saved = PrunedModels.save(rec, out, model.heads); // the original weights, reloaded from the file

@@ -38,17 +38,11 @@ public final class TrainCommand implements Callable<Integer> {
     @Mixin
     DataOptions data;
 
+    @Mixin
+    LoopOptions loop;
+
     @Option(names = "--run", required = true, description = "Run directory (checkpoints, metrics, outputs).")
     Path runDir;
-
-    @Option(names = "--epochs", description = "Training length in epochs (alternative to --steps).")
-    Double epochs;
-
-    @Option(names = "--steps", description = "Training length in optimizer steps.")
-    Long steps;
-
-    @Option(names = "--batch", defaultValue = "64", description = "Batch size (${DEFAULT-VALUE}).")
-    int batch;
 
     @Option(names = "--lr", defaultValue = "1e-4", description = "Learning rate (${DEFAULT-VALUE}, as the original).")
     double lr;
@@ -65,29 +59,17 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--weight-decay", defaultValue = "0", description = "AdamW weight decay on matrices (${DEFAULT-VALUE}).")
     double weightDecay;
 
-    @Option(names = "--clip", defaultValue = "1.0", description = "Global gradient-norm clip (${DEFAULT-VALUE}).")
-    double clip;
-
     @Option(names = "--ema", defaultValue = "0.9999", description = "EMA decay (${DEFAULT-VALUE}).")
     double emaDecay;
 
     @Option(names = "--hflip", defaultValue = "0", description = "Random horizontal flip probability (${DEFAULT-VALUE}; the original uses 0.5 on ImageNet).")
     double hflip;
 
-    @Option(names = "--ckpt-every", defaultValue = "500", description = "Checkpoint every N steps (${DEFAULT-VALUE}).")
-    int ckptEvery;
-
     @Option(names = "--keep", defaultValue = "2", description = "Checkpoints kept (${DEFAULT-VALUE}; 0 = all).")
     int keep;
 
-    @Option(names = "--log-every", defaultValue = "10", description = "Metrics row every N steps (${DEFAULT-VALUE}).")
-    int logEvery;
-
     @Option(names = "--resume", description = "Resume from this checkpoint, or the newest in this run directory.")
     Path resume;
-
-    @Option(names = "--no-progress", description = "No progress bar.")
-    boolean noProgress;
 
     @Override
     public Integer call() throws Exception {
@@ -95,32 +77,22 @@ public final class TrainCommand implements Callable<Integer> {
         Engine.getInstance().setRandomSeed((int) model.seed);
         try (NDManager manager = NDManager.newBaseManager(model.device())) {
             DiT dit = model.load(manager);
-            if (dit.config().inChannels() != dataset.channels() || dit.config().inputSize() != dataset.height()) {
-                throw new IllegalArgumentException("model " + dit.config() + " does not fit data of " + dataset.channels()
-                        + "x" + dataset.height() + "x" + dataset.width());
-            }
-            if (dit.config().numClasses() < dataset.numClasses()) {
-                throw new IllegalArgumentException("model has " + dit.config().numClasses() + " classes, data " + dataset.numClasses());
-            }
-            Batcher batcher = Batcher.builder(dataset, batch).seed(model.seed).shuffle(true).dropLast(true)
-                    .randomFlip(hflip).build();
-            long total = steps != null ? steps
-                    : Math.round((epochs == null ? 1.0 : epochs) * batcher.batchesPerEpoch());
+            LoopOptions.checkFits(dit, dataset);
+            Batcher batcher = loop.batcher(dataset, model.seed);
+            long total = loop.totalSteps(batcher);
             LrSchedule schedule = new LrSchedule(lrSchedule, lr, lrSchedule.equals("cosine") ? lrMin : lr, warmup);
-            TrainLoop.Settings settings = new TrainLoop.Settings(total, schedule, clip, emaDecay, ckptEvery, logEvery, keep,
-                    model.seed, !noProgress);
+            TrainLoop.Settings settings = new TrainLoop.Settings(total, schedule, loop.clip, emaDecay, loop.ckptEvery,
+                    loop.logEvery, loop.keep, model.seed, !loop.noProgress);
             DiffusionTask task = new DiffusionTask(dit, DiffusionFactory.create(""), weightDecay);
             LOG.info("training {} ({} parameters) on {} images for {} steps of {} ({} epochs)", dit.config(),
-                    dit.parameterCount(), dataset.size(), total, batch, String.format("%.2f", (double) total / batcher.batchesPerEpoch()));
-            Files.createDirectories(runDir);
-            Files.writeString(runDir.resolve("command.txt"), String.join(" ", ProcessHandle.current().info()
-                    .arguments().map(java.util.List::of).orElse(java.util.List.of())) + "\n");
+                    dit.parameterCount(), dataset.size(), total, loop.batch, String.format("%.2f", (double) total / batcher.batchesPerEpoch()));
+            LoopOptions.recordCommand(runDir);
             TrainLoop loop = new TrainLoop(task, batcher, settings, runDir);
             Path from = resume == null ? null : resume;
             TrainLoop.Result r = loop.run(from);
             Map<String, String> meta = new LinkedHashMap<>();
             meta.put("trained_steps", Long.toString(r.steps()));
-            meta.put("batch_size", Integer.toString(batch));
+            meta.put("batch_size", Integer.toString(loop.batch));
             meta.put("ema_decay", Double.toString(emaDecay));
             ModelFiles.save(loop.ema().values(), dit.config(), runDir.resolve("ema.safetensors"), meta);
             ModelFiles.save(dit, runDir.resolve("model.safetensors"), meta);
