@@ -87,16 +87,16 @@ public final class TrainCommand implements Callable<Integer> {
             LOG.info("training {} ({} parameters) on {} images for {} steps of {} ({} epochs)", dit.config(),
                     dit.parameterCount(), dataset.size(), total, loop.batch, String.format("%.2f", (double) total / batcher.batchesPerEpoch()));
             LoopOptions.recordCommand(runDir);
-            TrainLoop loop = new TrainLoop(task, batcher, settings, runDir);
+            TrainLoop trainer = new TrainLoop(task, batcher, settings, runDir);
             Path from = resume == null ? null : resume;
-            TrainLoop.Result r = loop.run(from);
+            TrainLoop.Result r = trainer.run(from);
             Map<String, String> meta = new LinkedHashMap<>();
             meta.put("trained_steps", Long.toString(r.steps()));
             meta.put("batch_size", Integer.toString(loop.batch));
             meta.put("ema_decay", Double.toString(emaDecay));
-            ModelFiles.save(loop.ema().values(), dit.config(), runDir.resolve("ema.safetensors"), meta);
+            ModelFiles.save(trainer.ema().values(), dit.config(), runDir.resolve("ema.safetensors"), meta);
             ModelFiles.save(dit, runDir.resolve("model.safetensors"), meta);
-            loop.ema().close();
+            trainer.ema().close();
             plotLoss(runDir);
             LOG.info("done: {} steps, last loss {}, {} non-finite steps skipped; wrote {}", r.steps(), r.lastLoss(),
                     r.skippedNonFinite(), runDir.resolve("ema.safetensors"));
