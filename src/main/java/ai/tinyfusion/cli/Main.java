@@ -6,7 +6,8 @@ import picocli.CommandLine.Command;
 /** The {@code tinyfusion} command line. */
 @Command(name = "tinyfusion", mixinStandardHelpOptions = true, version = "tinyfusion 0.1.0",
         description = "Learnable depth pruning (TinyFusion) for diffusion transformers.",
-        subcommands = {InfoCommand.class, ConvertCommand.class, BenchCommand.class, TrainCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {InfoCommand.class, ConvertCommand.class, BenchCommand.class, TrainCommand.class, ClassifierCommand.class,
+                CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @Override
     public void run() {
