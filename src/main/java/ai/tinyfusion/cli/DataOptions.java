@@ -49,6 +49,11 @@ public final class DataOptions {
 
     /** The Fashion-MNIST directory from --data-dir, $FASHION_MNIST_DIR or the Debian package. */
     public Path fashionDir() {
+        return fashionDir(dataDir);
+    }
+
+    /** {@code dataDir} when given, else $FASHION_MNIST_DIR, else the Debian package's directory. */
+    static Path fashionDir(Path dataDir) {
         if (dataDir != null) {
             return dataDir;
         }

@@ -49,11 +49,12 @@ public final class StateDicts {
         if (head.length >= 2 && head[0] == 'P' && head[1] == 'K') {
             return isTorchZip(path) ? TorchCheckpoint.read(path) : Npz.read(path);
         }
-        if (head.length >= 1 && (head[0] & 0xff) == 0x80) {
-            return TorchCheckpoint.read(path);   // explains that the legacy format is unsupported
-        }
+        // Safetensors first: its first byte is the low byte of the header length, which can be 0x80.
         if (head.length == 9 && head[8] == '{') {
             return Safetensors.read(path);
+        }
+        if (head.length >= 1 && (head[0] & 0xff) == 0x80) {
+            return TorchCheckpoint.read(path);   // explains that the legacy format is unsupported
         }
         throw new IOException(path + ": unrecognised checkpoint format (expected a torch.save zip, safetensors, "
                 + "a safetensors index or directory, or .npz)");

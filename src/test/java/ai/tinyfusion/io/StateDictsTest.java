@@ -52,6 +52,22 @@ class StateDictsTest {
     }
 
     @Test
+    void safetensorsWhoseHeaderLengthStartsWithByte0x80IsNotTakenForAPickle() throws IOException {
+        // The first byte of a safetensors file is the low byte of its header length; find metadata
+        // padding that makes it 0x80 (the pickle protocol opcode) and check the file still loads.
+        Map<String, HostTensor> tensors = Map.of("w", HostTensor.ofFloats(new float[] {1, 2}, 2));
+        Path file = tmp.resolve("odd.safetensors");
+        for (int pad = 0; pad < 300; pad++) {
+            Safetensors.write(file, tensors, Map.of("pad", "x".repeat(pad)));
+            if ((Files.readAllBytes(file)[0] & 0xff) == 0x80) {
+                assertEquals(tensors.get("w"), StateDicts.load(file).get("w"));
+                return;
+            }
+        }
+        throw new AssertionError("no padding produced a header length with low byte 0x80");
+    }
+
+    @Test
     void directoriesAndIndexes() throws IOException {
         Map<String, HostTensor> tensors = new LinkedHashMap<>();
         tensors.put("a", HostTensor.ofFloats(new float[] {1, 2}, 2));
