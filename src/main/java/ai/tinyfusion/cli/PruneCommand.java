@@ -79,9 +79,6 @@ public final class PruneCommand implements Callable<Integer> {
     @Option(names = "--decision-every", defaultValue = "10", description = "Log the EMA decision every N steps (${DEFAULT-VALUE}).")
     int decisionEvery;
 
-    @Option(names = "--keep", defaultValue = "2", description = "Checkpoints kept (${DEFAULT-VALUE}; 0 = all).")
-    int keep;
-
     @Option(names = "--resume", arity = "0..1", fallbackValue = "",
             description = "Resume the search: from the given checkpoint, or (without a value) the newest one in the run directory.")
     String resume;

@@ -62,12 +62,6 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--ema", defaultValue = "0.9999", description = "EMA decay (${DEFAULT-VALUE}).")
     double emaDecay;
 
-    @Option(names = "--hflip", defaultValue = "0", description = "Random horizontal flip probability (${DEFAULT-VALUE}; the original uses 0.5 on ImageNet).")
-    double hflip;
-
-    @Option(names = "--keep", defaultValue = "2", description = "Checkpoints kept (${DEFAULT-VALUE}; 0 = all).")
-    int keep;
-
     @Option(names = "--resume", description = "Resume from this checkpoint, or the newest in this run directory.")
     Path resume;
 
