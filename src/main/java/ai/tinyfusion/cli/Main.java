@@ -16,15 +16,17 @@ public final class Main implements Runnable {
 
     public static void main(String[] args) {
         Runtime.configure();
-        int code = new CommandLine(new Main())
-                .setExecutionExceptionHandler((ex, cmd, parsed) -> {
-                    cmd.getErr().println("error: " + (ex.getMessage() == null ? ex.toString() : ex.getMessage()));
-                    if (Boolean.getBoolean("tinyfusion.trace")) {
-                        ex.printStackTrace(cmd.getErr());
-                    }
-                    return 1;
-                })
-                .execute(args);
-        System.exit(code);
+        System.exit(commandLine().execute(args));
+    }
+
+    /** The configured command line: errors print one "error: ..." line (-Dtinyfusion.trace=true adds the stack). */
+    public static CommandLine commandLine() {
+        return new CommandLine(new Main()).setExecutionExceptionHandler((ex, cmd, parsed) -> {
+            cmd.getErr().println("error: " + (ex.getMessage() == null ? ex.toString() : ex.getMessage()));
+            if (Boolean.getBoolean("tinyfusion.trace")) {
+                ex.printStackTrace(cmd.getErr());
+            }
+            return 1;
+        });
     }
 }
