@@ -42,7 +42,7 @@ public final class SampleCommand implements Callable<Integer> {
     @Option(names = "--cfg", defaultValue = "1.5", description = "Classifier-free guidance scale; 1 = none (${DEFAULT-VALUE}).")
     double cfg;
 
-    @Option(names = "--cfg-all-channels", description = "Guide every eps channel (the original guides the first 3 only).")
+    @Option(names = "--cfg-all-channels", description = "Guide every eps channel (the original guides the first 3 only; never the variance channels).")
     boolean cfgAll;
 
     @Option(names = "--eta", defaultValue = "0", description = "DDIM eta (${DEFAULT-VALUE}).")
@@ -74,7 +74,8 @@ public final class SampleCommand implements Callable<Integer> {
         try (NDManager manager = NDManager.newBaseManager(model.device())) {
             DiT dit = model.load(manager);
             DiTConfig c = dit.config();
-            Sampler.Settings s = new Sampler.Settings(method, steps, cfg, cfgAll ? c.outChannels() : 3, eta,
+            Sampler.Settings s = new Sampler.Settings(method, steps, cfg,
+                    cfgAll ? c.inChannels() : Sampler.Settings.originalGuidedChannels(c), eta,
                     clip != null ? clip : c.inChannels() != 4);
             long[] ys = labels != null ? labels.stream().mapToLong(Long::longValue).toArray()
                     : Sampler.uniformLabels(num, c.numClasses());

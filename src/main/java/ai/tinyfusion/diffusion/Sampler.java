@@ -34,13 +34,22 @@ public final class Sampler {
             method = m;
         }
 
+        /**
+         * The original guides the first 3 output channels (3 of the 4 latent eps channels); never more
+         * than the eps channels, so a 1-channel pixel model guides its one eps channel and not the
+         * variance channel.
+         */
+        public static int originalGuidedChannels(DiTConfig c) {
+            return Math.min(3, c.inChannels());
+        }
+
         public String respacing() {
             return method.equals("ddim") ? "ddim" + steps : Integer.toString(steps);
         }
 
         /** Pixel models clip x0 to [-1, 1]; latent models (4 channels) do not, as the original. */
         public static Settings defaults(DiTConfig c) {
-            return new Settings("ddim", 50, 1.5, 3, 0.0, c.inChannels() != 4);
+            return new Settings("ddim", 50, 1.5, originalGuidedChannels(c), 0.0, c.inChannels() != 4);
         }
     }
 
