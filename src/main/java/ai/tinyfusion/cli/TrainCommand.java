@@ -62,6 +62,10 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--ema", defaultValue = "0.9999", description = "EMA decay (${DEFAULT-VALUE}).")
     double emaDecay;
 
+    @Option(names = "--ema-warmup", description = "Warm the EMA decay up as min(decay, (1+n)/(10+n)); for short runs, "
+            + "where a constant decay keeps a large share of the zero-initialised weights (the original uses a constant decay).")
+    boolean emaWarmup;
+
     @Option(names = "--resume", description = "Resume from this checkpoint, or the newest in this run directory.")
     Path resume;
 
@@ -76,7 +80,7 @@ public final class TrainCommand implements Callable<Integer> {
             long total = loop.totalSteps(batcher);
             LrSchedule schedule = new LrSchedule(lrSchedule, lr, lrSchedule.equals("cosine") ? lrMin : lr, warmup);
             TrainLoop.Settings settings = new TrainLoop.Settings(total, schedule, loop.clip, emaDecay, loop.ckptEvery,
-                    loop.logEvery, loop.keep, model.seed, !loop.noProgress);
+                    loop.logEvery, loop.keep, model.seed, !loop.noProgress, emaWarmup);
             DiffusionTask task = new DiffusionTask(dit, DiffusionFactory.create(""), weightDecay);
             LOG.info("training {} ({} parameters) on {} images for {} steps of {} ({} epochs)", dit.config(),
                     dit.parameterCount(), dataset.size(), total, loop.batch, String.format("%.2f", (double) total / batcher.batchesPerEpoch()));

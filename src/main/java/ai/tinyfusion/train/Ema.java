@@ -26,6 +26,15 @@ public final class Ema {
         });
     }
 
+    /**
+     * The decay to use at update number {@code updates} (0-based) when warming up:
+     * {@code min(decay, (1 + n) / (10 + n))}, so early averages are not dominated by the initial
+     * weights (with adaLN-Zero those are zeros). The original DiT uses a constant decay.
+     */
+    public static double warmedUp(double decay, long updates) {
+        return Math.min(decay, (1.0 + updates) / (10.0 + updates));
+    }
+
     public void update(double decay) {
         try (NDManager scope = manager.newSubManager()) {
             for (Map.Entry<String, NDArray> e : shadow.entrySet()) {

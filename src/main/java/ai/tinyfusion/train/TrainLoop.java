@@ -32,7 +32,13 @@ public final class TrainLoop {
 
     /** Loop settings; {@code ckptEvery ≤ 0} writes only the final checkpoint. */
     public record Settings(long totalSteps, LrSchedule lr, double clipNorm, double emaDecay, int ckptEvery,
-            int logEvery, int keepCheckpoints, long seed, boolean progress) {
+            int logEvery, int keepCheckpoints, long seed, boolean progress, boolean emaWarmup) {
+        /** Settings with the original's constant EMA decay. */
+        public Settings(long totalSteps, LrSchedule lr, double clipNorm, double emaDecay, int ckptEvery, int logEvery,
+                int keepCheckpoints, long seed, boolean progress) {
+            this(totalSteps, lr, clipNorm, emaDecay, ckptEvery, logEvery, keepCheckpoints, seed, progress, false);
+        }
+
         public Settings {
             if (totalSteps <= 0) {
                 throw new IllegalArgumentException("total steps must be positive, got " + totalSteps);
@@ -122,7 +128,8 @@ public final class TrainLoop {
                         logged.put("grad_norm", norm);
                         if (Double.isFinite(norm)) {
                             opt.step(lr, task.lrScale());
-                            ema.update(settings.emaDecay());
+                            ema.update(settings.emaWarmup() ? Ema.warmedUp(settings.emaDecay(), opt.stepCount() - 1)
+                                    : settings.emaDecay());
                         } else {
                             skipped++;
                             LOG.warn("step {}: gradient norm is {}; update skipped", step, norm);

@@ -83,6 +83,13 @@ class OptimizerTest {
     }
 
     @Test
+    void emaWarmupStartsFastAndReachesTheDecay() {
+        assertEquals(0.1, Ema.warmedUp(0.999, 0), 1e-12);
+        assertEquals(0.5, Ema.warmedUp(0.999, 8), 1e-12);
+        assertEquals(0.999, Ema.warmedUp(0.999, 100_000), 1e-12);
+    }
+
+    @Test
     void cosineScheduleEndsAtTheMinimum() {
         LrSchedule s = new LrSchedule("cosine", 1e-3, 1e-4, 0);
         assertEquals(1e-3, s.at(0, 101), 1e-12);
