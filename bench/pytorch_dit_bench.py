@@ -5,7 +5,7 @@ attention, tanh-GELU MLP, learned sigma). Random weights; loss = mean(out**2), a
 
 Fair set-up on this machine (see ../shared/docs/djl-notes.md): Debian's torch picks generic
 OpenBLAS kernels and one thread unless told otherwise, so run it as
-  OPENBLAS_CORETYPE=SkylakeX OPENBLAS_NUM_THREADS=1 python3 bench/pytorch_dit_bench.py --preset XL/2 --batch 2
+  OPENBLAS_CORETYPE=SkylakeX OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/pytorch_dit_bench.py --preset XL/2 --batch 2
 """
 import argparse, math, statistics, time
 import torch
