@@ -13,22 +13,7 @@ import java.util.Map;
 import static ai.tinyfusion.Reference.assertClose;
 
 /** Diffusion computations through the reference DiT against the original implementation's outputs. */
-class DiTDiffusionParityTest {
-    static NDManager m;
-    static DiT model;
-    static Map<String, NDArray> io;
-
-    @BeforeAll
-    static void load() throws Exception {
-        m = NDManager.newBaseManager();
-        model = Reference.model(m);
-        io = Reference.io(m);
-    }
-
-    @AfterAll
-    static void close() {
-        m.close();
-    }
+class DiTDiffusionParityTest extends ai.tinyfusion.ReferenceTestBase {
 
     @Test
     void trainingLossTermsMatch() {

@@ -19,22 +19,7 @@ import static ai.tinyfusion.Reference.assertClose;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /** The DiT forward passes against the original PyTorch implementation's recorded outputs. */
-class DiTParityTest {
-    static NDManager m;
-    static DiT model;
-    static Map<String, NDArray> io;
-
-    @BeforeAll
-    static void load() throws Exception {
-        m = NDManager.newBaseManager();
-        model = Reference.model(m);
-        io = Reference.io(m);
-    }
-
-    @AfterAll
-    static void close() {
-        m.close();
-    }
+class DiTParityTest extends ai.tinyfusion.ReferenceTestBase {
 
     @Test
     void configIsInferredFromTheOfficialCheckpoint() {

@@ -1,0 +1,28 @@
+package ai.tinyfusion;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.tinyfusion.model.DiT;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+
+import java.util.Map;
+
+/** Loads the reference DiT and its recorded inputs/outputs once per test class. */
+public abstract class ReferenceTestBase {
+    protected static NDManager m;
+    protected static DiT model;
+    protected static Map<String, NDArray> io;
+
+    @BeforeAll
+    static void loadReference() throws Exception {
+        m = NDManager.newBaseManager();
+        model = Reference.model(m);
+        io = Reference.io(m);
+    }
+
+    @AfterAll
+    static void closeReference() {
+        m.close();
+    }
+}
