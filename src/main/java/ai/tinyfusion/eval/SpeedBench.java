@@ -78,19 +78,38 @@ public final class SpeedBench {
                 p.setRequiresGradient(false);
             }
         }
-        double cfg = -1;
-        if (plan.cfg()) {
-            cfg = median(repeat(plan, () -> {
-                try (NDManager step = base.newSubManager()) {
-                    model.useIn(step);
-                    Inputs in = Inputs.random(step, c, 2 * batch);
-                    long t0 = System.nanoTime();
-                    model.forwardWithCfg(in.x, in.t, in.y, 4.0, 3).sum().getFloat();
-                    return (System.nanoTime() - t0) / 1e9;
-                }
-            }));
-        }
+        double cfg = plan.cfg() ? median(repeat(plan, () -> cfgStepSeconds(model, batch))) : -1;
         return new Timing(batch, fwd, train, cfg);
+    }
+
+    /** Seconds of one classifier-free-guided denoising call for {@code batch} images (2·batch rows). */
+    public static double cfgStepSeconds(DiT model, int batch) {
+        try (NDManager step = model.manager().newSubManager()) {
+            model.useIn(step);
+            Inputs in = Inputs.random(step, model.config(), 2 * batch);
+            long t0 = System.nanoTime();
+            model.forwardWithCfg(in.x, in.t, in.y, 4.0, Math.min(3, model.config().inChannels())).sum().getFloat();
+            return (System.nanoTime() - t0) / 1e9;
+        }
+    }
+
+    /**
+     * Median seconds per CFG denoising call of each model at {@code batch}, measured round-robin
+     * (round r times model 0, 1, ...) so that a noisy machine affects every model alike.
+     */
+    public static double[] interleavedCfgStepSeconds(List<DiT> models, int batch, int warmup, int rounds) {
+        for (int w = 0; w < warmup; w++) {
+            for (DiT m : models) {
+                cfgStepSeconds(m, batch);
+            }
+        }
+        double[][] t = new double[models.size()][rounds];
+        for (int r = 0; r < rounds; r++) {
+            for (int i = 0; i < models.size(); i++) {
+                t[i][r] = cfgStepSeconds(models.get(i), batch);
+            }
+        }
+        return Arrays.stream(t).mapToDouble(SpeedBench::median).toArray();
     }
 
     /** GFLOP/s of an n×n×n float32 matmul (2n³ flops), median of {@code iters}. */
