@@ -7,11 +7,19 @@ import ai.tinyfusion.eval.SpeedBench;
 import ai.tinyfusion.model.DiT;
 import ai.tinyfusion.model.Flops;
 import ai.tinyfusion.model.LayerSubset;
+import ai.tinyfusion.prune.DeltaMode;
+import ai.tinyfusion.prune.LearnedPruning;
+import ai.tinyfusion.prune.SearchStepBench;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
+import java.util.function.Function;
 import java.util.Locale;
 
 /** {@code tinyfusion bench}: throughput of a model and of its depth-halved version, in one run. */
@@ -37,8 +45,30 @@ public final class BenchCommand implements Runnable {
     @Option(names = "--no-half", description = "Skip the depth-halved model.")
     boolean noHalf;
 
+    @Option(names = "--search", paramLabel = "PATTERN",
+            description = "Instead: time learnable-pruning search steps under this N:M pattern against plain training "
+                    + "steps of the full model at the first --batch (synthetic data, real training loop), and report the "
+                    + "ratio and peak RSS.")
+    String searchPattern;
+
+    @Option(names = "--delta", defaultValue = "lora", description = "With --search: lora, full or none (${DEFAULT-VALUE}).")
+    String delta;
+
+    @Option(names = "--search-only", description = "With --search: skip the plain training steps (e.g. for DiT-XL/2 memory).")
+    boolean searchOnly;
+
+    @Option(names = "--steps", defaultValue = "6", description = "With --search: steps per run, the first dropped (${DEFAULT-VALUE}).")
+    int steps;
+
+    @Option(names = "--rounds", defaultValue = "2", description = "With --search: alternating plain/search rounds (${DEFAULT-VALUE}).")
+    int rounds;
+
     @Override
     public void run() {
+        if (searchPattern != null) {
+            searchBench();
+            return;
+        }
         Device device = model.device();
         Engine.getInstance().setRandomSeed(0);
         try (NDManager manager = NDManager.newBaseManager(device)) {
@@ -65,6 +95,34 @@ public final class BenchCommand implements Runnable {
                 }
             }
             System.out.printf(Locale.ROOT, "peak RSS %.2f GiB%n", SpeedBench.peakRssBytes() / (double) (1L << 30));
+        }
+    }
+
+    private void searchBench() {
+        int batch = batches.get(0);
+        LearnedPruning.Options o = new LearnedPruning.Options().pattern(searchPattern).delta(DeltaMode.parse(delta))
+                .seed(model.seed);
+        Function<NDManager, DiT> factory = m -> model.load(m);
+        try {
+            Path work = Files.createTempDirectory("tinyfusion-bench");
+            try {
+                System.out.printf(Locale.ROOT, "model %s, batch %d, pattern %s, delta %s: %d rounds of %d steps%n",
+                        model.describe(), batch, searchPattern, delta, rounds, steps);
+                SearchStepBench.Result r = SearchStepBench.run(factory, batch, o, steps, rounds, !searchOnly, work);
+                if (!searchOnly) {
+                    System.out.printf(Locale.ROOT, "plain training step %.3f s, search step %.3f s: ratio %.3f%n",
+                            r.trainSec(), r.searchSec(), r.ratio());
+                } else {
+                    System.out.printf(Locale.ROOT, "search step %.3f s%n", r.searchSec());
+                }
+                System.out.printf(Locale.ROOT, "peak RSS %.2f GiB%n", r.peakRssBytes() / (double) (1L << 30));
+            } finally {
+                try (var files = Files.walk(work)) {
+                    files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 
