@@ -2,6 +2,7 @@ package ai.tinyfusion.eval;
 
 import ai.djl.ndarray.NDManager;
 import ai.tinyfusion.data.FashionMnist;
+import ai.tinyfusion.io.FileHashes;
 import ai.tinyfusion.io.HostTensor;
 import ai.tinyfusion.io.Npz;
 
@@ -24,20 +25,27 @@ public final class SampleEvaluation {
         public static Reference fashionMnistTest(FeatureNet net, Path dataDir, int batch) throws IOException {
             FashionMnist test = FashionMnist.load(dataDir, FashionMnist.Split.TEST);
             var imgs = test.images();
-            FeatureNet.Summary s = net.summarize(imgs.pixels(), 0, imgs.count(), imgs.rows(), imgs.cols(), 1, batch, true);
-            ReferenceStats cached;
-            try {
-                cached = FeatureNet.loadShippedStats();
-            } catch (IOException e) {
-                cached = s.referenceStats();
-            }
-            return new Reference(cached, s.pooled(), "fashion-mnist-test");
+            String key = "fmnist-test-" + shortHash(imgs.pixels()) + "-" + net.fingerprint();
+            ReferenceCache.Entry e = ReferenceCache.standard().get(key,
+                    () -> net.summarize(imgs.pixels(), 0, imgs.count(), imgs.rows(), imgs.cols(), 1, batch, true));
+            return new Reference(e.stats(), e.pooled(), "fashion-mnist-test");
         }
 
         /** Any ADM-style images .npz (arr_0). */
         public static Reference npz(FeatureNet net, Path file, int batch) throws IOException {
-            FeatureNet.Summary s = net.summarizeNpz(file, batch, true);
-            return new Reference(s.referenceStats(), s.pooled(), file.getFileName().toString());
+            String key = "npz-" + FileHashes.sha256(file).substring(0, 16) + "-" + net.fingerprint();
+            ReferenceCache.Entry e = ReferenceCache.standard().get(key, () -> net.summarizeNpz(file, batch, true));
+            return new Reference(e.stats(), e.pooled(), file.getFileName().toString());
+        }
+    }
+
+    /** The first 16 hex digits of the SHA-256 of {@code bytes}. */
+    static String shortHash(byte[] bytes) {
+        try {
+            byte[] d = java.security.MessageDigest.getInstance("SHA-256").digest(bytes);
+            return java.util.HexFormat.of().formatHex(d).substring(0, 16);
+        } catch (java.security.NoSuchAlgorithmException ex) {
+            throw new IllegalStateException(ex);
         }
     }
 
