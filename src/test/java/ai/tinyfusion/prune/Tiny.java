@@ -32,6 +32,13 @@ public final class Tiny {
     public static DiT randomModel(NDManager m, int depth, int seed) {
         Engine.getInstance().setRandomSeed(seed);
         DiT d = new DiT(m, config(depth));
+        return randomizeModulation(d);
+    }
+
+    /** Sets every block's adaLN and the output layer to random non-zero values (engine RNG), so blocks act. */
+    public static DiT randomizeModulation(DiT d) {
+        NDManager m = d.manager();
+        int depth = d.depth();
         try (NDManager tmp = m.newSubManager()) {
             for (int i = 0; i < depth; i++) {
                 var l = d.block(i).modulation();
