@@ -1,14 +1,49 @@
 #!/usr/bin/env bash
-# The main job on the shipped default model (models/dit-f28.safetensors, the Fashion-MNIST DiT-F28
-# teacher): sample 1,000 images over uniform classes with classifier-free guidance, then evaluate
-# them (FID, sFID, IS, precision/recall, class accuracy) with the shipped feature network.
-# Outputs go to out/main-job/. Pruning, recovery and the comparison report join this job as they land.
+# The main job: the whole TinyFusion pipeline on the shipped Fashion-MNIST teacher
+# (models/dit-f28.safetensors, 28 layers):
+#   1. learned 1:2 depth pruning (one epoch, LoRA recoverability)   -> out/main-job/pruned.safetensors
+#   2. Masked KD recovery of the 14-layer model (short budget)      -> out/main-job/kd/
+#   3. sampling of teacher and pruned model (same seeds, CFG, DDIM)  -> out/main-job/{teacher,pruned}/
+#   4. evaluation (FID, sFID, IS, precision/recall, class accuracy)  -> out/main-job/*-metrics.json
+#   5. one report table: depth, params, MACs, it/s, speedup, quality -> out/main-job/report.json
+# Every stage is skipped when its output exists (delete out/main-job to start over); each is a plain
+# `bin/tinyfusion` command that can also be run alone. Knobs: SAMPLES, KD_STEPS, PRUNE_EPOCHS.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-out=out/main-job
+out=${OUT:-out/main-job}
+teacher=models/dit-f28.safetensors
+samples=${SAMPLES:-500}
+kd_steps=${KD_STEPS:-300}
+prune_epochs=${PRUNE_EPOCHS:-1}
+sampler=(--cfg 4 --method ddim --steps 50 --batch 100 --sample-seed 0)
+tf=bin/tinyfusion
 mkdir -p "$out"
-bin/tinyfusion info models/dit-f28.safetensors
-bin/tinyfusion sample -m models/dit-f28.safetensors -n "${SAMPLES:-1000}" --cfg 4 --method ddim --steps 50 \
-  --batch 100 --out "$out/teacher"
-bin/tinyfusion eval "$out/teacher/samples.npz" --json "$out/teacher-metrics.json"
-echo "samples: $out/teacher/grid.png, metrics: $out/teacher-metrics.json"
+start=$(date +%s)
+stage() { echo; echo "== $1 ($(( $(date +%s) - start )) s elapsed)"; }
+
+stage "1/5 learned 1:2 pruning of $teacher"
+if [ ! -f "$out/pruned.safetensors" ]; then
+  $tf prune --method learned --pattern 1:2 -m "$teacher" --epochs "$prune_epochs" --batch 128 \
+    --out "$out/pruned.safetensors" --run "$out/prune"
+fi
+
+stage "2/5 Masked KD recovery ($kd_steps steps)"
+if [ ! -f "$out/kd/ema.safetensors" ]; then
+  $tf finetune -m "$out/pruned.safetensors" --teacher "$teacher" --kd masked --steps "$kd_steps" --batch 128 \
+    --ema-warmup --run "$out/kd"
+fi
+
+for who in teacher pruned; do
+  model=$teacher
+  [ "$who" = pruned ] && model=$out/kd/ema.safetensors
+  stage "3/5 sampling $samples images from the $who"
+  [ -f "$out/$who/samples.npz" ] || $tf sample -m "$model" -n "$samples" "${sampler[@]}" --out "$out/$who"
+  stage "4/5 evaluating the $who"
+  [ -f "$out/$who-metrics.json" ] || $tf eval "$out/$who/samples.npz" --json "$out/$who-metrics.json"
+done
+
+stage "5/5 report"
+$tf report "$teacher" "$out/kd/ema.safetensors" --name "teacher DiT-F28,TinyFusion 1:2 + MaskedKD" \
+  --metrics "$out/teacher-metrics.json,$out/pruned-metrics.json" --batch 100 --steps 50 --json "$out/report.json" \
+  | tee "$out/report.txt"
+echo "main job done in $(( $(date +%s) - start )) s; grids: $out/teacher/grid.png, $out/pruned/grid.png"

@@ -39,6 +39,11 @@ public final class DiffusionTask implements TrainTask {
 
     @Override
     public LinkedHashMap<String, NDArray> trainable() {
+        return trainableOf(model);
+    }
+
+    /** The trainable parameters of {@code model} by name. */
+    static LinkedHashMap<String, NDArray> trainableOf(DiT model) {
         LinkedHashMap<String, NDArray> out = new LinkedHashMap<>();
         model.namedParameters().forEach((k, p) -> {
             if (p.trainable()) {
@@ -66,6 +71,11 @@ public final class DiffusionTask implements TrainTask {
     /** Decay on matrices only (not biases, embeddings' bias-like vectors), when a decay is set. */
     @Override
     public Map<String, Double> weightDecay() {
+        return matrixDecay(model, weightDecay);
+    }
+
+    /** {@code decay} for every trainable parameter of {@code model} with two or more axes (none when decay is 0). */
+    static Map<String, Double> matrixDecay(DiT model, double weightDecay) {
         Map<String, Double> out = new LinkedHashMap<>();
         if (weightDecay > 0) {
             for (Map.Entry<String, Parameter> e : model.namedParameters().entrySet()) {

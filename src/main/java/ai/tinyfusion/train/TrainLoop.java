@@ -198,14 +198,22 @@ public final class TrainLoop {
         return emaResult;
     }
 
-    private static String describeTerms(Map<String, Double> terms) {
-        StringBuilder sb = new StringBuilder();
+    /**
+     * The logged terms of a step, led by the names of the non-finite ones (the terms that blew up),
+     * e.g. {@code "non-finite: kd_vb, kd; kd=NaN, kd_vb=NaN, gt=0.12"}.
+     */
+    static String describeTerms(Map<String, Double> terms) {
+        StringBuilder bad = new StringBuilder();
+        StringBuilder all = new StringBuilder();
         terms.forEach((k, v) -> {
             if (!k.equals("loss")) {
-                sb.append(sb.length() == 0 ? "" : ", ").append(k).append('=').append(v);
+                all.append(all.length() == 0 ? "" : ", ").append(k).append('=').append(v);
+                if (!Double.isFinite(v)) {
+                    bad.append(bad.length() == 0 ? "" : ", ").append(k);
+                }
             }
         });
-        return sb.toString();
+        return (bad.length() == 0 ? "no non-finite term" : "non-finite: " + bad) + "; " + all;
     }
 
     private ProgressBar progressBar(long start) {

@@ -20,18 +20,25 @@ import java.util.LinkedHashMap;
 import java.util.regex.Matcher;
 
 /** Tiny models and data for the pruning tests (fast on two cores). */
-final class Tiny {
+public final class Tiny {
     private Tiny() {}
 
     /** 8×8 grey images, patch 2 (16 tokens), width 32, 2 heads, 4 classes, learned sigma, label dropout 0.1. */
-    static DiTConfig config(int depth) {
+    public static DiTConfig config(int depth) {
         return new DiTConfig(8, 2, 1, 32, depth, 2, 4.0, 4, true, 0.1);
     }
 
     /** A DiT of the tiny config, original init, then every block's adaLN set to random non-zero values. */
-    static DiT randomModel(NDManager m, int depth, int seed) {
+    public static DiT randomModel(NDManager m, int depth, int seed) {
         Engine.getInstance().setRandomSeed(seed);
         DiT d = new DiT(m, config(depth));
+        return randomizeModulation(d);
+    }
+
+    /** Sets every block's adaLN and the output layer to random non-zero values (engine RNG), so blocks act. */
+    public static DiT randomizeModulation(DiT d) {
+        NDManager m = d.manager();
+        int depth = d.depth();
         try (NDManager tmp = m.newSubManager()) {
             for (int i = 0; i < depth; i++) {
                 var l = d.block(i).modulation();
@@ -51,7 +58,7 @@ final class Tiny {
      * Four classes of 8×8 images: each class a fixed smooth template (a bright bar whose position
      * and orientation depend on the class) plus a little per-sample noise, in [-1, 1].
      */
-    static Dataset data(int size) {
+    public static Dataset data(int size) {
         float[][] images = new float[size][];
         int[] labels = new int[size];
         SplitMix64 rng = new SplitMix64(1234);
@@ -103,12 +110,12 @@ final class Tiny {
         };
     }
 
-    static Batcher batcher(Dataset d, int batch, long seed) {
+    public static Batcher batcher(Dataset d, int batch, long seed) {
         return Batcher.builder(d, batch).seed(seed).shuffle(true).dropLast(true).build();
     }
 
     /** A {@code depth}-block tiny DiT trained for {@code steps} steps on {@link #data} (lr 3e-3, batch 32). */
-    static DiT pretrained(NDManager m, int depth, long steps, Path runDir) throws IOException {
+    public static DiT pretrained(NDManager m, int depth, long steps, Path runDir) throws IOException {
         DiT trained = randomModel(m, depth, 7);
         DiffusionTask task = new DiffusionTask(trained, DiffusionFactory.create(""), 0);
         TrainLoop.Settings s = new TrainLoop.Settings(steps, LrSchedule.constant(3e-3), 1.0, 0.9, 0, 0, 1, 5, false);
@@ -124,7 +131,7 @@ final class Tiny {
      * identity block (random attention/MLP weights, zero adaLN modulation, so both residual gates are
      * 0) in every other slot; all non-block weights from {@code trained}.
      */
-    static DiT interleave(NDManager m, DiT trained, int phase) {
+    public static DiT interleave(NDManager m, DiT trained, int phase) {
         Engine.getInstance().setRandomSeed(11);
         DiT planted = new DiT(m, config(2 * trained.depth())); // original init: zero adaLN everywhere
         LinkedHashMap<String, NDArray> sd = new LinkedHashMap<>(planted.stateDict());

@@ -1,0 +1,106 @@
+package ai.tinyfusion.cli;
+
+import ai.tinyfusion.eval.Plots;
+import ai.tinyfusion.io.ModelFiles;
+import ai.tinyfusion.model.DiT;
+import ai.tinyfusion.train.LrSchedule;
+import ai.tinyfusion.train.MetricsLog;
+import ai.tinyfusion.train.TrainLoop;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The run directory, optimiser schedule, EMA and resume options of the commands that train a DiT's
+ * weights (train, finetune), and what such a run writes at the end. Each command gives its own
+ * defaults through the constructor: {@code @Mixin OptimOptions optim = new OptimOptions(...)}.
+ */
+public final class OptimOptions {
+    @Option(names = "--run", required = true, description = "Run directory (checkpoints, metrics, outputs).")
+    Path runDir;
+
+    @Option(names = "--lr", description = "Learning rate (${DEFAULT-VALUE}).")
+    double lr;
+
+    @Option(names = "--lr-schedule", description = "constant or cosine (${DEFAULT-VALUE}).")
+    String lrSchedule;
+
+    @Option(names = "--lr-min", description = "Final LR of the cosine schedule (${DEFAULT-VALUE}).")
+    double lrMin;
+
+    @Option(names = "--warmup", description = "Linear warm-up steps (${DEFAULT-VALUE}).")
+    long warmup;
+
+    @Option(names = "--weight-decay", description = "AdamW weight decay on matrices (${DEFAULT-VALUE}).")
+    double weightDecay;
+
+    @Option(names = "--ema", description = "EMA decay (${DEFAULT-VALUE}).")
+    double emaDecay;
+
+    @Option(names = "--ema-warmup", description = "Warm the EMA decay up as min(decay, (1+n)/(10+n)); for short runs, "
+            + "where a constant decay keeps a large share of the initial weights (the original uses a constant decay).")
+    boolean emaWarmup;
+
+    @Option(names = "--resume", description = "Resume from this checkpoint, or the newest in this run directory.")
+    Path resume;
+
+    /** Picocli needs a no-argument constructor; commands use the other one. */
+    public OptimOptions() {
+        this(1e-4, "constant", 0, 0.9999);
+    }
+
+    public OptimOptions(double lr, String lrSchedule, double lrMin, double emaDecay) {
+        this.lr = lr;
+        this.lrSchedule = lrSchedule;
+        this.lrMin = lrMin;
+        this.emaDecay = emaDecay;
+    }
+
+    LrSchedule schedule() {
+        return new LrSchedule(lrSchedule, lr, lrSchedule.equalsIgnoreCase("cosine") ? lrMin : lr, warmup);
+    }
+
+    TrainLoop.Settings settings(LoopOptions loop, long totalSteps, long seed) {
+        return new TrainLoop.Settings(totalSteps, schedule(), loop.clip, emaDecay, loop.ckptEvery, loop.logEvery, loop.keep,
+                seed, !loop.noProgress, emaWarmup);
+    }
+
+    /**
+     * After {@code trainer} has run: writes {@code <run>/ema.safetensors} (the EMA weights) and
+     * {@code <run>/model.safetensors} (the raw weights of {@code dit}) with {@code meta} plus the
+     * step count, batch size and EMA decay, closes the EMA and plots {@code plotColumns} of the
+     * metrics to {@code loss.png}.
+     */
+    void finish(TrainLoop trainer, TrainLoop.Result r, DiT dit, LoopOptions loop, Map<String, String> meta,
+            String... plotColumns) throws IOException {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("trained_steps", Long.toString(r.steps()));
+        m.put("batch_size", Integer.toString(loop.batch));
+        m.put("ema_decay", Double.toString(emaDecay));
+        m.putAll(meta);
+        ModelFiles.save(trainer.ema().values(), dit.config(), runDir.resolve("ema.safetensors"), m);
+        ModelFiles.save(dit, runDir.resolve("model.safetensors"), m);
+        trainer.ema().close();
+        plotLoss(runDir, plotColumns);
+    }
+
+    /** {@code loss.png}: the given metrics columns (those present) against the step, log scale. */
+    static void plotLoss(Path runDir, String... columns) throws IOException {
+        Path csv = runDir.resolve("metrics.csv");
+        if (!Files.exists(csv)) {
+            return;
+        }
+        LinkedHashMap<String, double[]> m = MetricsLog.read(csv);
+        Map<String, double[]> series = new LinkedHashMap<>();
+        for (String k : columns) {
+            if (m.containsKey(k)) {
+                series.put(k, m.get(k));
+            }
+        }
+        Plots.lines(runDir.resolve("loss.png"), "training loss", "step", "loss", m.get("step"), series, 20, true);
+    }
+}

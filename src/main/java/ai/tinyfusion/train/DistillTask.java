@@ -1,0 +1,237 @@
+package ai.tinyfusion.train;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.tinyfusion.data.Batcher;
+import ai.tinyfusion.diffusion.DenoiserFn;
+import ai.tinyfusion.diffusion.GaussianDiffusion;
+import ai.tinyfusion.diffusion.TrainingLosses;
+import ai.tinyfusion.model.DiT;
+import ai.tinyfusion.model.DiTConfig;
+import ai.tinyfusion.nn.Module;
+import ai.tinyfusion.nn.NoGrad;
+import ai.tinyfusion.nn.Scalars;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Recovery of a pruned DiT by distillation from its unpruned teacher (the original
+ * train_masked_kd.py, {@code training_losses_kd_rep}), per sample:
+ * <pre>
+ *   loss = α_KD·L_KD + α_GT·L_GT + β·L_Rep
+ *   L_KD  = mean_flat((ε_s − ε_t)²) + vb_kd     (vb_kd: {@link KdLosses#vbKd}, learned variance only)
+ *   L_GT  = the diffusion loss (MSE + VB) of the student
+ *   L_Rep = {@link KdLosses#representation} over the {@link LayerMap} pairs (REP, MASKED only)
+ * </pre>
+ * averaged over the batch. Teacher and student see the same x_t, t and label drops (one
+ * {@link DiffusionTask.Draw}, the student's drop ids forced on the teacher). The teacher is frozen,
+ * runs without an autograd graph ({@link NoGrad}) and its outputs are detached. β decays linearly
+ * from its start value to 0 at the last step. Optimised, averaged (EMA) and checkpointed: the
+ * student only.
+ */
+public final class DistillTask implements TrainTask {
+    /**
+     * @param layers the representation pairs (null for LOGITS)
+     * @param maskK the mask width k in standard deviations (MASKED)
+     * @param teacherName identifies the teacher in {@link #describe()} (e.g. its file name; may be null)
+     */
+    public record Settings(KdMode mode, double alphaKd, double alphaGt, double beta, double maskK, LayerMap layers,
+            double weightDecay, String teacherName) {
+        public Settings {
+            if (mode == KdMode.NONE) {
+                throw new IllegalArgumentException("KD mode none is plain fine-tuning (DiffusionTask), not distillation");
+            }
+            if (mode.usesHidden() && layers == null) {
+                throw new IllegalArgumentException("KD mode " + mode + " needs a layer map");
+            }
+            if (!(alphaKd >= 0) || !(alphaGt >= 0) || !(beta >= 0) || !(weightDecay >= 0)) {
+                throw new IllegalArgumentException("alpha-kd, alpha-gt, beta and weight decay must be >= 0");
+            }
+            if (mode == KdMode.MASKED && !(maskK > 0)) {
+                throw new IllegalArgumentException("mask width k must be > 0, got " + maskK);
+            }
+        }
+    }
+
+    private final DiT student;
+    private final DiT teacher;
+    private final GaussianDiffusion diffusion;
+    private final Settings settings;
+    private double betaNow;
+
+    /** Freezes {@code teacher} (no gradients attached to it). */
+    public DistillTask(DiT student, DiT teacher, GaussianDiffusion diffusion, Settings settings) {
+        if (diffusion.lossType().isVb()) {
+            throw new IllegalArgumentException("distillation needs an MSE diffusion loss, got " + diffusion.lossType());
+        }
+        checkCompatible(student.config(), teacher.config(), settings.mode().usesHidden());
+        if (settings.layers() != null) {
+            settings.layers().check(student.depth(), teacher.depth());
+        }
+        this.student = student;
+        this.teacher = teacher;
+        this.diffusion = diffusion;
+        this.settings = settings;
+        this.betaNow = settings.beta();
+        teacher.namedParameters().values().forEach(p -> p.setTrainable(false));
+        teacher.attachGradients();
+    }
+
+    private static void checkCompatible(DiTConfig s, DiTConfig t, boolean hidden) {
+        boolean ok = s.inputSize() == t.inputSize() && s.patchSize() == t.patchSize() && s.inChannels() == t.inChannels()
+                && s.learnSigma() == t.learnSigma() && s.numClasses() == t.numClasses()
+                && (!hidden || s.hiddenSize() == t.hiddenSize());
+        if (!ok) {
+            throw new IllegalArgumentException("student " + s + " and teacher " + t + " are not compatible for distillation");
+        }
+    }
+
+    public DiT student() {
+        return student;
+    }
+
+    public Settings settings() {
+        return settings;
+    }
+
+    /** β at step {@code step} (0-based) of {@code total}: linear from β₀ at the first step to 0 at the last. */
+    public static double betaAt(double beta0, long step, long total) {
+        return total <= 1 ? beta0 : beta0 * Math.max(0.0, 1.0 - (double) step / (total - 1));
+    }
+
+    @Override
+    public void beforeStep(long step, long totalSteps) {
+        betaNow = betaAt(settings.beta(), step, totalSteps);
+    }
+
+    @Override
+    public LinkedHashMap<String, NDArray> trainable() {
+        return DiffusionTask.trainableOf(student);
+    }
+
+    @Override
+    public LinkedHashMap<String, NDArray> emaTracked() {
+        return student.stateDict();
+    }
+
+    @Override
+    public LinkedHashMap<String, NDArray> state() {
+        return student.stateDict();
+    }
+
+    /** Student and teacher: both are scoped into each step (the teacher's arrays produce results too). */
+    @Override
+    public List<Module> modules() {
+        return List.of(student, teacher);
+    }
+
+    @Override
+    public Map<String, Double> weightDecay() {
+        return DiffusionTask.matrixDecay(student, settings.weightDecay());
+    }
+
+    @Override
+    public StepLoss loss(Batcher.Batch batch, NDManager scope) {
+        NDArray x0 = batch.images();
+        DiffusionTask.Draw d = DiffusionTask.Draw.of(scope, diffusion, x0.getShape(), batch.size(), student.config().classDropoutProb());
+        return loss(x0, batch.labels(), d, scope);
+    }
+
+    /**
+     * The loss for given draws.
+     *
+     * @param x0 (N, C, H, W) data
+     * @param y (N,) labels
+     */
+    StepLoss loss(NDArray x0, NDArray y, DiffusionTask.Draw d, NDManager scope) {
+        boolean hidden = settings.mode().usesHidden();
+        DiT.Options so = new DiT.Options().forceDrop(d.dropIds());
+        if (hidden) {
+            so.capture(settings.layers().student());
+        }
+        // The student runs once, inside the diffusion loss; keep what it saw and returned.
+        NDArray[] seen = new NDArray[3]; // x_t (N,C,H,W), model timesteps (N,), output (N,C or 2C,H,W)
+        DenoiserFn fn = (x, t, yy) -> {
+            NDArray out = student.forward(x, t, yy, so);
+            seen[0] = x;
+            seen[1] = t;
+            seen[2] = out;
+            return out;
+        };
+        TrainingLosses gt = diffusion.trainingLosses(fn, x0, d.t(), y, d.noise());
+        NDArray xT = seen[0];
+        NDArray sOut = seen[2];
+
+        DiT.Options to = new DiT.Options().forceDrop(d.dropIds());
+        if (hidden) {
+            to.capture(settings.layers().teacherCaptures());
+        }
+        NDArray tOut;
+        try (NoGrad ignored = NoGrad.enter()) {
+            tOut = teacher.forward(xT, seen[1], y, to).stopGradient(); // (N, C or 2C, H, W)
+        }
+
+        long c = xT.getShape().get(1);
+        Map<String, NDArray> terms = new LinkedHashMap<>(); // fixed order: the metrics CSV columns
+        NDArray kd;
+        if (student.config().learnSigma()) {
+            NDList s = sOut.split(new long[] {c}, 1); // ε_s (N,C,H,W), v_s (N,C,H,W)
+            NDList t = tOut.split(new long[] {c}, 1);
+            NDArray kdMse = KdLosses.outputMse(s.get(0), t.get(0)); // (N,)
+            NDArray frozen = s.get(0).stopGradient().concat(s.get(1), 1); // (N, 2C, H, W)
+            NDArray kdVb = KdLosses.vbKd(diffusion, frozen, tOut, x0, xT, d.t()); // (N,)
+            kd = kdMse.add(kdVb);
+            terms.put("kd", kd.mean());
+            terms.put("kd_mse", kdMse.mean());
+            terms.put("kd_vb", kdVb.mean());
+        } else {
+            kd = KdLosses.outputMse(sOut, tOut);
+            terms.put("kd", kd.mean());
+        }
+        terms.put("gt", gt.loss().mean());
+        NDArray perSample = Scalars.mul(kd, settings.alphaKd()).add(Scalars.mul(gt.loss(), settings.alphaGt())); // (N,)
+        if (hidden) {
+            List<NDArray> ht = new ArrayList<>();
+            for (int i = 0; i < settings.layers().size(); i++) {
+                ht.add(to.hidden.get(settings.layers().teacherSlot(i)));
+            }
+            NDArray rep = KdLosses.representation(so.hidden, ht,
+                    settings.mode() == KdMode.MASKED ? Double.valueOf(settings.maskK()) : null); // (N,)
+            perSample = perSample.add(Scalars.mul(rep, betaNow));
+            terms.put("rep", rep.mean());
+            terms.put("beta", Scalars.of(scope, betaNow, DataType.FLOAT32));
+        }
+        return new StepLoss(perSample.mean(), terms);
+    }
+
+    @Override
+    public String describe() {
+        JsonObject o = new JsonObject();
+        o.addProperty("task", "distill");
+        o.addProperty("kd", settings.mode().toString());
+        o.add("config", JsonParser.parseString(student.config().toJson()));
+        o.add("teacher_config", JsonParser.parseString(teacher.config().toJson()));
+        if (settings.teacherName() != null) {
+            o.addProperty("teacher", settings.teacherName());
+        }
+        o.addProperty("num_timesteps", diffusion.numTimesteps());
+        o.addProperty("alpha_kd", settings.alphaKd());
+        o.addProperty("alpha_gt", settings.alphaGt());
+        if (settings.mode().usesHidden()) {
+            o.addProperty("beta", settings.beta());
+            o.addProperty("layer_map", settings.layers().toString());
+        }
+        if (settings.mode() == KdMode.MASKED) {
+            o.addProperty("mask_k", settings.maskK());
+        }
+        o.addProperty("weight_decay", settings.weightDecay());
+        return o.toString();
+    }
+}
