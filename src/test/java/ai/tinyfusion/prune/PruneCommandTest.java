@@ -3,11 +3,8 @@ package ai.tinyfusion.prune;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
 import ai.tinyfusion.cli.Main;
-import ai.tinyfusion.data.Dataset;
 import ai.tinyfusion.io.FileHashes;
-import ai.tinyfusion.io.HostTensor;
 import ai.tinyfusion.io.ModelFiles;
-import ai.tinyfusion.io.Npy;
 import ai.tinyfusion.model.DiT;
 import ai.tinyfusion.model.DiTConfig;
 import org.junit.jupiter.api.Test;
@@ -46,13 +43,7 @@ class PruneCommandTest {
             Engine.getInstance().setRandomSeed(2);
             ModelFiles.save(new DiT(m, c), model, Map.of());
         }
-        Dataset tiny = Tiny.data(32);
-        Path feats = Files.createDirectories(dir.resolve("data/imagenet256_features"));
-        Path labels = Files.createDirectories(dir.resolve("data/imagenet256_labels"));
-        for (int i = 0; i < tiny.size(); i++) {
-            Npy.write(feats.resolve(i + ".npy"), HostTensor.ofFloats(tiny.get(i).image(), 1, 1, 8, 8));
-            Npy.write(labels.resolve(i + ".npy"), HostTensor.ofLongs(new long[] {tiny.get(i).label()}, 1));
-        }
+        Tiny.latentFolder(dir.resolve("data"), 32);
         Path out = dir.resolve("out/d2.safetensors");
         String[] args = {"prune", "--method", "learned", "--model", model.toString(), "--data", dir.resolve("data").toString(),
             "--pattern", "1:2", "--out", out.toString(), "--steps", "4", "--batch", "4", "--lora-rank", "2",
@@ -120,8 +111,8 @@ class PruneCommandTest {
         // Errors name the problem.
         assertEquals(1, run(err, replace(args, "1:2", "1:3")));
         assertTrue(err.toString().contains("M=3 does not divide the depth 4"), err.toString());
-        assertEquals(1, run(err, replace(args, "learned", "bi")));
-        assertTrue(err.toString().contains("unknown pruning method 'bi'"), err.toString());
+        assertEquals(1, run(err, replace(args, "learned", "magic")));
+        assertTrue(err.toString().contains("unknown pruning method 'magic'"), err.toString());
     }
 
     private static String[] append(String[] a, String extra) {
