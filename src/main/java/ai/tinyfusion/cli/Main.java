@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "tinyfusion", mixinStandardHelpOptions = true, version = "tinyfusion 0.1.0",
         description = "Learnable depth pruning (TinyFusion) for diffusion transformers.",
         subcommands = {InfoCommand.class, ConvertCommand.class, BenchCommand.class, TrainCommand.class, SampleCommand.class,
-                PruneCommand.class, ClassifierCommand.class, EvalCommand.class, CommandLine.HelpCommand.class})
+                PruneCommand.class, StudyCommand.class, ClassifierCommand.class, EvalCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @Override
     public void run() {

@@ -22,9 +22,9 @@ public final class SimpleSelections {
      */
     public static int[] indices(int[] keep, int[] drop, int depth) {
         if ((keep == null) == (drop == null)) {
-            throw new IllegalArgumentException("--method indices needs exactly one of --keep or --drop");
+            throw new IllegalArgumentException("--method indices needs exactly one of --keep-layers or --drop-layers");
         }
-        String name = keep != null ? "--keep" : "--drop";
+        String name = keep != null ? "--keep-layers" : "--drop-layers";
         int[] list = keep != null ? keep : drop;
         if (list.length == 0) {
             throw new IllegalArgumentException(name + " is empty");
@@ -42,7 +42,7 @@ public final class SimpleSelections {
         boolean keepList = keep != null;
         int[] kept = IntStream.range(0, depth).filter(l -> in[l] == keepList).toArray();
         if (kept.length == 0) {
-            throw new IllegalArgumentException("--drop removes all " + depth + " layers");
+            throw new IllegalArgumentException("--drop-layers removes all " + depth + " layers");
         }
         return kept;
     }

@@ -82,10 +82,10 @@ class SelectionTest {
     void indicesKeepOrDrop() {
         assertArrayEquals(new int[] {1, 4, 5}, SimpleSelections.indices(new int[] {5, 1, 4}, null, 6));
         assertArrayEquals(new int[] {0, 2, 3}, SimpleSelections.indices(null, new int[] {5, 1, 4}, 6));
-        fails(() -> SimpleSelections.indices(new int[] {1}, new int[] {2}, 6), "exactly one of --keep or --drop");
+        fails(() -> SimpleSelections.indices(new int[] {1}, new int[] {2}, 6), "exactly one of --keep-layers or --drop-layers");
         fails(() -> SimpleSelections.indices(null, null, 6), "exactly one");
-        fails(() -> SimpleSelections.indices(new int[] {1, 6}, null, 6), "--keep", "layer 6 is outside 0..5");
-        fails(() -> SimpleSelections.indices(null, new int[] {2, 2}, 6), "--drop", "layer 2 is listed twice");
+        fails(() -> SimpleSelections.indices(new int[] {1, 6}, null, 6), "--keep-layers", "layer 6 is outside 0..5");
+        fails(() -> SimpleSelections.indices(null, new int[] {2, 2}, 6), "--drop-layers", "layer 2 is listed twice");
         fails(() -> SimpleSelections.indices(null, new int[] {0, 1, 2}, 3), "removes all 3 layers");
     }
 
