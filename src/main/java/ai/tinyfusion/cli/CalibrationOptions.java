@@ -19,6 +19,9 @@ public final class CalibrationOptions {
 
     /** Draws the set from {@code dataset}, with {@code defaultSamples} unless --calib-samples was given. */
     CalibrationSet draw(Dataset dataset, String dataName, int defaultSamples) {
-        return CalibrationSet.draw(dataset, samples == null ? defaultSamples : samples, batch, seed, dataName);
+        CalibrationSet cal = CalibrationSet.draw(dataset, samples == null ? defaultSamples : samples, batch, seed, dataName);
+        System.out.printf(java.util.Locale.ROOT, "calibration: %d images of %s in batches of %d, seed %d%n", cal.size(),
+                dataName, cal.batchSize(), cal.seed());
+        return cal;
     }
 }

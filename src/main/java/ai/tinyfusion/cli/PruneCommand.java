@@ -160,8 +160,6 @@ public final class PruneCommand implements Callable<Integer> {
             if (m.needsCalibration()) {
                 LoopOptions.checkFits(dit, dataset);
                 cal = calibration.draw(dataset, data.data, 1024);
-                System.out.printf(Locale.ROOT, "calibration: %d images of %s in batches of %d, seed %d%n", cal.size(),
-                        data.data, cal.batchSize(), cal.seed());
             }
             DecisionRecord rec = BaselinePruning.decide(dit, new BaselinePruning.Request(m, t, keep, drop, model.seed), cal,
                     src.describe(model, dit.depth()));

@@ -80,8 +80,6 @@ public final class StudyCommand implements Runnable {
                 Target t = target.resolve(dit.depth());
                 LoopOptions.checkFits(dit, dataset);
                 CalibrationSet cal = calibration.draw(dataset, data.data, 128);
-                System.out.printf(Locale.ROOT, "calibration: %d images of %s in batches of %d, seed %d%n", cal.size(),
-                        data.data, cal.batchSize(), cal.seed());
                 CalibrationStudy.Result r = CalibrationStudy.run(dit, cal,
                         new CalibrationStudy.Settings(t, samples, model.seed, records, !noExport),
                         src.describe(model, dit.depth()), out);

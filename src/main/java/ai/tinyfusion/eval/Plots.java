@@ -94,6 +94,10 @@ public final class Plots {
         }
         XYChart chart = new XYChartBuilder().width(900).height(500).title(title).xAxisTitle(xLabel).yAxisTitle("count")
                 .build();
+        chart.getStyler().setYAxisMin(0.0);
+        chart.getStyler().setYAxisMax(max * 1.1);
+        chart.getStyler().setXAxisDecimalPattern("0.####");
+        chart.getStyler().setYAxisDecimalPattern("0");
         XYSeries h = chart.addSeries("masks (" + values.length + ")", x, y);
         h.setXYSeriesRenderStyle(org.knowm.xchart.XYSeries.XYSeriesRenderStyle.Area);
         h.setMarker(SeriesMarkers.NONE);

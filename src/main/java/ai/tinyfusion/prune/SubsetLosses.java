@@ -1,8 +1,6 @@
 package ai.tinyfusion.prune;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
-import ai.tinyfusion.diffusion.TrainingLosses;
 import ai.tinyfusion.model.DiT;
 import ai.tinyfusion.model.LayerSubset;
 import org.slf4j.Logger;
@@ -66,12 +64,13 @@ public final class SubsetLosses {
         long[] evaluations = {0};
         long start = System.nanoTime();
         cal.forEachBatch(model.manager(), (b, scope) -> {
-            NDArray c = Scopes.keep(scope, model, op -> model.condition(b.t(), b.y(), new DiT.Options()), b.arrays()); // (B, D)
+            BlockRunner run = new BlockRunner(model, cal, b, scope);
             // state[j]: hidden (B, T, D) after layers 0..j−1 of the current subset; owned[j]: computed at layer j−1.
             NDArray[] state = new NDArray[depth + 1];
             boolean[] owned = new boolean[depth + 1];
-            state[0] = Scopes.keep(scope, model, op -> model.embed(b.xt()), b.arrays());
+            state[0] = run.h0;
             boolean[] prev = null;
+            int done = 0;
             for (int s : order) {
                 boolean[] mask = masks[s];
                 int from = prev == null ? 0 : firstDifference(prev, mask);
@@ -79,24 +78,16 @@ public final class SubsetLosses {
                     if (owned[j + 1]) {
                         state[j + 1].close();
                     }
-                    if (mask[j]) {
-                        NDArray in = state[j];
-                        int layer = j;
-                        state[j + 1] = Scopes.keep(scope, model.block(layer), op -> model.block(layer).forward(in, c), in, c);
-                        evaluations[0]++;
-                    } else {
-                        state[j + 1] = state[j];
-                    }
+                    state[j + 1] = mask[j] ? run.block(j, state[j]) : state[j];
                     owned[j + 1] = mask[j];
+                    evaluations[0] += mask[j] ? 1 : 0;
                 }
-                NDArray last = state[depth];
-                NDArray[] inputs = concat(b.arrays(), last, c);
-                sums[s] += Scopes.host(scope, model, op -> {
-                    TrainingLosses l = cal.diffusion().trainingLosses((x, t, y) -> model.head(last, c), b.x0(), b.t(),
-                            b.y(), b.noise()); // the head's output for x_t = q(x_0, t, ε), computed once per batch
-                    return (double) l.loss().sum().getFloat(); // Σ over the batch of (MSE + VB)
-                }, inputs);
+                sums[s] += run.lossSum(state[depth]);
                 prev = mask;
+                if (++done % 200 == 0 && done < masks.length) {
+                    LOG.info(String.format(Locale.ROOT, "calibration batch %d/%d: %d of %d subsets (%.1f s)", b.index() + 1,
+                            cal.batches(), done, masks.length, (System.nanoTime() - start) / 1e9));
+                }
             }
             LOG.info(String.format(Locale.ROOT, "calibration batch %d/%d: %d subsets, %d block evaluations so far (%.1f s)",
                     b.index() + 1, cal.batches(), masks.length, evaluations[0], (System.nanoTime() - start) / 1e9));
@@ -114,11 +105,5 @@ public final class SubsetLosses {
             j++;
         }
         return j;
-    }
-
-    private static NDArray[] concat(NDArray[] a, NDArray... more) {
-        NDArray[] out = Arrays.copyOf(a, a.length + more.length);
-        System.arraycopy(more, 0, out, a.length, more.length);
-        return out;
     }
 }
