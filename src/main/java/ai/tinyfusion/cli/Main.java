@@ -7,8 +7,8 @@ import picocli.CommandLine.Command;
 @Command(name = "tinyfusion", mixinStandardHelpOptions = true, version = "tinyfusion 0.1.0",
         description = "Learnable depth pruning (TinyFusion) for diffusion transformers.",
         subcommands = {InfoCommand.class, ConvertCommand.class, BenchCommand.class, TrainCommand.class, SampleCommand.class,
-                PruneCommand.class, FinetuneCommand.class, ClassifierCommand.class, EvalCommand.class, ReportCommand.class,
-                CommandLine.HelpCommand.class})
+                PruneCommand.class, StudyCommand.class, FinetuneCommand.class, ClassifierCommand.class, EvalCommand.class,
+                ReportCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @Override
     public void run() {

@@ -29,7 +29,8 @@ public final class ModelOptions {
     @Option(names = "--num-classes", description = "With a preset: number of classes.")
     Integer numClasses;
 
-    @Option(names = "--depth", description = "With a preset: number of transformer blocks.")
+    // Not "--depth": prune and study use --depth for the pruning target (the kept layer count).
+    @Option(names = "--preset-depth", description = "With a preset: number of transformer blocks.")
     Integer depth;
 
     @Option(names = "--hidden", description = "With a preset: hidden size.")

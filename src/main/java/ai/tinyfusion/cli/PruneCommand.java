@@ -6,15 +6,17 @@ import ai.tinyfusion.data.Batcher;
 import ai.tinyfusion.data.Dataset;
 import ai.tinyfusion.io.FileHashes;
 import ai.tinyfusion.model.DiT;
+import ai.tinyfusion.prune.BaselinePruning;
+import ai.tinyfusion.prune.CalibrationSet;
 import ai.tinyfusion.prune.DecisionRecord;
 import ai.tinyfusion.prune.DeltaMode;
 import ai.tinyfusion.prune.LearnedPruning;
 import ai.tinyfusion.prune.PrunedModels;
+import ai.tinyfusion.prune.Target;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Locale;
@@ -22,12 +24,19 @@ import java.util.concurrent.Callable;
 
 /** {@code tinyfusion prune}: choose layers to remove and write the shallower model with its decision record. */
 @Command(name = "prune", mixinStandardHelpOptions = true,
-        description = "Depth-prune a DiT. --method learned (TinyFusion): learn per-block layer choices under an N:M "
-                + "pattern with differentiable (Gumbel-softmax) masks and a co-optimised weight update (LoRA), then keep "
-                + "the chosen layers of the ORIGINAL weights. Writes OUT (safetensors), OUT.decision.json, and "
-                + "<run>/decisions.csv, decisions.png, metrics.csv, checkpoints/.")
+        description = {"Depth-prune a DiT: choose the layers to keep, write the shallower model (the chosen layers of the "
+                + "ORIGINAL weights) to OUT and the decision to OUT.decision.json.",
+            "--method learned (TinyFusion): learn per-block layer choices under an N:M --pattern with differentiable "
+                + "(Gumbel-softmax) masks and a co-optimised weight update (LoRA); also writes <run>/decisions.csv, "
+                + "decisions.png, metrics.csv, checkpoints/.",
+            "Baselines (target --depth K or --pattern N:M): bi (ShortGPT block influence, 1 - cos(input, output); the last "
+                + "block is always kept), flux-lite (mean squared input/output difference), sensitivity (loss increase when "
+                + "the block alone is removed), all three on a calibration set (--calib-*); oracle (BK-SDM: first layer "
+                + "of each encoder pair, last of each decoder pair; ratio 1:2 only); indices (--keep-layers or --drop-layers list); "
+                + "random (seeded by --seed); first, last, uniform (evenly spaced)."})
 public final class PruneCommand implements Callable<Integer> {
-    @Option(names = "--method", defaultValue = "learned", description = "Pruning method (${DEFAULT-VALUE}; available: learned).")
+    @Option(names = "--method", defaultValue = "learned",
+            description = "learned, bi, flux-lite, sensitivity, oracle, indices, random, first, last, uniform (${DEFAULT-VALUE}).")
     String method;
 
     @Mixin
@@ -39,10 +48,18 @@ public final class PruneCommand implements Callable<Integer> {
     @Mixin
     LoopOptions loop;
 
-    @Option(names = "--pattern", required = true,
-            description = "N:M repeated over the depth (1:2, 2:4, 7:14, 1:4), or a comma list of N:M blocks whose M's sum "
-                    + "to the depth (2:4,2:4,3:4,...).")
-    String pattern;
+    @Mixin
+    TargetOptions target;
+
+    @Mixin
+    CalibrationOptions calibration;
+
+    // (--keep is LoopOptions' checkpoint count.)
+    @Option(names = "--keep-layers", split = ",", description = "--method indices: the layers to keep, e.g. 0,2,5.")
+    int[] keep;
+
+    @Option(names = "--drop-layers", split = ",", description = "--method indices: the layers to remove, e.g. 1,3,4.")
+    int[] drop;
 
     @Option(names = "--out", required = true, description = "Pruned model (.safetensors); the record goes to OUT.decision.json.")
     Path out;
@@ -102,12 +119,74 @@ public final class PruneCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (!method.equalsIgnoreCase("learned")) {
-            throw new IllegalArgumentException("unknown pruning method '" + method + "' (available: learned)");
+        String name = method.trim().toLowerCase(Locale.ROOT);
+        if ((keep != null || drop != null) && !name.equals("indices")) {
+            throw new IllegalArgumentException("--keep-layers / --drop-layers belong to --method indices, not " + method);
+        }
+        if (name.equals("learned")) {
+            return learned();
+        }
+        BaselinePruning.Method m = BaselinePruning.Method.byName(name);
+        if (m == null) {
+            throw new IllegalArgumentException("unknown pruning method '" + method + "' (available: learned, "
+                    + BaselinePruning.Method.names() + ")");
+        }
+        return baseline(m);
+    }
+
+    /** The source model's file and hash (both null for a preset). */
+    record SourceFile(Path path, String sha256) {
+        DecisionRecord.Source describe(ModelOptions model, int depth) {
+            return new DecisionRecord.Source(path == null ? null : path.toString(), sha256, model.describe(), depth);
+        }
+    }
+
+    static SourceFile hashSource(ModelOptions model) throws java.io.IOException {
+        if (!model.isFile()) {
+            return new SourceFile(null, null);
+        }
+        Path p = Path.of(model.model);
+        System.out.println("hashing " + p + " ...");
+        return new SourceFile(p, FileHashes.sha256(p));
+    }
+
+    private Integer baseline(BaselinePruning.Method m) throws Exception {
+        Dataset dataset = m.needsCalibration() ? data.open() : null;
+        SourceFile src = hashSource(model);
+        try (NDManager manager = NDManager.newBaseManager(model.device())) {
+            DiT dit = model.load(manager);
+            Target t = m == BaselinePruning.Method.INDICES && !target.given() ? null : target.resolve(dit.depth());
+            CalibrationSet cal = null;
+            if (m.needsCalibration()) {
+                LoopOptions.checkFits(dit, dataset);
+                cal = calibration.draw(dataset, data.data, 1024);
+            }
+            DecisionRecord rec = BaselinePruning.decide(dit, new BaselinePruning.Request(m, t, keep, drop, model.seed), cal,
+                    src.describe(model, dit.depth()));
+            // Baselines do not change the model: save its (original) layers directly.
+            PrunedModels.Saved saved = src.path() != null ? PrunedModels.save(rec, out, model.heads)
+                    : PrunedModels.save(dit, rec, out);
+            System.out.println("method:      " + rec.method() + (t == null ? "" : " (" + t + ")"));
+            System.out.println("kept:        " + Arrays.toString(rec.kept()) + "  (removed " + Arrays.toString(rec.removed()) + ")");
+            if (rec.layerScores() != null) {
+                StringBuilder sb = new StringBuilder("[");
+                for (double v : rec.layerScores()) {
+                    sb.append(sb.length() == 1 ? "" : ", ").append(String.format(Locale.ROOT, "%.4g", v));
+                }
+                System.out.println("scores:      " + sb.append(']'));
+            }
+            printSaved(saved);
+        }
+        return 0;
+    }
+
+    private Integer learned() throws Exception {
+        if (target.pattern == null) {
+            throw new IllegalArgumentException("--method learned needs --pattern N:M (the search chooses N of every M layers)");
         }
         double[] tauRange = range("--tau", tau);
         double[] scalingRange = range("--scaling", scaling);
-        LearnedPruning.Options o = new LearnedPruning.Options().pattern(pattern).delta(DeltaMode.parse(delta))
+        LearnedPruning.Options o = new LearnedPruning.Options().pattern(target.pattern).delta(DeltaMode.parse(delta))
                 .lora(loraRank, loraAlpha == null ? 2.0 * loraRank : loraAlpha).tau(tauRange[0], tauRange[1])
                 .scaling(scalingRange[0], scalingRange[1]).lr(lr).gateLrScale(gateLrScale).ema(emaDecay).clip(loop.clip)
                 .decisionEvery(decisionEvery).logEvery(loop.logEvery).checkpoints(loop.ckptEvery, loop.keep)
@@ -116,28 +195,21 @@ public final class PruneCommand implements Callable<Integer> {
         Path resumeFrom = resume == null ? null : resume.isEmpty() ? run : Path.of(resume);
         Dataset dataset = data.open();
 
-        String sha = null;
-        Path sourcePath = null;
-        if (model.isFile()) {
-            sourcePath = Path.of(model.model);
-            System.out.println("hashing " + sourcePath + " ...");
-            sha = FileHashes.sha256(sourcePath);
-        }
+        SourceFile src = hashSource(model);
         Engine.getInstance().setRandomSeed((int) model.seed);
         LearnedPruning.Outcome outcome;
-        DecisionRecord.Source source;
         try (NDManager manager = NDManager.newBaseManager(model.device())) {
             DiT dit = model.load(manager);
+            target.resolve(dit.depth()); // --depth, if given, must agree with the pattern
             LoopOptions.checkFits(dit, dataset);
-            source = new DecisionRecord.Source(sourcePath == null ? null : sourcePath.toString(), sha, model.describe(),
-                    dit.depth());
+            DecisionRecord.Source source = src.describe(model, dit.depth());
             Batcher batcher = loop.batcher(dataset, model.seed);
             long total = loop.totalSteps(batcher);
             LoopOptions.recordCommand(run);
-            outcome = LearnedPruning.search(dit, batcher, total, o, run, resumeFrom, sha);
+            outcome = LearnedPruning.search(dit, batcher, total, o, run, resumeFrom, src.sha256());
             DecisionRecord rec = LearnedPruning.record(outcome, o, source, loop.batch);
             PrunedModels.Saved saved;
-            if (sourcePath != null) {
+            if (src.path() != null) {
                 saved = PrunedModels.save(rec, out, model.heads); // the original weights, reloaded from the file
             } else {
                 try (NDManager fresh = NDManager.newBaseManager(model.device())) {
@@ -166,9 +238,13 @@ public final class PruneCommand implements Callable<Integer> {
                 r.train().skippedNonFinite());
         System.out.printf(Locale.ROOT, "trainable:   %,d values = %.3f%% of the %,d base values%n", r.trainableParameters(),
                 100 * r.trainableShare(), r.baseParameters());
+        printSaved(saved);
+        System.out.println("dynamics:    " + r.plot());
+    }
+
+    static void printSaved(PrunedModels.Saved saved) {
         System.out.println("pruned:      " + saved.model() + " (depth " + saved.decision().prunedDepth() + ", "
                 + String.format(Locale.ROOT, "%,d", saved.decision().output().parameters()) + " parameters)");
         System.out.println("record:      " + saved.record());
-        System.out.println("dynamics:    " + r.plot());
     }
 }

@@ -46,6 +46,72 @@ public final class Plots {
         save(chart, png);
     }
 
+    /**
+     * A histogram of {@code values} in {@code bins} equal-width bins (drawn as a filled step line), with a
+     * vertical line at each named mark.
+     *
+     * @param marks name → x position (may be empty); the name is the legend entry
+     */
+    public static void histogram(Path png, String title, String xLabel, double[] values, int bins,
+            Map<String, Double> marks) throws IOException {
+        if (values.length == 0 || bins < 1) {
+            throw new IllegalArgumentException("a histogram needs values and at least one bin");
+        }
+        double lo = Double.POSITIVE_INFINITY;
+        double hi = Double.NEGATIVE_INFINITY;
+        for (double v : values) {
+            if (Double.isFinite(v)) {
+                lo = Math.min(lo, v);
+                hi = Math.max(hi, v);
+            }
+        }
+        for (double v : marks.values()) {
+            if (Double.isFinite(v)) {
+                lo = Math.min(lo, v);
+                hi = Math.max(hi, v);
+            }
+        }
+        if (!(hi > lo)) { // all equal (or none finite): one unit-wide bin around the value
+            lo = Double.isFinite(lo) ? lo - 0.5 : 0;
+            hi = lo + 1;
+        }
+        double width = (hi - lo) / bins;
+        int[] counts = new int[bins];
+        for (double v : values) {
+            if (Double.isFinite(v)) {
+                counts[Math.min(bins - 1, (int) ((v - lo) / width))]++;
+            }
+        }
+        double[] x = new double[2 * bins];
+        double[] y = new double[2 * bins];
+        int max = 1;
+        for (int b = 0; b < bins; b++) {
+            x[2 * b] = lo + b * width;
+            x[2 * b + 1] = lo + (b + 1) * width;
+            y[2 * b] = counts[b];
+            y[2 * b + 1] = counts[b];
+            max = Math.max(max, counts[b]);
+        }
+        XYChart chart = new XYChartBuilder().width(900).height(500).title(title).xAxisTitle(xLabel).yAxisTitle("count")
+                .build();
+        chart.getStyler().setYAxisMin(0.0);
+        chart.getStyler().setYAxisMax(max * 1.1);
+        chart.getStyler().setXAxisDecimalPattern("0.####");
+        chart.getStyler().setYAxisDecimalPattern("0");
+        XYSeries h = chart.addSeries("masks (" + values.length + ")", x, y);
+        h.setXYSeriesRenderStyle(org.knowm.xchart.XYSeries.XYSeriesRenderStyle.Area);
+        h.setMarker(SeriesMarkers.NONE);
+        for (Map.Entry<String, Double> e : marks.entrySet()) {
+            if (!Double.isFinite(e.getValue())) {
+                continue;
+            }
+            XYSeries m = chart.addSeries(e.getKey(), new double[] {e.getValue(), e.getValue()}, new double[] {0, max * 1.05});
+            m.setXYSeriesRenderStyle(org.knowm.xchart.XYSeries.XYSeriesRenderStyle.Line);
+            m.setMarker(SeriesMarkers.NONE);
+        }
+        save(chart, png);
+    }
+
     static void save(XYChart chart, Path png) throws IOException {
         if (png.getParent() != null) {
             Files.createDirectories(png.getParent());

@@ -139,8 +139,8 @@ public final class DiT extends Module {
     }
 
     public NDArray forward(NDArray x, NDArray t, NDArray y, Options o) {
-        NDArray h = xEmbedder.forward(x).add(posEmbed.value()); // (N,T,D)
-        NDArray c = tEmbedder.forward(t).add(yEmbedder.forward(y, o.train, o.forceDropIds)); // (N,D)
+        NDArray h = embed(x); // (N,T,D)
+        NDArray c = condition(t, y, o); // (N,D)
         int nextCapture = 0;
         for (int i = 0; i < blocks.size(); i++) {
             NDArray out = blocks.get(i).forward(h, c);
@@ -155,7 +155,27 @@ public final class DiT extends Module {
                 nextCapture++;
             }
         }
-        return unpatchify(finalLayer.forward(h, c)); // (N,out,H,W)
+        return head(h, c); // (N,out,H,W)
+    }
+
+    /*
+     * The three stages of forward, for callers that run the block stack themselves (e.g. evaluating
+     * many layer subsets from shared intermediate states): forward = head(blocks(embed(x), c), c).
+     */
+
+    /** Patch embedding plus the fixed positional embedding: x (N,C,H,W) → tokens (N,T,D). */
+    public NDArray embed(NDArray x) {
+        return xEmbedder.forward(x).add(posEmbed.value());
+    }
+
+    /** The conditioning vector: t (N), y (N) → c (N,D), labels dropped as {@code o} says. */
+    public NDArray condition(NDArray t, NDArray y, Options o) {
+        return tEmbedder.forward(t).add(yEmbedder.forward(y, o.train, o.forceDropIds));
+    }
+
+    /** Final layer and unpatchify: h (N,T,D), c (N,D) → (N, out_channels, H, W). */
+    public NDArray head(NDArray h, NDArray c) {
+        return unpatchify(finalLayer.forward(h, c));
     }
 
     /** (N, T, p·p·C) → (N, C, H, W). */

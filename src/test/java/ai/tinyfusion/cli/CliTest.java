@@ -15,7 +15,7 @@ class CliTest {
     void everySubcommandHasHelp() {
         CommandLine cli = new CommandLine(new Main());
         assertTrue(cli.getSubcommands().keySet().containsAll(
-                java.util.List.of("info", "convert", "bench", "train", "sample", "prune", "classifier", "eval")),
+                java.util.List.of("info", "convert", "bench", "train", "sample", "prune", "study", "classifier", "eval")),
                 cli.getSubcommands().keySet().toString());
         for (String name : cli.getSubcommands().keySet()) {
             if (name.equals("help")) {

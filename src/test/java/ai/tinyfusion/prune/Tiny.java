@@ -110,6 +110,27 @@ public final class Tiny {
         };
     }
 
+    /** A calibration set of {@code n} items of {@link #data}(64) in batches of {@code batch}. */
+    static CalibrationSet calibration(int n, int batch, long seed) {
+        return CalibrationSet.draw(data(64), n, batch, seed, "tiny");
+    }
+
+    /**
+     * {@code data(n)} written as a latent folder ({@code dir/imagenet256_features/i.npy}, {@code _labels/i.npy}),
+     * the data layout the CLI reads without Fashion-MNIST; returns {@code dir}.
+     */
+    static Path latentFolder(Path dir, int n) throws IOException {
+        Dataset tiny = data(n);
+        Path feats = java.nio.file.Files.createDirectories(dir.resolve("imagenet256_features"));
+        Path labels = java.nio.file.Files.createDirectories(dir.resolve("imagenet256_labels"));
+        for (int i = 0; i < tiny.size(); i++) {
+            ai.tinyfusion.io.Npy.write(feats.resolve(i + ".npy"), ai.tinyfusion.io.HostTensor.ofFloats(tiny.get(i).image(), 1, 1, 8, 8));
+            ai.tinyfusion.io.Npy.write(labels.resolve(i + ".npy"),
+                    ai.tinyfusion.io.HostTensor.ofLongs(new long[] {tiny.get(i).label()}, 1));
+        }
+        return dir;
+    }
+
     public static Batcher batcher(Dataset d, int batch, long seed) {
         return Batcher.builder(d, batch).seed(seed).shuffle(true).dropLast(true).build();
     }

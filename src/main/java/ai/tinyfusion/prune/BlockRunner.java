@@ -1,0 +1,48 @@
+package ai.tinyfusion.prune;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.tinyfusion.diffusion.TrainingLosses;
+import ai.tinyfusion.model.DiT;
+
+/**
+ * Runs a DiT's forward pass stage by stage on one calibration batch (eval mode, true labels), each stage
+ * in its own sub-manager so that only its result stays alive: the conditioning and the token embedding
+ * once, then any block on any hidden state, then the head and the per-sample training loss. The
+ * results are owned by the batch's scope.
+ */
+final class BlockRunner {
+    private final DiT model;
+    private final CalibrationSet cal;
+    private final CalibrationSet.Batch batch;
+    private final NDManager scope;
+    /** Conditioning (B, D). */
+    final NDArray c;
+    /** Token embedding of x_t (B, T, D): the input of block 0. */
+    final NDArray h0;
+
+    BlockRunner(DiT model, CalibrationSet cal, CalibrationSet.Batch batch, NDManager scope) {
+        this.model = model;
+        this.cal = cal;
+        this.batch = batch;
+        this.scope = scope;
+        this.c = Scopes.keep(scope, model, op -> model.condition(batch.t(), batch.y(), new DiT.Options()), batch.arrays());
+        this.h0 = Scopes.keep(scope, model, op -> model.embed(batch.xt()), batch.arrays());
+    }
+
+    /** Block {@code layer} on h (B, T, D) → (B, T, D). */
+    NDArray block(int layer, NDArray h) {
+        return Scopes.keep(scope, model.block(layer), op -> model.block(layer).forward(h, c), h, c);
+    }
+
+    /** Σ over the batch of the training loss (MSE + VB) when the block stack ends in h (B, T, D). */
+    double lossSum(NDArray h) {
+        NDArray[] inputs = {batch.x0(), batch.y(), batch.t(), batch.noise(), batch.xt(), h, c};
+        return Scopes.host(scope, model, op -> {
+            // The head's output for x_t = q(x_0, t, ε): trainingLosses rebuilds the same x_t from the same draws.
+            TrainingLosses l = cal.diffusion().trainingLosses((x, t, y) -> model.head(h, c), batch.x0(), batch.t(),
+                    batch.y(), batch.noise());
+            return (double) l.loss().sum().getFloat();
+        }, inputs);
+    }
+}
