@@ -42,6 +42,14 @@ public final class ReportCommand implements Callable<Integer> {
             description = "Eval JSON files (from `eval --json`), one per model in the same order; '-' for none.")
     List<String> metrics;
 
+    @Option(names = "--calib-loss", split = ",",
+            description = "Calibration loss of each model's layer mask (e.g. from `study calibration` marks.csv), one per "
+                    + "model in the same order; '-' for none.")
+    List<String> calibLoss;
+
+    @Option(names = "--markdown", description = "Also write the table as markdown to this file.")
+    Path markdown;
+
     @Option(names = "--batch", defaultValue = "100", description = "Images per sampling batch (${DEFAULT-VALUE}).")
     int batch;
 
@@ -71,6 +79,9 @@ public final class ReportCommand implements Callable<Integer> {
         if (batch < 1 || steps < 1 || rounds < 1 || warmup < 0) {
             throw new IllegalArgumentException("--batch, --steps and --rounds must be >= 1 and --warmup >= 0");
         }
+        if (calibLoss != null && calibLoss.size() != models.size()) {
+            throw new IllegalArgumentException("--calib-loss: " + calibLoss.size() + " values for " + models.size() + " models");
+        }
         List<MetricsReport> quality = new ArrayList<>();
         for (int i = 0; i < models.size(); i++) {
             String f = metrics == null ? "-" : metrics.get(i);
@@ -91,14 +102,28 @@ public final class ReportCommand implements Callable<Integer> {
                 double it = 1.0 / sec[i];
                 String label = names != null ? names.get(i) : models.get(i).getFileName().toString();
                 rows.add(new ModelReport(label, m.depth(), m.parameterCount(), Flops.macsPerImage(m.config()) / 1e9, batch,
-                        it, it * batch / steps, steps, sec[0] / sec[i], quality.get(i)));
+                        it, it * batch / steps, steps, sec[0] / sec[i], quality.get(i), calibrationLoss(i)));
             }
             System.out.print(ModelReport.table(rows));
             if (json != null) {
                 Files.writeString(json, ModelReport.toJson(rows) + "\n");
             }
+            if (markdown != null) {
+                Files.writeString(markdown, ModelReport.markdown(rows));
+            }
         }
         return 0;
+    }
+
+    private Double calibrationLoss(int i) {
+        if (calibLoss == null || calibLoss.get(i).equals("-")) {
+            return null;
+        }
+        try {
+            return Double.parseDouble(calibLoss.get(i));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("--calib-loss: '" + calibLoss.get(i) + "' is not a number");
+        }
     }
 
     /** The first (or only) report of an {@code eval --json} file. */

@@ -22,31 +22,37 @@ import java.util.Locale;
  * @param steps sampling steps assumed for {@link #imagesPerSec}
  * @param speedup itPerSec / the first row's itPerSec
  * @param metrics quality metrics (null if none were given)
+ * @param calibrationLoss the calibration loss of the model's layer mask before recovery (null if not given)
  */
 public record ModelReport(String model, int depth, long parameters, double gmacs, int batch, double itPerSec,
-        double imagesPerSec, int steps, double speedup, MetricsReport metrics) {
+        double imagesPerSec, int steps, double speedup, MetricsReport metrics, Double calibrationLoss) {
 
     private static final Gson GSON = new GsonBuilder().serializeSpecialFloatingPointValues().setPrettyPrinting().create();
 
-    private static final String[] HEADERS = {"model", "depth", "params", "GMACs", "it/s", "img/s", "speedup", "FID",
-        "sFID", "IS", "prec", "recall", "class acc"};
+    private static final String[] HEADERS = {"model", "depth", "params", "GMACs", "calib loss", "it/s", "img/s",
+        "speedup", "FID", "sFID", "IS", "prec", "recall", "class acc"};
 
     public static String toJson(List<ModelReport> rows) {
         return GSON.toJson(rows);
     }
 
-    /** The rows as an aligned text table; absent metrics show as "-". */
-    public static String table(List<ModelReport> rows) {
+    private static List<String[]> cells(List<ModelReport> rows) {
         List<String[]> cells = new ArrayList<>();
         cells.add(HEADERS);
         for (ModelReport r : rows) {
             MetricsReport m = r.metrics;
             cells.add(new String[] {r.model, Integer.toString(r.depth), String.format(Locale.ROOT, "%.2fM", r.parameters / 1e6),
-                fmt(r.gmacs, 4), fmt(r.itPerSec, 2), fmt(r.imagesPerSec, 2), fmt(r.speedup, 2) + "x",
+                fmt(r.gmacs, 4), fmt(r.calibrationLoss, 4), fmt(r.itPerSec, 2), fmt(r.imagesPerSec, 2), fmt(r.speedup, 2) + "x",
                 m == null ? "-" : fmt(m.fid(), 2), m == null ? "-" : fmt(m.sfid(), 2),
                 m == null ? "-" : fmt(m.inceptionScore(), 2), m == null ? "-" : fmt(m.precision(), 3),
                 m == null ? "-" : fmt(m.recall(), 3), m == null ? "-" : fmt(m.classAccuracy(), 3)});
         }
+        return cells;
+    }
+
+    /** The rows as an aligned text table; absent values show as "-". */
+    public static String table(List<ModelReport> rows) {
+        List<String[]> cells = cells(rows);
         int[] w = new int[HEADERS.length];
         for (String[] row : cells) {
             for (int i = 0; i < w.length; i++) {
@@ -63,6 +69,19 @@ public record ModelReport(String model, int depth, long parameters, double gmacs
             sb.append('\n');
             if (r == 0) {
                 sb.append("-".repeat(java.util.Arrays.stream(w).sum() + 2 * (w.length - 1))).append('\n');
+            }
+        }
+        return sb.toString();
+    }
+
+    /** The rows as a GitHub markdown table (numbers right-aligned). */
+    public static String markdown(List<ModelReport> rows) {
+        List<String[]> cells = cells(rows);
+        StringBuilder sb = new StringBuilder();
+        for (int r = 0; r < cells.size(); r++) {
+            sb.append("| ").append(String.join(" | ", cells.get(r))).append(" |\n");
+            if (r == 0) {
+                sb.append("| --- |").append(" ---: |".repeat(HEADERS.length - 1)).append('\n');
             }
         }
         return sb.toString();

@@ -42,7 +42,10 @@ class ReportCommandTest {
         CommandLine cli = Main.commandLine();
         cli.setOut(new PrintWriter(out));
         int rc = cli.execute("report", full.toString(), half.toString(), "--name", "teacher,pruned", "--metrics",
-                "-," + metrics, "--batch", "2", "--rounds", "3", "--warmup", "1", "--json", json.toString());
+                "-," + metrics, "--batch", "2", "--rounds", "3", "--warmup", "1", "--json", json.toString(), "--calib-loss", "-,0.25",
+                "--markdown", dir.resolve("r.md").toString());
+        assertTrue(Files.readString(dir.resolve("r.md")).contains("| pruned | 2 |"), Files.readString(dir.resolve("r.md")));
+        assertEquals(0.25, JsonParser.parseString(Files.readString(json)).getAsJsonArray().get(1).getAsJsonObject().get("calibrationLoss").getAsDouble());
         assertEquals(0, rc);
         JsonArray rows = JsonParser.parseString(Files.readString(json)).getAsJsonArray();
         assertEquals(2, rows.size());
