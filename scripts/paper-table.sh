@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# The paper's comparison (TinyFusion Table 3 / Fig. 5) reproduced at small scale on the shipped
+# Fashion-MNIST teacher (models/dit-f28.safetensors, 28 layers) -> 14 layers:
+#   learned 1:2 (LoRA), learned 2:4 (LoRA), learned 1:2 (full ΔΦ), learned 1:2 (frozen, gates only),
+#   BI (ShortGPT), Flux-Lite, sensitivity, BK-SDM oracle, and the min- and median-calibration-loss
+#   random masks of the N=1000 calibration study.
+# Every pruned model is recovered with the SAME budget and method (plain fine-tuning, as the paper's
+# Table 3), sampled with the same sampler and seeds, evaluated with the shipped feature network, and
+# reported in one speed run. Every stage caches its output under $OUT (default out/experiment) and is
+# skipped when done; an interrupted fine-tuning resumes from its newest checkpoint. So the script can be
+# re-run across sessions until it completes. Knobs: FT_EPOCHS, SAMPLES, SEARCH_EPOCHS, STUDY_N.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=${OUT:-out/experiment}
+teacher=models/dit-f28.safetensors
+ft_epochs=${FT_EPOCHS:-1}
+samples=${SAMPLES:-1000}
+search_epochs=${SEARCH_EPOCHS:-1}
+study_n=${STUDY_N:-1000}
+sampler=(--cfg 4 --method ddim --steps 50 --batch 100 --sample-seed 0)
+tf=bin/tinyfusion
+mkdir -p "$out/pruned"
+log() { echo "[$(date +%H:%M:%S)] $*"; }
+sha=$(sha256sum "$teacher" | cut -d' ' -f1)
+if [ -f "$out/teacher.sha256" ] && [ "$(cat "$out/teacher.sha256")" != "$sha" ]; then
+  echo "error: $out was made from another $teacher (SHA-256 $(cat "$out/teacher.sha256")); move it away to start over" >&2
+  exit 1
+fi
+echo "$sha" > "$out/teacher.sha256"
+
+prune() { # name, then prune arguments
+  local name=$1; shift
+  if [ ! -f "$out/pruned/$name.safetensors" ]; then
+    log "prune $name"
+    local resume=()
+    [ -d "$out/pruned/$name.run/checkpoints" ] && resume=(--resume)
+    $tf prune -m "$teacher" --out "$out/pruned/$name.safetensors" --run "$out/pruned/$name.run" "$@" "${resume[@]}"
+  fi
+}
+
+# 1. The four learned variants (one epoch of search each, batch 128) and the score-based baselines.
+prune learned-1x2-lora   --method learned --pattern 1:2 --epochs "$search_epochs" --batch 128
+prune learned-2x4-lora   --method learned --pattern 2:4 --epochs "$search_epochs" --batch 128
+prune learned-1x2-full   --method learned --pattern 1:2 --epochs "$search_epochs" --batch 128 --delta full
+prune learned-1x2-frozen --method learned --pattern 1:2 --epochs "$search_epochs" --batch 128 --delta none
+for m in bi flux-lite sensitivity oracle; do prune "$m" --method "$m" --depth 14; done
+
+# 2. The calibration study (N random 14-layer masks), every method's mask marked, quantile masks exported.
+methods=(learned-1x2-lora learned-2x4-lora learned-1x2-full learned-1x2-frozen bi flux-lite sensitivity oracle)
+if [ ! -f "$out/study/marks.csv" ]; then
+  log "calibration study, N=$study_n"
+  marks=()
+  for m in "${methods[@]}"; do marks+=(--mark "$m=$out/pruned/$m.safetensors.decision.json"); done
+  $tf study calibration -m "$teacher" --depth 14 --samples "$study_n" "${marks[@]}" --out "$out/study"
+fi
+for q in min median; do
+  [ -f "$out/pruned/random-$q.safetensors" ] || { cp "$out/study/random-$q.safetensors" "$out/pruned/";
+    cp "$out/study/random-$q.safetensors.decision.json" "$out/pruned/"; }
+done
+rows=("${methods[@]}" random-min random-median)
+
+# 3. Recovery (plain fine-tuning, same budget), sampling, evaluation.
+for m in "${rows[@]}"; do
+  run=$out/finetune/$m
+  if [ ! -f "$run/ema.safetensors" ]; then
+    log "fine-tune $m ($ft_epochs epochs)"
+    resume=()
+    [ -d "$run/checkpoints" ] && resume=(--resume "$run")
+    $tf finetune -m "$out/pruned/$m.safetensors" --kd none --epochs "$ft_epochs" --batch 128 --ema-warmup \
+      --run "$run" "${resume[@]}"
+  fi
+  if [ ! -f "$out/samples/$m/samples.npz" ]; then
+    log "sample $m"
+    $tf sample -m "$run/ema.safetensors" -n "$samples" "${sampler[@]}" --out "$out/samples/$m"
+  fi
+  [ -f "$out/metrics/$m.json" ] || { mkdir -p "$out/metrics"; $tf eval "$out/samples/$m/samples.npz" --json "$out/metrics/$m.json"; }
+done
+
+# 4. One speed run over all recovered models plus the teacher, joined with metrics and calibration losses.
+models=("$teacher"); names=(teacher-28); metrics=(-); losses=(-)
+for m in "${rows[@]}"; do
+  models+=("$out/finetune/$m/ema.safetensors"); names+=("$m"); metrics+=("$out/metrics/$m.json")
+  if [[ $m == random-* ]]; then
+    losses+=("$(grep -o '"calibration_loss": *[0-9.eE+-]*' "$out/pruned/$m.safetensors.decision.json" | grep -o '[0-9.eE+-]*$')")
+  else
+    losses+=("$(awk -F, -v n="$m" '$1 == n {print $4}' "$out/study/marks.csv")")
+  fi
+done
+join() { local IFS=,; echo "$*"; }
+log "report"
+$tf report "${models[@]}" --name "$(join "${names[@]}")" --metrics "$(join "${metrics[@]}")" \
+  --calib-loss "$(join "${losses[@]}")" --batch 100 --steps 50 --json "$out/report.json" --markdown "$out/report.md"
+log "done: $out/report.md"
