@@ -71,12 +71,41 @@ public final class Lora extends Module implements Linear.Adapter {
         return alpha / rank;
     }
 
+    /**
+     * {@code x Wᵀ + b + (α/r)·(x Aᵀ) Bᵀ}, computed in whichever of two equal forms is cheaper for
+     * this call (see {@link #foldIntoWeight}): factored as written, or folded as
+     * {@code x (W + (α/r)·B A)ᵀ + b}.
+     */
     @Override
-    public NDArray delta(NDArray x) {
-        NDArray h = ai.djl.nn.core.Linear.linear(x, a.value()).singletonOrThrow();
-        NDArray y = ai.djl.nn.core.Linear.linear(h, b.value()).singletonOrThrow();
-        return Scalars.mul(y, scale());
+    public NDArray forward(NDArray x, NDArray weight, NDArray bias) {
+        return forward(x, weight, bias, foldIntoWeight(weight.getShape().get(1)));
     }
+
+    /** The adapted output in the folded or the factored form (equal up to rounding). */
+    public NDArray forward(NDArray x, NDArray weight, NDArray bias, boolean fold) {
+        NDArray sb = Scalars.mul(b.value(), scale()); // (out, r)
+        if (fold) {
+            return Linear.linear(x, weight.add(sb.matMul(a.value())), bias);
+        }
+        NDArray h = Linear.linear(x, a.value(), null); // (..., r)
+        return Linear.linear(x, weight, bias).add(Linear.linear(h, sb, null));
+    }
+
+    /**
+     * Whether to fold the update into the weight of a Linear with {@code in} input features. Folding
+     * replaces the factored form's extra full-size activations (x Aᵀ Bᵀ and the sum, forward and
+     * backward: elementwise, memory-bound work of order rows·out) by one (out × in) weight and its
+     * gradient (a matmul of order rows·in·out, the cost of a base-weight gradient). Narrow layers
+     * (in ≤ 256, e.g. the width-64 Fashion-MNIST teacher) are dominated by the former and fold;
+     * wide ones (DiT-XL/2's 1152) keep the factored form. {@code -Dtinyfusion.lora.foldMaxIn=N} moves
+     * the bound (0: never fold), for benchmarking.
+     */
+    static boolean foldIntoWeight(long in) {
+        return in <= FOLD_MAX_IN;
+    }
+
+    /** Widest input for which {@link #foldIntoWeight} folds. */
+    static final long FOLD_MAX_IN = Long.getLong("tinyfusion.lora.foldMaxIn", 256);
 
     /** The adapters attached to a model, keyed by the Linear's state-dict prefix. */
     public record Attached(LinkedHashMap<String, Lora> adapters, long adapterParameters, long baseParameters) {

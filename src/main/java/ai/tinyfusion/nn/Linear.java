@@ -10,9 +10,13 @@ import ai.djl.ndarray.types.Shape;
  * An optional {@link Adapter} (LoRA) adds a low-rank update on top of the frozen base weights.
  */
 public final class Linear extends Module {
-    /** Something that adds a learned delta to a Linear's output, e.g. LoRA: {@code y += delta(x)}. */
+    /**
+     * Something that changes a Linear's output by a learned delta, e.g. LoRA
+     * ({@code y = x Wᵀ + b + Δ(x)}); it computes the whole output so that it may fold Δ into the weight.
+     */
     public interface Adapter {
-        NDArray delta(NDArray x);
+        /** x: (..., in), weight (out, in), bias (out) or null → (..., out). */
+        NDArray forward(NDArray x, NDArray weight, NDArray bias);
     }
 
     private final Parameter weight;
@@ -31,10 +35,13 @@ public final class Linear extends Module {
 
     /** x: (..., in) → (..., out). */
     public NDArray forward(NDArray x) {
-        NDArray y = bias == null
-                ? ai.djl.nn.core.Linear.linear(x, weight.value()).singletonOrThrow()
-                : ai.djl.nn.core.Linear.linear(x, weight.value(), bias.value()).singletonOrThrow();
-        return adapter == null ? y : y.add(adapter.delta(x));
+        NDArray b = bias == null ? null : bias.value();
+        return adapter == null ? linear(x, weight.value(), b) : adapter.forward(x, weight.value(), b);
+    }
+
+    /** {@code x Wᵀ + b} (b may be null). */
+    public static NDArray linear(NDArray x, NDArray w, NDArray b) {
+        return (b == null ? ai.djl.nn.core.Linear.linear(x, w) : ai.djl.nn.core.Linear.linear(x, w, b)).singletonOrThrow();
     }
 
     public Parameter weight() {

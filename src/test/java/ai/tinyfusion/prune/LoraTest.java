@@ -142,4 +142,35 @@ class LoraTest {
         DiTConfig f28 = DiTConfig.preset("DiT-F28");
         assertEquals(8L * (28 * (256 + 128 + 320 + 320 + 448) + (320 + 128) + (64 + 32) + (64 + 128)), Lora.parameterCount(f28, 8));
     }
+
+    @Test
+    void foldedAndFactoredFormsAgreeInValueAndGradient() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            Engine.getInstance().setRandomSeed(5);
+            Lora lora = new Lora(m, 12, 7, 4, 8);
+            lora.b().set(m.randomNormal(new Shape(7, 4)));
+            NDArray w = m.randomNormal(new Shape(7, 12));
+            NDArray bias = m.randomNormal(new Shape(7));
+            NDArray x = m.randomNormal(new Shape(3, 5, 12));
+            NDArray[] out = new NDArray[2];
+            NDArray[][] grads = new NDArray[2][];
+            for (int f = 0; f < 2; f++) {
+                lora.a().value().setRequiresGradient(true);
+                lora.b().value().setRequiresGradient(true);
+                try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                    out[f] = lora.forward(x, w, bias, f == 1);
+                    gc.backward(out[f].mul(out[f]).sum());
+                }
+                grads[f] = new NDArray[] {lora.a().value().getGradient().duplicate(), lora.b().value().getGradient().duplicate()};
+                ai.tinyfusion.nn.Grads.zero(List.of(lora.a().value(), lora.b().value())); // gradients accumulate
+            }
+            NDArray expect = x.matMul(w.transpose()).add(bias)
+                    .add(x.matMul(lora.a().value().transpose()).matMul(lora.b().value().transpose()).mul(2.0));
+            assertTrue(out[0].allClose(expect, 1e-5, 1e-5, false), "factored form");
+            assertTrue(out[1].allClose(expect, 1e-5, 1e-5, false), "folded form");
+            for (int i = 0; i < 2; i++) {
+                assertTrue(grads[0][i].allClose(grads[1][i], 1e-4, 1e-4, false), "gradient " + i);
+            }
+        }
+    }
 }
