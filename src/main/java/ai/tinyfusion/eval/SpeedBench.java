@@ -168,7 +168,8 @@ public final class SpeedBench {
         return t;
     }
 
-    static double median(double[] v) {
+    /** The median of {@code v} (mean of the middle two for an even count). */
+    public static double median(double[] v) {
         double[] s = v.clone();
         Arrays.sort(s);
         int n = s.length;

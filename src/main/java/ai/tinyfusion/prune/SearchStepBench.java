@@ -95,8 +95,7 @@ public final class SearchStepBench {
     }
 
     private static double median(List<Double> v) {
-        double[] a = v.stream().mapToDouble(Double::doubleValue).sorted().toArray();
-        return a.length % 2 == 1 ? a[a.length / 2] : 0.5 * (a[a.length / 2 - 1] + a[a.length / 2]);
+        return SpeedBench.median(v.stream().mapToDouble(Double::doubleValue).toArray());
     }
 
     /** Seeded synthetic batches of the model's input shape (N(0,1) values, uniform labels). */
