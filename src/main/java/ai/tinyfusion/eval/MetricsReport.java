@@ -74,36 +74,12 @@ public record MetricsReport(String model, int numSamples, Double fid, Double sfi
      * right-aligned, a dashed rule under the header.
      */
     public static String table(List<MetricsReport> reports) {
-        List<List<String>> rows = new ArrayList<>();
-        rows.add(List.of(HEADERS));
+        List<String[]> rows = new ArrayList<>();
+        rows.add(HEADERS);
         for (MetricsReport r : reports) {
-            rows.add(r.cells());
+            rows.add(r.cells().toArray(new String[0]));
         }
-        int[] widths = new int[HEADERS.length];
-        for (List<String> row : rows) {
-            for (int i = 0; i < widths.length; i++) {
-                widths[i] = Math.max(widths[i], row.get(i).length());
-            }
-        }
-        StringBuilder sb = new StringBuilder();
-        for (int r = 0; r < rows.size(); r++) {
-            List<String> row = rows.get(r);
-            for (int i = 0; i < widths.length; i++) {
-                if (i > 0) {
-                    sb.append("  ");
-                }
-                sb.append(pad(row.get(i), widths[i], i > 0));
-            }
-            sb.append('\n');
-            if (r == 0) {
-                int total = 0;
-                for (int w : widths) {
-                    total += w;
-                }
-                sb.append("-".repeat(total + 2 * (widths.length - 1))).append('\n');
-            }
-        }
-        return sb.toString();
+        return TextTable.aligned(rows);
     }
 
     private static String pad(String s, int width, boolean right) {

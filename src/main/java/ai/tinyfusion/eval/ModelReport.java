@@ -52,39 +52,12 @@ public record ModelReport(String model, int depth, long parameters, double gmacs
 
     /** The rows as an aligned text table; absent values show as "-". */
     public static String table(List<ModelReport> rows) {
-        List<String[]> cells = cells(rows);
-        int[] w = new int[HEADERS.length];
-        for (String[] row : cells) {
-            for (int i = 0; i < w.length; i++) {
-                w[i] = Math.max(w[i], row[i].length());
-            }
-        }
-        StringBuilder sb = new StringBuilder();
-        for (int r = 0; r < cells.size(); r++) {
-            for (int i = 0; i < w.length; i++) {
-                String s = cells.get(r)[i];
-                String fill = " ".repeat(w[i] - s.length());
-                sb.append(i == 0 ? s + fill : "  " + fill + s);
-            }
-            sb.append('\n');
-            if (r == 0) {
-                sb.append("-".repeat(java.util.Arrays.stream(w).sum() + 2 * (w.length - 1))).append('\n');
-            }
-        }
-        return sb.toString();
+        return TextTable.aligned(cells(rows));
     }
 
-    /** The rows as a GitHub markdown table (numbers right-aligned). */
+    /** The rows as a GitHub markdown table. */
     public static String markdown(List<ModelReport> rows) {
-        List<String[]> cells = cells(rows);
-        StringBuilder sb = new StringBuilder();
-        for (int r = 0; r < cells.size(); r++) {
-            sb.append("| ").append(String.join(" | ", cells.get(r))).append(" |\n");
-            if (r == 0) {
-                sb.append("| --- |").append(" ---: |".repeat(HEADERS.length - 1)).append('\n');
-            }
-        }
-        return sb.toString();
+        return TextTable.markdown(cells(rows));
     }
 
     private static String fmt(Double v, int decimals) {
