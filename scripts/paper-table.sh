@@ -90,4 +90,12 @@ join() { local IFS=,; echo "$*"; }
 log "report"
 $tf report "${models[@]}" --name "$(join "${names[@]}")" --metrics "$(join "${metrics[@]}")" \
   --calib-loss "$(join "${losses[@]}")" --batch 100 --steps 50 --json "$out/report.json" --markdown "$out/report.md"
+
+# 5. Plots: recovery curves of all rows; calibration loss (before recovery) against quality after it.
+curves=(); for m in "${rows[@]}"; do curves+=("$m=$out/finetune/$m"); done
+$tf plot curves "${curves[@]}" --title "recovery: plain fine-tuning loss of each pruned model" --out "$out/recovery.png"
+$tf plot scatter --report "$out/report.json" --x calibrationLoss --y metrics.fid \
+  --title "calibration loss before recovery vs FID after recovery" --out "$out/calib-vs-fid.png"
+$tf plot scatter --report "$out/report.json" --x calibrationLoss --y metrics.classAccuracy \
+  --title "calibration loss before recovery vs class accuracy after recovery" --out "$out/calib-vs-acc.png"
 log "done: $out/report.md"

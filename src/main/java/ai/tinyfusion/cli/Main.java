@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
         description = "Learnable depth pruning (TinyFusion) for diffusion transformers.",
         subcommands = {InfoCommand.class, ConvertCommand.class, BenchCommand.class, TrainCommand.class, SampleCommand.class,
                 PruneCommand.class, StudyCommand.class, FinetuneCommand.class, ClassifierCommand.class, EvalCommand.class,
-                ReportCommand.class, CommandLine.HelpCommand.class})
+                ReportCommand.class, PlotCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @Override
     public void run() {

@@ -47,6 +47,52 @@ public final class Plots {
     }
 
     /**
+     * One moving-average line (window {@code smooth}) per named run, each with its own x values: for
+     * comparing training curves of runs of different lengths on one chart.
+     *
+     * @param runs name → {x, y}
+     */
+    public static void smoothedLines(Path png, String title, String xLabel, String yLabel, Map<String, double[][]> runs,
+            int smooth, boolean logY) throws IOException {
+        XYChart chart = new XYChartBuilder().width(900).height(500).title(title).xAxisTitle(xLabel).yAxisTitle(yLabel).build();
+        chart.getStyler().setYAxisLogarithmic(logY);
+        chart.getStyler().setMarkerSize(0);
+        for (Map.Entry<String, double[][]> e : runs.entrySet()) {
+            double[][] clean = finite(e.getValue()[0], e.getValue()[1], logY);
+            if (clean[0].length == 0) {
+                continue;
+            }
+            double[] y = smooth > 1 ? movingAverage(clean[1], smooth) : clean[1];
+            chart.addSeries(e.getKey(), clean[0], y).setMarker(SeriesMarkers.NONE);
+        }
+        save(chart, png);
+    }
+
+    /**
+     * A scatter plot with one labelled point per entry (the label is the legend entry). Points with a
+     * non-finite coordinate are left out.
+     *
+     * @param points name → {x, y}
+     */
+    public static void scatter(Path png, String title, String xLabel, String yLabel, Map<String, double[]> points)
+            throws IOException {
+        XYChart chart = new XYChartBuilder().width(900).height(560).title(title).xAxisTitle(xLabel).yAxisTitle(yLabel).build();
+        chart.getStyler().setDefaultSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
+        chart.getStyler().setMarkerSize(10);
+        chart.getStyler().setXAxisDecimalPattern("0.###");
+        for (Map.Entry<String, double[]> e : points.entrySet()) {
+            double[] p = e.getValue();
+            if (Double.isFinite(p[0]) && Double.isFinite(p[1])) {
+                chart.addSeries(e.getKey(), new double[] {p[0]}, new double[] {p[1]});
+            }
+        }
+        if (chart.getSeriesMap().isEmpty()) {
+            throw new IllegalArgumentException("scatter '" + title + "': no point has both coordinates");
+        }
+        save(chart, png);
+    }
+
+    /**
      * A histogram of {@code values} in {@code bins} equal-width bins (drawn as a filled step line), with a
      * vertical line at each named mark.
      *

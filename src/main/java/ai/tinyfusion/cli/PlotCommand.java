@@ -1,0 +1,148 @@
+package ai.tinyfusion.cli;
+
+import ai.tinyfusion.eval.Plots;
+import ai.tinyfusion.train.MetricsLog;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code tinyfusion plot}: charts over finished runs, for write-ups. {@code curves} overlays the
+ * smoothed training curves of several runs (e.g. the recovery of differently pruned models);
+ * {@code scatter} plots two fields of a {@code report --json} file against each other, one labelled
+ * point per model (e.g. calibration loss against FID after recovery).
+ */
+@Command(name = "plot", mixinStandardHelpOptions = true, description = "PNG charts over finished runs and reports.",
+        subcommands = {PlotCommand.Curves.class, PlotCommand.Scatter.class})
+public final class PlotCommand implements Runnable {
+    @Override
+    public void run() {
+        picocli.CommandLine.usage(this, System.out);
+    }
+
+    @Command(name = "curves", mixinStandardHelpOptions = true,
+            description = "Overlay one metrics.csv column of several runs (moving average), e.g. recovery loss curves.")
+    static final class Curves implements Callable<Integer> {
+        @Parameters(arity = "1..*", paramLabel = "NAME=RUN",
+                description = "A label and a run directory (holding metrics.csv) or a metrics.csv file.")
+        List<String> runs;
+
+        @Option(names = "--column", defaultValue = "loss", description = "Column to plot (${DEFAULT-VALUE}).")
+        String column;
+
+        @Option(names = "--smooth", defaultValue = "25", description = "Moving-average window in logged rows (${DEFAULT-VALUE}).")
+        int smooth;
+
+        @Option(names = "--linear", description = "Linear y axis (default logarithmic).")
+        boolean linear;
+
+        @Option(names = "--title", defaultValue = "training curves", description = "Chart title.")
+        String title;
+
+        @Option(names = "--out", required = true, description = "PNG file to write.")
+        Path out;
+
+        @Override
+        public Integer call() throws IOException {
+            Map<String, double[][]> series = new LinkedHashMap<>();
+            for (String spec : runs) {
+                String[] kv = namedPath(spec);
+                Path csv = Path.of(kv[1]);
+                if (Files.isDirectory(csv)) {
+                    csv = csv.resolve("metrics.csv");
+                }
+                if (!Files.isRegularFile(csv)) {
+                    throw new IllegalArgumentException(spec + ": no metrics file at " + csv);
+                }
+                Map<String, double[]> m = MetricsLog.read(csv);
+                if (!m.containsKey(column)) {
+                    throw new IllegalArgumentException(csv + " has no column '" + column + "' (columns: " + m.keySet() + ")");
+                }
+                series.put(kv[0], new double[][] {m.get("step"), m.get(column)});
+            }
+            Plots.smoothedLines(out, title, "step", column + (smooth > 1 ? " (moving average of " + smooth + ")" : ""),
+                    series, smooth, !linear);
+            System.out.println("wrote " + out);
+            return 0;
+        }
+    }
+
+    @Command(name = "scatter", mixinStandardHelpOptions = true,
+            description = "Plot two fields of a `report --json` file, one labelled point per model. Fields are dotted paths, "
+                    + "e.g. calibrationLoss, speedup, metrics.fid, metrics.classAccuracy.")
+    static final class Scatter implements Callable<Integer> {
+        @Option(names = "--report", required = true, description = "JSON written by `tinyfusion report --json`.")
+        Path report;
+
+        @Option(names = "--x", required = true, description = "Field for the x axis.")
+        String x;
+
+        @Option(names = "--y", required = true, description = "Field for the y axis.")
+        String y;
+
+        @Option(names = "--title", description = "Chart title (default: 'y vs x').")
+        String title;
+
+        @Option(names = "--out", required = true, description = "PNG file to write.")
+        Path out;
+
+        @Override
+        public Integer call() throws IOException {
+            JsonElement root;
+            try {
+                root = JsonParser.parseString(Files.readString(report));
+            } catch (RuntimeException e) {
+                throw new IllegalArgumentException(report + ": not JSON (" + e.getMessage() + ")");
+            }
+            if (!root.isJsonArray()) {
+                throw new IllegalArgumentException(report + ": expected a JSON list of report rows");
+            }
+            Map<String, double[]> points = new LinkedHashMap<>();
+            for (JsonElement row : root.getAsJsonArray()) {
+                JsonObject o = row.getAsJsonObject();
+                String name = o.has("model") ? o.get("model").getAsString() : "row " + (points.size() + 1);
+                points.put(name, new double[] {field(o, x), field(o, y)});
+            }
+            Plots.scatter(out, title != null ? title : y + " vs " + x, x, y, points);
+            System.out.println("wrote " + out);
+            return 0;
+        }
+    }
+
+    /** The number at a dotted path of a report row, NaN when the row lacks it (e.g. no calibration loss). */
+    static double field(JsonObject row, String path) {
+        JsonElement e = row;
+        for (String part : path.split("\\.")) {
+            if (e == null || !e.isJsonObject()) {
+                return Double.NaN;
+            }
+            e = e.getAsJsonObject().get(part);
+        }
+        if (e == null || e.isJsonNull()) {
+            return Double.NaN;
+        }
+        if (!e.isJsonPrimitive() || !e.getAsJsonPrimitive().isNumber()) {
+            throw new IllegalArgumentException("field '" + path + "' is not a number: " + e);
+        }
+        return e.getAsDouble();
+    }
+
+    private static String[] namedPath(String spec) {
+        int eq = spec.indexOf('=');
+        if (eq <= 0 || eq == spec.length() - 1) {
+            throw new IllegalArgumentException("'" + spec + "': expected NAME=PATH");
+        }
+        return new String[] {spec.substring(0, eq), spec.substring(eq + 1)};
+    }
+}
