@@ -28,9 +28,7 @@ public final class Plots {
      */
     public static void lines(Path png, String title, String xLabel, String yLabel, double[] x,
             Map<String, double[]> series, int smooth, boolean logY) throws IOException {
-        XYChart chart = new XYChartBuilder().width(900).height(500).title(title).xAxisTitle(xLabel).yAxisTitle(yLabel).build();
-        chart.getStyler().setYAxisLogarithmic(logY);
-        chart.getStyler().setMarkerSize(0);
+        XYChart chart = lineChart(title, xLabel, yLabel, logY && spansDecade(series.values()));
         for (Map.Entry<String, double[]> e : series.entrySet()) {
             double[][] clean = finite(x, e.getValue(), logY);
             if (clean[0].length == 0) {
@@ -54,9 +52,9 @@ public final class Plots {
      */
     public static void smoothedLines(Path png, String title, String xLabel, String yLabel, Map<String, double[][]> runs,
             int smooth, boolean logY) throws IOException {
-        XYChart chart = new XYChartBuilder().width(900).height(500).title(title).xAxisTitle(xLabel).yAxisTitle(yLabel).build();
-        chart.getStyler().setYAxisLogarithmic(logY);
-        chart.getStyler().setMarkerSize(0);
+        List<double[]> ys = new ArrayList<>();
+        runs.values().forEach(r -> ys.add(r[1]));
+        XYChart chart = lineChart(title, xLabel, yLabel, logY && spansDecade(ys));
         for (Map.Entry<String, double[][]> e : runs.entrySet()) {
             double[][] clean = finite(e.getValue()[0], e.getValue()[1], logY);
             if (clean[0].length == 0) {
@@ -156,6 +154,37 @@ public final class Plots {
             m.setMarker(SeriesMarkers.NONE);
         }
         save(chart, png);
+    }
+
+    /**
+     * An empty line chart. A log y axis is only used when asked for and the data span at least a decade:
+     * XChart labels a log axis only at powers of ten, so a narrower range would show no y labels.
+     */
+    private static XYChart lineChart(String title, String xLabel, String yLabel, boolean logY) {
+        XYChart chart = new XYChartBuilder().width(900).height(500).title(title).xAxisTitle(xLabel).yAxisTitle(yLabel).build();
+        chart.getStyler().setYAxisLogarithmic(logY);
+        chart.getStyler().setMarkerSize(0);
+        chart.getStyler().setXAxisTickMarkSpacingHint(120);
+        chart.getStyler().setXAxisDecimalPattern("#,##0");
+        if (!logY) {
+            chart.getStyler().setYAxisDecimalPattern("0.####");
+        }
+        return chart;
+    }
+
+    /** Whether the positive finite values of the series span at least a factor of ten. */
+    public static boolean spansDecade(Iterable<double[]> series) {
+        double lo = Double.POSITIVE_INFINITY;
+        double hi = 0;
+        for (double[] ys : series) {
+            for (double v : ys) {
+                if (Double.isFinite(v) && v > 0) {
+                    lo = Math.min(lo, v);
+                    hi = Math.max(hi, v);
+                }
+            }
+        }
+        return hi >= 10 * lo;
     }
 
     static void save(XYChart chart, Path png) throws IOException {
