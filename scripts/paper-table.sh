@@ -76,8 +76,15 @@ for m in "${rows[@]}"; do
   [ -f "$out/metrics/$m.json" ] || { mkdir -p "$out/metrics"; $tf eval "$out/samples/$m/samples.npz" --json "$out/metrics/$m.json"; }
 done
 
+# The teacher with the same sampler and seeds, as the reference row.
+if [ ! -f "$out/samples/teacher-28/samples.npz" ]; then
+  log "sample teacher"
+  $tf sample -m "$teacher" -n "$samples" "${sampler[@]}" --out "$out/samples/teacher-28"
+fi
+[ -f "$out/metrics/teacher-28.json" ] || $tf eval "$out/samples/teacher-28/samples.npz" --json "$out/metrics/teacher-28.json"
+
 # 4. One speed run over all recovered models plus the teacher, joined with metrics and calibration losses.
-models=("$teacher"); names=(teacher-28); metrics=(-); losses=(-)
+models=("$teacher"); names=(teacher-28); metrics=("$out/metrics/teacher-28.json"); losses=(-)
 for m in "${rows[@]}"; do
   models+=("$out/finetune/$m/ema.safetensors"); names+=("$m"); metrics+=("$out/metrics/$m.json")
   if [[ $m == random-* ]]; then

@@ -146,6 +146,8 @@ public final class TrainLoop {
                 step++;
                 logged.put("lr", lr);
                 logged.put("rss_gib", ai.tinyfusion.eval.SpeedBench.rssBytes() / (double) (1L << 30));
+                // the JVM's committed heap is part of the RSS: separates heap growth from native (libtorch) growth
+                logged.put("heap_gib", Runtime.getRuntime().totalMemory() / (double) (1L << 30));
                 if (settings.logEvery() > 0 && (step % settings.logEvery() == 0 || step == settings.totalSteps())) {
                     run.metrics().append(step, logged, (System.nanoTime() - t0) / 1e9);
                 }

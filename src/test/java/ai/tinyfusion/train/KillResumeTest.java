@@ -43,7 +43,7 @@ class KillResumeTest {
             String[] c = line.split(",", -1);
             StringBuilder sb = new StringBuilder();
             for (int i = 0; i < c.length; i++) {
-                if (!header.get(i).equals("seconds") && !header.get(i).equals("rss_gib")) {
+                if (!header.get(i).equals("seconds") && !header.get(i).equals("rss_gib") && !header.get(i).equals("heap_gib")) {
                     sb.append(c[i]).append(',');
                 }
             }
