@@ -114,10 +114,29 @@ public final class PlotCommand implements Runnable {
                 String name = o.has("model") ? o.get("model").getAsString() : "row " + (points.size() + 1);
                 points.put(name, new double[] {field(o, x), field(o, y)});
             }
-            Plots.scatter(out, title != null ? title : y + " vs " + x, x, y, points);
-            System.out.println("wrote " + out);
+            String corr = correlation(points.values());
+            String t = (title != null ? title : y + " vs " + x) + (corr.isEmpty() ? "" : " (" + corr + ")");
+            Plots.scatter(out, t, x, y, points);
+            System.out.println((corr.isEmpty() ? "" : corr + "; ") + "wrote " + out);
             return 0;
         }
+    }
+
+    /** "Spearman ρ = …, n = …" over the points with both coordinates finite; empty below 3 points. */
+    static String correlation(Iterable<double[]> points) {
+        List<double[]> ok = new java.util.ArrayList<>();
+        for (double[] p : points) {
+            if (Double.isFinite(p[0]) && Double.isFinite(p[1])) {
+                ok.add(p);
+            }
+        }
+        if (ok.size() < 3) {
+            return "";
+        }
+        double[] xs = ok.stream().mapToDouble(p -> p[0]).toArray();
+        double[] ys = ok.stream().mapToDouble(p -> p[1]).toArray();
+        double rho = new org.apache.commons.math3.stat.correlation.SpearmansCorrelation().correlation(xs, ys);
+        return String.format(java.util.Locale.ROOT, "Spearman rho = %.2f, n = %d", rho, ok.size());
     }
 
     /** The number at a dotted path of a report row, NaN when the row lacks it (e.g. no calibration loss). */

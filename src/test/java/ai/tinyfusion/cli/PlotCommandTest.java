@@ -67,6 +67,10 @@ class PlotCommandTest {
                 "metrics.fid", "--out", png.toString()), err.toString());
         assertNotNull(ImageIO.read(png.toFile()));
 
+        assertEquals("Spearman rho = -1.00, n = 3", PlotCommand.correlation(java.util.List.of(new double[] {1, 5},
+                new double[] {2, 4}, new double[] {3, 1}, new double[] {Double.NaN, 0})));
+        assertEquals("", PlotCommand.correlation(java.util.List.of(new double[] {1, 5}, new double[] {2, 4})));
+
         JsonObject row = JsonParser.parseString("{\"a\":{\"b\":2.5},\"s\":\"x\"}").getAsJsonObject();
         assertEquals(2.5, PlotCommand.field(row, "a.b"));
         assertTrue(Double.isNaN(PlotCommand.field(row, "a.c")));
