@@ -4,7 +4,6 @@ import ai.tinyfusion.eval.Plots;
 import ai.tinyfusion.train.MetricsLog;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -34,9 +33,9 @@ public final class PlotCommand implements Runnable {
     @Command(name = "curves", mixinStandardHelpOptions = true,
             description = "Overlay one metrics.csv column of several runs (moving average), e.g. recovery loss curves.")
     static final class Curves implements Callable<Integer> {
-        @Parameters(arity = "1..*", paramLabel = "NAME=RUN",
+        @Parameters(arity = "1..*", paramLabel = "NAME=RUN", mapFallbackValue = "",
                 description = "A label and a run directory (holding metrics.csv) or a metrics.csv file.")
-        List<String> runs;
+        Map<String, Path> runs = new LinkedHashMap<>();
 
         @Option(names = "--column", defaultValue = "loss", description = "Column to plot (${DEFAULT-VALUE}).")
         String column;
@@ -56,20 +55,19 @@ public final class PlotCommand implements Runnable {
         @Override
         public Integer call() throws IOException {
             Map<String, double[][]> series = new LinkedHashMap<>();
-            for (String spec : runs) {
-                String[] kv = namedPath(spec);
-                Path csv = Path.of(kv[1]);
-                if (Files.isDirectory(csv)) {
-                    csv = csv.resolve("metrics.csv");
+            for (Map.Entry<String, Path> run : runs.entrySet()) {
+                if (run.getValue() == null || run.getValue().toString().isEmpty()) {
+                    throw new IllegalArgumentException("'" + run.getKey() + "': expected NAME=PATH");
                 }
+                Path csv = Files.isDirectory(run.getValue()) ? run.getValue().resolve("metrics.csv") : run.getValue();
                 if (!Files.isRegularFile(csv)) {
-                    throw new IllegalArgumentException(spec + ": no metrics file at " + csv);
+                    throw new IllegalArgumentException(run.getKey() + ": no metrics file at " + csv);
                 }
                 Map<String, double[]> m = MetricsLog.read(csv);
                 if (!m.containsKey(column)) {
                     throw new IllegalArgumentException(csv + " has no column '" + column + "' (columns: " + m.keySet() + ")");
                 }
-                series.put(kv[0], new double[][] {m.get("step"), m.get(column)});
+                series.put(run.getKey(), new double[][] {m.get("step"), m.get(column)});
             }
             Plots.smoothedLines(out, title, "step", column + (smooth > 1 ? " (moving average of " + smooth + ")" : ""),
                     series, smooth, !linear);
@@ -99,12 +97,7 @@ public final class PlotCommand implements Runnable {
 
         @Override
         public Integer call() throws IOException {
-            JsonElement root;
-            try {
-                root = JsonParser.parseString(Files.readString(report));
-            } catch (RuntimeException e) {
-                throw new IllegalArgumentException(report + ": not JSON (" + e.getMessage() + ")");
-            }
+            JsonElement root = ReportCommand.readJson(report);
             if (!root.isJsonArray()) {
                 throw new IllegalArgumentException(report + ": expected a JSON list of report rows");
             }
@@ -155,13 +148,5 @@ public final class PlotCommand implements Runnable {
             throw new IllegalArgumentException("field '" + path + "' is not a number: " + e);
         }
         return e.getAsDouble();
-    }
-
-    private static String[] namedPath(String spec) {
-        int eq = spec.indexOf('=');
-        if (eq <= 0 || eq == spec.length() - 1) {
-            throw new IllegalArgumentException("'" + spec + "': expected NAME=PATH");
-        }
-        return new String[] {spec.substring(0, eq), spec.substring(eq + 1)};
     }
 }

@@ -126,14 +126,18 @@ public final class ReportCommand implements Callable<Integer> {
         }
     }
 
-    /** The first (or only) report of an {@code eval --json} file. */
-    static MetricsReport readMetrics(Path file) throws java.io.IOException {
-        JsonElement e;
+    /** A JSON file's content; malformed JSON is an error naming the file. */
+    static JsonElement readJson(Path file) throws java.io.IOException {
         try {
-            e = JsonParser.parseString(Files.readString(file));
+            return JsonParser.parseString(Files.readString(file));
         } catch (RuntimeException ex) {
             throw new IllegalArgumentException(file + ": not JSON (" + ex.getMessage() + ")");
         }
+    }
+
+    /** The first (or only) report of an {@code eval --json} file. */
+    static MetricsReport readMetrics(Path file) throws java.io.IOException {
+        JsonElement e = readJson(file);
         if (e.isJsonArray()) {
             JsonArray a = e.getAsJsonArray();
             if (a.isEmpty()) {
