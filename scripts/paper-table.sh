@@ -28,12 +28,14 @@ if [ -f "$out/teacher.sha256" ] && [ "$(cat "$out/teacher.sha256")" != "$sha" ];
 fi
 echo "$sha" > "$out/teacher.sha256"
 
+has_ckpt() { compgen -G "$1/checkpoints/step-*.safetensors" > /dev/null; } # killed before its first checkpoint: start over
+
 prune() { # name, then prune arguments
   local name=$1; shift
   if [ ! -f "$out/pruned/$name.safetensors" ]; then
     log "prune $name"
     local resume=()
-    [ -d "$out/pruned/$name.run/checkpoints" ] && resume=(--resume)
+    has_ckpt "$out/pruned/$name.run" && resume=(--resume)
     $tf prune -m "$teacher" --out "$out/pruned/$name.safetensors" --run "$out/pruned/$name.run" "$@" "${resume[@]}"
   fi
 }
@@ -65,9 +67,9 @@ for m in "${rows[@]}"; do
   if [ ! -f "$run/ema.safetensors" ]; then
     log "fine-tune $m ($ft_epochs epochs)"
     resume=()
-    [ -d "$run/checkpoints" ] && resume=(--resume "$run")
+    has_ckpt "$run" && resume=(--resume "$run")
     $tf finetune -m "$out/pruned/$m.safetensors" --kd none --epochs "$ft_epochs" --batch 128 --ema-warmup \
-      --run "$run" "${resume[@]}"
+      --ckpt-every 100 --run "$run" "${resume[@]}"
   fi
   if [ ! -f "$out/samples/$m/samples.npz" ]; then
     log "sample $m"
