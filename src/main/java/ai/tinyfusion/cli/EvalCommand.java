@@ -35,6 +35,10 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--k", defaultValue = "3", description = "Neighbours for precision/recall (${DEFAULT-VALUE}).")
     int k;
 
+    @Option(names = "--bootstrap", defaultValue = "200",
+            description = "Bootstrap rounds for the FID's standard deviation over resampled samples; 0 skips it (${DEFAULT-VALUE}).")
+    int bootstrap;
+
     @Option(names = "--json", description = "Write the results as JSON (one object per sample file, in a list).")
     Path json;
 
@@ -47,7 +51,7 @@ public final class EvalCommand implements Callable<Integer> {
                     : SampleEvaluation.Reference.npz(net, ref, batch);
             List<MetricsReport> reports = new ArrayList<>();
             for (Path s : samples) {
-                reports.add(SampleEvaluation.evaluate(net, reference, s, s.toString(), batch, k));
+                reports.add(SampleEvaluation.evaluate(net, reference, s, s.toString(), batch, k, bootstrap));
             }
             System.out.println("reference: " + reference.name());
             System.out.print(MetricsReport.table(reports));

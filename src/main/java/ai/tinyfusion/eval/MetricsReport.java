@@ -19,9 +19,17 @@ import java.util.Locale;
  * @param precision      improved precision (k = 3)
  * @param recall         improved recall (k = 3)
  * @param classAccuracy  fraction of samples classified as their requested class
+ * @param fidStd         standard deviation of the FID over bootstrap resamples of the samples
+ *                       ({@link FidBootstrap}; null if not computed)
  */
 public record MetricsReport(String model, int numSamples, Double fid, Double sfid, Double inceptionScore,
-                            Double precision, Double recall, Double classAccuracy) {
+                            Double precision, Double recall, Double classAccuracy, Double fidStd) {
+
+    /** A report without a bootstrap spread of the FID. */
+    public MetricsReport(String model, int numSamples, Double fid, Double sfid, Double inceptionScore,
+                         Double precision, Double recall, Double classAccuracy) {
+        this(model, numSamples, fid, sfid, inceptionScore, precision, recall, classAccuracy, null);
+    }
 
     private static final Gson GSON = new GsonBuilder().serializeSpecialFloatingPointValues().setPrettyPrinting().create();
 
@@ -37,12 +45,17 @@ public record MetricsReport(String model, int numSamples, Double fid, Double sfi
         return GSON.fromJson(json, MetricsReport.class);
     }
 
+    /** FID with its bootstrap spread when known ("277.80 ± 2.10"), else just the FID; "-" if absent. */
+    public String fidText() {
+        return fidStd == null ? fmt(fid, 2) : fmt(fid, 2) + " ± " + fmt(fidStd, 2);
+    }
+
     /** Formatted cells in {@link #HEADERS} order: FID/sFID/IS with 2 decimals, the rest with 4 (as ADM prints them). */
     List<String> cells() {
         List<String> c = new ArrayList<>();
         c.add(model == null ? "-" : model);
         c.add(Integer.toString(numSamples));
-        c.add(fmt(fid, 2));
+        c.add(fidText());
         c.add(fmt(sfid, 2));
         c.add(fmt(inceptionScore, 2));
         c.add(fmt(precision, 4));

@@ -43,7 +43,7 @@ public record ModelReport(String model, int depth, long parameters, double gmacs
             MetricsReport m = r.metrics;
             cells.add(new String[] {r.model, Integer.toString(r.depth), String.format(Locale.ROOT, "%.2fM", r.parameters / 1e6),
                 fmt(r.gmacs, 4), fmt(r.calibrationLoss, 4), fmt(r.itPerSec, 2), fmt(r.imagesPerSec, 2), fmt(r.speedup, 2) + "x",
-                m == null ? "-" : fmt(m.fid(), 2), m == null ? "-" : fmt(m.sfid(), 2),
+                m == null ? "-" : m.fidText(), m == null ? "-" : fmt(m.sfid(), 2),
                 m == null ? "-" : fmt(m.inceptionScore(), 2), m == null ? "-" : fmt(m.precision(), 3),
                 m == null ? "-" : fmt(m.recall(), 3), m == null ? "-" : fmt(m.classAccuracy(), 3)});
         }

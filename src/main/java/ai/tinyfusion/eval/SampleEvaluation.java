@@ -49,8 +49,14 @@ public final class SampleEvaluation {
         }
     }
 
-    public static MetricsReport evaluate(FeatureNet net, Reference ref, Path samples, String name, int batch, int k)
-            throws IOException {
+    /**
+     * All metrics of one sample file against {@code ref}.
+     *
+     * @param k neighbours for precision/recall
+     * @param bootstrapRounds rounds of {@link FidBootstrap} for the FID's spread (0: not computed)
+     */
+    public static MetricsReport evaluate(FeatureNet net, Reference ref, Path samples, String name, int batch, int k,
+            int bootstrapRounds) throws IOException {
         LinkedHashMap<String, HostTensor> arrays = Npz.read(samples);
         FeatureNet.Summary s = net.summarizeNpz(samples, batch, true);
         Double accuracy = null;
@@ -67,7 +73,8 @@ public final class SampleEvaluation {
         double sfid = ref.stats().sfid(s.spatialStats());
         double is = InceptionScore.compute(s.probs(), 1);
         PrecisionRecall.Result pr = PrecisionRecall.compute(ref.pooled(), s.pooled(), k);
-        return new MetricsReport(name, s.count(), fid, sfid, is, pr.precision(), pr.recall(), accuracy);
+        Double fidStd = bootstrapRounds > 0 ? FidBootstrap.std(s.pooled(), ref.stats().pooled(), bootstrapRounds, 0) : null;
+        return new MetricsReport(name, s.count(), fid, sfid, is, pr.precision(), pr.recall(), accuracy, fidStd);
     }
 
     /** Loads the shipped network into {@code manager}. */

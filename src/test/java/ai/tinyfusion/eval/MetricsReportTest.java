@@ -42,4 +42,15 @@ class MetricsReportTest {
                 pruned D14     1000  12.35     -    9.88     0.7000  0.6123    0.9000
                 """, MetricsReport.table(List.of(a, b)));
     }
+
+    @Test
+    void fidSpreadIsShownAndRoundTrips() {
+        MetricsReport r = new MetricsReport("m", 1000, 277.8012, 175.1, 4.5, 0.5, 0.07, 0.512, 2.345);
+        assertEquals("277.80 ± 2.35", r.fidText());
+        assertEquals(2.345, MetricsReport.fromJson(r.toJson()).fidStd());
+        assertTrue(r.toTable().contains("FID       | 277.80 ± 2.35"), r.toTable());
+        MetricsReport old = MetricsReport.fromJson("{\"model\": \"m\", \"numSamples\": 5, \"fid\": 3.0}");
+        assertEquals(null, old.fidStd());
+        assertEquals("3.00", old.fidText());
+    }
 }
