@@ -10,8 +10,7 @@ import ai.tinyfusion.io.Npz;
 import ai.tinyfusion.model.DiT;
 import ai.tinyfusion.model.DiTConfig;
 import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
+import ai.tinyfusion.io.ProgressBars;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -87,8 +86,7 @@ public final class SampleCommand implements Callable<Integer> {
             Sampler sampler = new Sampler(dit, s);
             long t0 = System.nanoTime();
             byte[] images;
-            try (ProgressBar bar = new ProgressBarBuilder().setTaskName("sample").setInitialMax(ys.length)
-                    .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(1000).build()) {
+            try (ProgressBar bar = ProgressBars.builder("sample", ys.length, true).build()) {
                 images = sampler.generateUint8(manager, ys, batch, sampleSeed, bar::stepTo);
             }
             double secs = (System.nanoTime() - t0) / 1e9;

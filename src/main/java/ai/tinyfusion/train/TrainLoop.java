@@ -8,8 +8,7 @@ import ai.tinyfusion.data.Batcher;
 import ai.tinyfusion.nn.Grads;
 import ai.tinyfusion.nn.Module;
 import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
+import ai.tinyfusion.io.ProgressBars;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -219,12 +218,8 @@ public final class TrainLoop {
     }
 
     private ProgressBar progressBar(long start) {
-        ProgressBarBuilder b = new ProgressBarBuilder().setTaskName("train").setInitialMax(settings.totalSteps())
-                .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(1000).showSpeed().startsFrom(start, java.time.Duration.ZERO);
-        if (!settings.progress()) {
-            b.setConsumer(new me.tongfei.progressbar.DelegatingProgressBarConsumer(s -> { }));
-        }
-        return b.build();
+        return ProgressBars.builder("train", settings.totalSteps(), settings.progress())
+                .startsFrom(start, java.time.Duration.ZERO).build();
     }
 
     public RunDir runDir() {
