@@ -3,7 +3,8 @@
 # Fashion-MNIST teacher (models/dit-f28.safetensors, 28 layers) -> 14 layers:
 #   learned 1:2 (LoRA), learned 2:4 (LoRA), learned 1:2 (full ΔΦ), learned 1:2 (frozen, gates only),
 #   BI (ShortGPT), Flux-Lite, sensitivity, BK-SDM oracle, and the min- and median-calibration-loss
-#   random masks of the N=1000 calibration study.
+#   random masks of the N=1000 calibration study; plus the min- and median-loss masks of the same study
+#   restricted to the 1:2 pattern (the learned 1:2 search's own search space).
 # Every pruned model is recovered with the SAME budget and method (plain fine-tuning, as the paper's
 # Table 3), sampled with the same sampler and seeds, evaluated with the shipped feature network, and
 # reported in one speed run. Every stage caches its output under $OUT (default out/experiment) and is
@@ -48,18 +49,26 @@ prune learned-1x2-frozen --method learned --pattern 1:2 --epochs "$search_epochs
 for m in bi flux-lite sensitivity oracle; do prune "$m" --method "$m" --depth 14; done
 
 # 2. The calibration study (N random 14-layer masks), every method's mask marked, quantile masks exported.
+#    The same study restricted to the 1:2 pattern (the family the learned 1:2 search chooses from) adds
+#    two in-pattern rows: the min- and median-loss 1:2 masks.
 methods=(learned-1x2-lora learned-2x4-lora learned-1x2-full learned-1x2-frozen bi flux-lite sensitivity oracle)
-if [ ! -f "$out/study/marks.csv" ]; then
-  log "calibration study, N=$study_n"
-  marks=()
-  for m in "${methods[@]}"; do marks+=(--mark "$m=$out/pruned/$m.safetensors.decision.json"); done
-  $tf study calibration -m "$teacher" --depth 14 --samples "$study_n" "${marks[@]}" --out "$out/study"
-fi
-for q in min median; do
-  [ -f "$out/pruned/random-$q.safetensors" ] || { cp "$out/study/random-$q.safetensors" "$out/pruned/";
-    cp "$out/study/random-$q.safetensors.decision.json" "$out/pruned/"; }
-done
-rows=("${methods[@]}" random-min random-median)
+marks=()
+for m in "${methods[@]}"; do marks+=(--mark "$m=$out/pruned/$m.safetensors.decision.json"); done
+study() { # directory, row prefix, then the target arguments
+  local dir=$1 prefix=$2; shift 2
+  if [ ! -f "$out/$dir/marks.csv" ]; then
+    log "calibration study $dir ($*), N=$study_n"
+    $tf study calibration -m "$teacher" "$@" --samples "$study_n" "${marks[@]}" --out "$out/$dir"
+  fi
+  for q in min median; do
+    [ -f "$out/pruned/$prefix-$q.safetensors" ] || {
+      cp "$out/$dir/random-$q.safetensors" "$out/pruned/$prefix-$q.safetensors"
+      cp "$out/$dir/random-$q.safetensors.decision.json" "$out/pruned/$prefix-$q.safetensors.decision.json"; }
+  done
+}
+study study random --depth 14
+study study-1x2 random-1x2 --pattern 1:2
+rows=("${methods[@]}" random-min random-median random-1x2-min random-1x2-median)
 
 # 3. Recovery (plain fine-tuning, same budget), sampling, evaluation.
 for m in "${rows[@]}"; do
