@@ -47,11 +47,17 @@ prune learned-2x4-lora   --method learned --pattern 2:4 --epochs "$search_epochs
 prune learned-1x2-full   --method learned --pattern 1:2 --epochs "$search_epochs" --batch 128 --delta full
 prune learned-1x2-frozen --method learned --pattern 1:2 --epochs "$search_epochs" --batch 128 --delta none
 for m in bi flux-lite sensitivity oracle; do prune "$m" --method "$m" --depth 14; done
+# Ablation (added after the first full run): the learned 1:2 LoRA mask with its first block's choice
+# swapped (layer 0 <-> 1), every other layer as the search chose. It isolates that one decision.
+kept=$(tr -d ' \n' < "$out/pruned/learned-1x2-lora.safetensors.decision.json" | grep -o '"kept":\[[^]]*\]' | grep -o '[0-9][0-9]*' |
+  awk '{ print ($1 == 0 ? 1 : $1 == 1 ? 0 : $1) }' | sort -n | paste -sd,)
+prune learned-1x2-lora-swap01 --method indices --keep-layers "$kept"
 
 # 2. The calibration study (N random 14-layer masks), every method's mask marked, quantile masks exported.
 #    The same study restricted to the 1:2 pattern (the family the learned 1:2 search chooses from) adds
 #    two in-pattern rows: the min- and median-loss 1:2 masks.
-methods=(learned-1x2-lora learned-2x4-lora learned-1x2-full learned-1x2-frozen bi flux-lite sensitivity oracle)
+methods=(learned-1x2-lora learned-2x4-lora learned-1x2-full learned-1x2-frozen bi flux-lite sensitivity oracle
+  learned-1x2-lora-swap01)
 marks=()
 for m in "${methods[@]}"; do marks+=(--mark "$m=$out/pruned/$m.safetensors.decision.json"); done
 study() { # directory, row prefix, then the target arguments
