@@ -44,6 +44,9 @@ public final class EvalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (bootstrap < 0 || bootstrap == 1) {
+            throw new IllegalArgumentException("--bootstrap must be 0 (off) or at least 2 rounds, got " + bootstrap);
+        }
         try (NDManager manager = NDManager.newBaseManager()) {
             FeatureNet net = FeatureNet.loadShipped(manager);
             SampleEvaluation.Reference reference = ref == null

@@ -39,17 +39,18 @@ public final class FidBootstrap {
         }
         SplittableRandom rng = new SplittableRandom(seed);
         double[][] draw = new double[n][];
-        double sum = 0;
-        double sumSq = 0;
+        double[] fids = new double[rounds];
         for (int r = 0; r < rounds; r++) {
             for (int i = 0; i < n; i++) {
                 draw[i] = samples[rng.nextInt(n)];
             }
-            double fid = FeatureStats.of(draw).frechetDistance(reference);
-            sum += fid;
-            sumSq += fid * fid;
+            fids[r] = FeatureStats.of(draw).frechetDistance(reference);
         }
-        double mean = sum / rounds;
-        return Math.sqrt(Math.max(0, (sumSq - rounds * mean * mean) / (rounds - 1)));
+        double mean = java.util.Arrays.stream(fids).average().orElseThrow();
+        double ss = 0;
+        for (double f : fids) {
+            ss += (f - mean) * (f - mean);
+        }
+        return Math.sqrt(ss / (rounds - 1));
     }
 }

@@ -5,10 +5,10 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.training.GradientCollector;
 import ai.tinyfusion.data.Batcher;
+import ai.tinyfusion.io.ProgressBars;
 import ai.tinyfusion.nn.Grads;
 import ai.tinyfusion.nn.Module;
 import me.tongfei.progressbar.ProgressBar;
-import ai.tinyfusion.io.ProgressBars;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
