@@ -17,7 +17,7 @@
 #   scripts/paper-budget.sh lane NAME  run one lane in the foreground (search-s0, search-s1, recover)
 # Every stage is skipped when its output exists; an interrupted run resumes from its newest checkpoint.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "${PAPER_BUDGET_ROOT:-$(dirname "$0")/..}" # lanes run a frozen copy of this script from elsewhere
 out=${OUT:-out/paper-budget}
 state=${STATE:-state/paper-budget}
 teacher=models/dit-f28.safetensors
@@ -83,7 +83,7 @@ pruned_from_record() { # row, decision record of an earlier run: the same layers
 
 evaluate() { # model, sample dir, metrics json
   [ -f "$3" ] && return 0
-  [ -f "$2/samples.npz" ] || $tf sample -m "$1" -n "$samples" "${sampler[@]}" --out "$2" --no-progress >/dev/null
+  [ -f "$2/samples.npz" ] || $tf sample -m "$1" -n "$samples" "${sampler[@]}" --out "$2" >/dev/null
   mkdir -p "$(dirname "$3")"
   $tf eval "$2/samples.npz" --json "$3" > /dev/null
 }
@@ -125,6 +125,18 @@ teacher_row() {
   evaluate "$teacher" "$out/samples/teacher-28" "$out/metrics/teacher-28.json"
 }
 
+calibration_marks() { # the searched masks' calibration losses and percentiles among the same N = 1,000 random masks
+  local marks=() s                # as the one-epoch study (same seeds: the same masks and calibration set)
+  for s in 0 1; do
+    local rec=$out/pruned/learned-1x2-lora-10k-s$s.safetensors.decision.json
+    [ -f "$rec" ] && marks+=(--mark "learned-1x2-lora-10k-s$s=$rec")
+  done
+  local have; have=$(cut -d, -f1 "$out/study/marks.csv" 2>/dev/null | grep -c 10k || true)
+  [ "$have" = "$(( ${#marks[@]} / 2 ))" ] && return 0
+  log "calibration study with the searched masks marked"
+  $tf study calibration -m "$teacher" --depth 14 --samples 1000 "${marks[@]}" --no-export --out "$out/study" > /dev/null
+}
+
 lane_recover() {
   teacher_row
   # earlier rows, from the decision records of the one-epoch experiment (docs/results/, scripts/paper-table.sh)
@@ -142,6 +154,7 @@ lane_recover() {
     local k; k=$(kept_of "$m.decision.json")
     if [[ " ${seen[*]-} " == *" $k "* ]]; then log "seed $s found the same mask as an earlier seed"; continue; fi
     seen+=("$k")
+    calibration_marks
     recover "learned-1x2-lora-10k-s$s"
   done
 }
@@ -163,11 +176,14 @@ start() {
   (mvn -q -B package -DskipTests >/dev/null) # the current code, then pinned: edits during the run change nothing
   local jar; jar=$out/jars/tinyfusion-$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src pom.xml || echo -dirty).jar
   cp target/tinyfusion.jar "$jar"
+  # bash reads a script while running it: each lane runs a frozen copy, so editing this file is safe
+  local script=$out/lanes/paper-budget.$(date +%s).sh
+  cp "$0" "$script"
   for l in "${lanes[@]}"; do
     local pidf=$out/lanes/$l.pid
     if [ -f "$pidf" ] && kill -0 "$(cat "$pidf")" 2>/dev/null; then log "lane $l already running (pid $(cat "$pidf"))"; continue; fi
-    TINYFUSION_JAR=$PWD/$jar TINYFUSION_JAVA_OPTS="-Xmx6g -Dai.djl.pytorch.num_threads=1" \
-      nohup "$0" lane "$l" >> "$out/lanes/$l.log" 2>&1 &
+    PAPER_BUDGET_ROOT=$PWD TINYFUSION_JAR=$PWD/$jar TINYFUSION_JAVA_OPTS="-Xmx6g -Dai.djl.pytorch.num_threads=1" \
+      setsid nohup bash "$script" lane "$l" >> "$out/lanes/$l.log" 2>&1 < /dev/null &
     echo $! > "$pidf"
     log "lane $l started (pid $!, log $out/lanes/$l.log)"
   done
@@ -189,9 +205,66 @@ status() {
 stop() {
   for l in "${lanes[@]}"; do
     local pidf=$out/lanes/$l.pid
-    [ -f "$pidf" ] && kill -0 "$(cat "$pidf")" 2>/dev/null && pkill -TERM -P "$(cat "$pidf")" && kill "$(cat "$pidf")" && log "stopped $l"
+    if [ -f "$pidf" ] && kill -0 "$(cat "$pidf")" 2>/dev/null; then
+      local pid; pid=$(cat "$pidf") # a lane leads its own process group (setsid): stop the group, java included
+      kill -TERM -- "-$pid" 2>/dev/null || { pkill -TERM -P "$pid" || true; kill -TERM "$pid" || true; }
+      log "stopped $l (pid $pid); it resumes from its newest checkpoint"
+    fi
     rm -f "$pidf"
   done
+}
+
+# ---------------------------------------------------------------------------------------------------------------
+# Tables and plots over whatever is finished, into docs/results-budget/.
+search_table() { # decisions.csv of a search: kept layers and per-block EMA confidence at 1K, 2K, 5K, 10K steps
+  local csv=$1
+  awk -F, 'NR == 1 { next }
+    { all = 1; for (i = 19; i <= 32; i++) if ($i <= 0.9) all = 0
+      if (all && first == "") first = $1 }
+    $1 == 1000 || $1 == 2000 || $1 == 5000 || $1 == 10000 {
+      kept = $5; for (i = 6; i <= 18; i++) kept = kept " " $i
+      conf = sprintf("%.2f", $19); mean = $19; low = $19
+      for (i = 20; i <= 32; i++) { conf = conf " " sprintf("%.2f", $i); mean += $i; if ($i < low) low = $i }
+      printf "| %d | %s | %s | %.3f | %.3f |\n", $1, kept, conf, mean / 14, low }
+    END { printf "\nFirst logged step with every block above 0.9: %s\n", first == "" ? "not reached" : first }' "$csv"
+}
+
+report() {
+  local docs=docs/results-budget
+  mkdir -p "$docs"
+  {
+    echo "# Paper-budget experiment: generated tables (scripts/paper-budget.sh report)"
+    for s in 0 1; do
+      local run=$out/pruned/learned-1x2-lora-10k-s$s.run
+      [ -f "$run/decisions.csv" ] || continue
+      echo; echo "## Search seed $s (learned 1:2 LoRA, 10,000 steps of batch 128)"; echo
+      [ -f "$out/pruned/learned-1x2-lora-10k-s$s.safetensors.decision.json" ] &&
+        echo "Kept layers: $(kept_of "$out/pruned/learned-1x2-lora-10k-s$s.safetensors.decision.json")"
+      echo "Logged steps: $(tail -n 1 "$run/decisions.csv" | cut -d, -f1); wall time $(tail -n 1 "$run/metrics.csv" | cut -d, -f2) s since the last start"
+      grep -h "resumed from\|steps in" "$run/train.log" | sed 's/^/    /' || true
+      echo; echo "| step | kept (EMA decision) | confidence per block | mean | min |"; echo "| ---: | --- | --- | ---: | ---: |"
+      search_table "$run/decisions.csv"
+      cp "$run/decisions.png" "$docs/decisions-10k-s$s.png" 2>/dev/null || true
+    done
+  } > "$docs/searches.md"
+  local rows=() calib=() r
+  for r in "$out"/metrics/*/; do
+    r=$(basename "$r"); rows+=("$r=$out/metrics/$r")
+    local c=""
+    case $r in
+      learned-1x2-lora-468) c=$(awk -F, '$1 == "learned-1x2-lora" {print $4}' docs/results/marks.csv) ;;
+      random-*) c=$(json_num "docs/results/$r.safetensors.decision.json" calibration_loss) ;;
+      *) c=$(awk -F, -v n="$r" '$1 == n {print $4}' docs/results/marks.csv "$out"/study/marks.csv 2>/dev/null | head -n 1) ;;
+    esac
+    [ -n "$c" ] && calib+=(--calib "$r=$c")
+  done
+  [ ${#rows[@]} -gt 0 ] || { echo "nothing evaluated yet"; return 0; }
+  local ref=(); [ -f "$out/metrics/teacher-28.json" ] && ref=(--reference "teacher (28 layers)=$out/metrics/teacher-28.json")
+  $tf plot budget "${rows[@]}" "${ref[@]}" "${calib[@]}" --per-epoch $epoch --title "FID after plain fine-tuning (1,000 samples, DDIM 50, CFG 4)" \
+    --out "$docs/fid-vs-steps.png" --markdown "$docs/fid-vs-steps.md"
+  $tf plot budget "${rows[@]}" "${ref[@]}" "${calib[@]}" --field classAccuracy --per-epoch $epoch \
+    --title "class accuracy after plain fine-tuning" --out "$docs/acc-vs-steps.png" --markdown "$docs/acc-vs-steps.md"
+  cp -r "$out/metrics" "$docs/"
 }
 
 case ${1:-start} in
@@ -200,6 +273,6 @@ case ${1:-start} in
   save) save_state ;;
   stop) stop ;;
   lane) lane "$2" ;;
-  report) exec scripts/paper-budget-report.sh ;;
+  report) report ;;
   *) echo "usage: $0 [start|status|save|stop|report|lane NAME]" >&2; exit 2 ;;
 esac
