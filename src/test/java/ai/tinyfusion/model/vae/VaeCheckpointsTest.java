@@ -6,8 +6,6 @@ import ai.tinyfusion.Fixtures;
 import ai.tinyfusion.io.HostTensor;
 import ai.tinyfusion.io.Safetensors;
 import com.google.gson.JsonParser;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -26,19 +24,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Configs, presets, key placement and the errors of {@link VaeCheckpoints}. */
-class VaeCheckpointsTest {
-    private static NDManager m;
-
-    @BeforeAll
-    static void open() {
-        m = NDManager.newBaseManager();
-    }
-
-    @AfterAll
-    static void close() {
-        m.close();
-    }
-
+class VaeCheckpointsTest extends VaeTestBase {
     private static LinkedHashMap<String, HostTensor> diffusersTensors(String name) throws IOException {
         return Safetensors.read(VaeFixtures.diffusers(name).resolve("diffusion_pytorch_model.safetensors"));
     }

@@ -2,8 +2,6 @@ package ai.tinyfusion.model.vae;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -18,20 +16,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * AutoencoderKL against the reference code's recorded outputs (latent-diffusion for the SD-shaped
  * case, MAR for the KL-16-shaped one), loaded from both weight layouts.
  */
-class VaeParityTest {
+class VaeParityTest extends VaeTestBase {
     private static final double TOL = 1e-4;
-    private static NDManager m;
-
-    @BeforeAll
-    static void open() {
-        m = NDManager.newBaseManager();
-    }
-
-    @AfterAll
-    static void close() {
-        m.close();
-    }
-
     @ParameterizedTest(name = "{0} from the {1} layout")
     @CsvSource({"sd_small, ldm", "sd_small, diffusers", "kl16_small, ldm", "kl16_small, diffusers"})
     void encodeAndDecodeMatchTheReference(String name, String layout) throws Exception {
