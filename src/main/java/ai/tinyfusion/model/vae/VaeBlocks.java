@@ -120,39 +120,32 @@ final class VaeBlocks {
         }
     }
 
-    /** Zero pad one row/column at the bottom/right, then conv3×3 stride 2 without padding (LDM {@code Downsample}). */
-    static final class Downsample extends Module {
+    /**
+     * Halving: zero pad one row/column at the bottom/right, then conv3×3 stride 2 without padding (LDM
+     * {@code Downsample}, diffusers {@code Downsample2D(padding=0)}). Doubling: nearest-neighbour ×2,
+     * then conv3×3 (LDM {@code Upsample}, diffusers {@code Upsample2D}).
+     */
+    static final class Resampler extends Module {
         final Conv2d conv;
+        final Resample direction;
 
-        Downsample(NDManager m, int channels) {
+        Resampler(NDManager m, int channels, Resample direction) {
             super(m);
-            conv = child("conv", new Conv2d(m, channels, channels, 3, 2, 0, true));
+            this.direction = direction;
+            boolean down = direction == Resample.DOWN;
+            conv = child("conv", new Conv2d(m, channels, channels, 3, down ? 2 : 1, down ? 0 : 1, true));
         }
 
-        /** (N, C, H, W) → (N, C, H/2, W/2). */
+        /** (N, C, H, W) → (N, C, H/2, W/2) or (N, C, 2H, 2W). */
         NDArray forward(NDArray x) {
             // F.pad(x, (0, 1, 0, 1)): DJL's pad takes (before, after) pairs, last axis first, as torch's.
-            return scoped(x, in -> conv.forward(in.pad(new Shape(0, 1, 0, 1), 0)));
-        }
-    }
-
-    /** Nearest-neighbour ×2 upsampling, then conv3×3 (LDM {@code Upsample}). */
-    static final class Upsample extends Module {
-        final Conv2d conv;
-
-        Upsample(NDManager m, int channels) {
-            super(m);
-            conv = child("conv", new Conv2d(m, channels, channels, 3, 1, 1, true));
+            return scoped(x, in -> conv.forward(direction == Resample.DOWN ? in.pad(new Shape(0, 1, 0, 1), 0) : nearestTwice(in)));
         }
 
-        /** (N, C, H, W) → (N, C, 2H, 2W). */
-        NDArray forward(NDArray x) {
-            return scoped(x, in -> {
-                Shape s = in.getShape();
-                long n = s.get(0), c = s.get(1), h = s.get(2), w = s.get(3);
-                NDArray twice = in.reshape(n, c, h, 1, w, 1).broadcast(n, c, h, 2, w, 2).reshape(n, c, 2 * h, 2 * w);
-                return conv.forward(twice);
-            });
+        private static NDArray nearestTwice(NDArray x) {
+            Shape s = x.getShape();
+            long n = s.get(0), c = s.get(1), h = s.get(2), w = s.get(3);
+            return x.reshape(n, c, h, 1, w, 1).broadcast(n, c, h, 2, w, 2).reshape(n, c, 2 * h, 2 * w);
         }
     }
 
@@ -164,7 +157,7 @@ final class VaeBlocks {
     static final class Level extends Module {
         final ModuleList<ResnetBlock> resnets;
         final ModuleList<SelfAttention> attentions; // null without attention
-        final Module resampler; // Downsample, Upsample or null
+        final Resampler resampler; // null at the coarsest encoder level and the finest decoder level
 
         Level(NDManager m, VaeConfig c, int in, int out, int blocks, boolean attention, Resample resample) {
             super(m);
@@ -176,16 +169,9 @@ final class VaeBlocks {
             for (int i = 0; attention && i < blocks; i++) {
                 attentions.add(new SelfAttention(m, c, out));
             }
-            switch (resample) {
-                case DOWN:
-                    resampler = child("downsamplers", new ModuleList<>(m)).put(0, new Downsample(m, out));
-                    break;
-                case UP:
-                    resampler = child("upsamplers", new ModuleList<>(m)).put(0, new Upsample(m, out));
-                    break;
-                default:
-                    resampler = null;
-            }
+            resampler = resample == Resample.NONE ? null
+                    : child(resample == Resample.DOWN ? "downsamplers" : "upsamplers", new ModuleList<Resampler>(m))
+                            .put(0, new Resampler(m, out, resample));
         }
 
         /** Consumes (closes) x, an intermediate of the pass. */
@@ -197,10 +183,7 @@ final class VaeBlocks {
                     h = advance(h, attentions.get(i)::forward);
                 }
             }
-            if (resampler instanceof Downsample d) {
-                return advance(h, d::forward);
-            }
-            return resampler instanceof Upsample u ? advance(h, u::forward) : h;
+            return resampler == null ? h : advance(h, resampler::forward);
         }
     }
 
