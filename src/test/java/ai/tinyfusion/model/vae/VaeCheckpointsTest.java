@@ -179,4 +179,23 @@ class VaeCheckpointsTest extends VaeTestBase {
         assertEquals(VaeFixtures.diffusers("sd_small").resolve("config.json"),
                 VaeCheckpoints.resolve(VaeFixtures.diffusers("sd_small").resolve("diffusion_pytorch_model.safetensors")).config());
     }
+
+    @Test
+    void aPipelineFolderWithABinFileIsFound(@TempDir Path tmp) throws Exception {
+        // diffusers' .bin is a torch.save zip; the layout is decided by the keys, not the file name
+        Path vaeDir = Files.createDirectories(tmp.resolve("pipeline").resolve("vae"));
+        Files.copy(VaeFixtures.ldm("sd_small"), vaeDir.resolve("diffusion_pytorch_model.bin"));
+        Files.copy(VaeFixtures.diffusers("sd_small").resolve("config.json"), vaeDir.resolve("config.json"));
+        VaeCheckpoints.Source src = VaeCheckpoints.resolve(tmp.resolve("pipeline"));
+        assertEquals(vaeDir.resolve("diffusion_pytorch_model.bin"), src.weights());
+        assertEquals(vaeDir.resolve("config.json"), src.config());
+        try (NDManager local = m.newSubManager()) {
+            Map<String, NDArray> expected = VaeFixtures.load("sd_small", "diffusers", local).stateDict();
+            Map<String, NDArray> actual = VaeCheckpoints.load(tmp.resolve("pipeline"), (String) null, local).stateDict();
+            expected.forEach((k, v) -> assertClose(k, v, actual.get(k), 0, 0));
+        }
+        String msg = assertThrows(IOException.class, () -> VaeCheckpoints.resolve(Files.createDirectories(tmp.resolve("empty"))))
+                .getMessage();
+        assertTrue(msg.contains("no VAE weights"), msg);
+    }
 }

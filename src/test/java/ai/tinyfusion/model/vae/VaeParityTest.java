@@ -1,7 +1,9 @@
 package ai.tinyfusion.model.vae;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -10,6 +12,7 @@ import java.util.Map;
 
 import static ai.tinyfusion.Reference.assertClose;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -79,6 +82,21 @@ class VaeParityTest extends VaeTestBase {
                 assertEquals(vae.parameterCount(), vae.arrays().stream().mapToLong(a -> a.getShape().size()).sum());
                 assertTrue(vae.arrays().stream().allMatch(a -> a.getManager() == local), "model arrays back home");
             }
+        }
+    }
+
+    @Test
+    void sampleDrawsStandardNormalNoiseFromTheEngine() throws Exception {
+        try (NDManager local = m.newSubManager()) {
+            Map<String, NDArray> io = VaeFixtures.io("sd_small", local);
+            DiagonalGaussian posterior = new DiagonalGaussian(io.get("moments"));
+            Engine.getInstance().setRandomSeed(7);
+            NDArray sample = posterior.sample();
+            Engine.getInstance().setRandomSeed(7);
+            NDArray noise = local.randomNormal(0f, 1f, posterior.mean().getShape(), DataType.FLOAT32);
+            assertClose("sample", posterior.sample(noise), sample, 0, 0);
+            assertThrows(IllegalArgumentException.class, () -> posterior.sample(io.get("z").get("0:1")));
+            assertClose("mode", io.get("mean"), posterior.mode(), 0, 0);
         }
     }
 }
