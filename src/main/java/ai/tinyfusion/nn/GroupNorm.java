@@ -34,22 +34,43 @@ public final class GroupNorm extends Module {
 
     /** x: (N, C, *) → (N, C, *). */
     public NDArray forward(NDArray x) {
+        Shape a = affineShape(x);
+        return normalize(x).mul(weight.value().reshape(a)).add(bias.value().reshape(a));
+    }
+
+    /**
+     * The same as {@link #forward} with the scale and shift applied in place on the normalised array, so
+     * that one array of x's size is allocated instead of three. Only outside autograd (inference).
+     */
+    public NDArray forwardInPlace(NDArray x) {
+        Shape a = affineShape(x);
+        return normalize(x).muli(weight.value().reshape(a)).addi(bias.value().reshape(a));
+    }
+
+    /** The per-group normalisation without the affine, as a new array of x's shape. */
+    private NDArray normalize(NDArray x) {
+        Shape s = x.getShape();
+        long n = s.get(0);
+        long perGroup = s.size() / (n * groups);
+        NDManager m = x.getManager();
+        try (NDArray grouped = x.reshape(n, groups, perGroup);
+                NDArray ones = m.ones(new Shape(perGroup), x.getDataType());
+                NDArray zeros = m.zeros(new Shape(perGroup), x.getDataType());
+                NDArray normed = Functional.layerNorm(grouped, ones, zeros, eps)) {
+            return normed.reshape(s);
+        }
+    }
+
+    /** (1, C, 1, …) for x of shape (N, C, *), after checking the channel count. */
+    private Shape affineShape(NDArray x) {
         Shape s = x.getShape();
         if (s.dimension() < 2 || s.get(1) != channels) {
             throw new IllegalArgumentException("GroupNorm over " + channels + " channels got input " + s);
         }
-        long n = s.get(0);
-        long perGroup = s.size() / (n * groups);
-        NDArray grouped = x.reshape(n, groups, perGroup);
-        NDManager m = x.getManager();
-        NDArray ones = m.ones(new Shape(perGroup), x.getDataType());
-        NDArray zeros = m.zeros(new Shape(perGroup), x.getDataType());
-        NDArray normed = Functional.layerNorm(grouped, ones, zeros, eps).reshape(s);
         long[] affine = new long[s.dimension()];
         java.util.Arrays.fill(affine, 1);
         affine[1] = channels;
-        Shape a = new Shape(affine);
-        return normed.mul(weight.value().reshape(a)).add(bias.value().reshape(a));
+        return new Shape(affine);
     }
 
     public Parameter weight() {

@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.tinyfusion.nn.Conv2d;
-import ai.tinyfusion.nn.Functional;
 import ai.tinyfusion.nn.GroupNorm;
 import ai.tinyfusion.nn.Linear;
 import ai.tinyfusion.nn.Module;
@@ -15,9 +14,12 @@ import java.util.function.UnaryOperator;
 
 /**
  * The pieces of the KL autoencoder, named as diffusers names them (LDM's names in the comments; the
- * math is the same in both codebases). Every block runs in its own sub-manager ({@link #scoped}), so
- * only block outputs outlive a block: a 256×256 decode holds a few full-resolution activations at a
- * time instead of every intermediate of the pass.
+ * math is the same in both codebases).
+ *
+ * <p>Inference only (the autoencoder runs them under {@code NoGrad}): norms and activations work in
+ * place, every block runs in its own sub-manager ({@link #scoped}) and closes what it no longer needs,
+ * so a 256×256 decode holds a few full-resolution activations at a time instead of every intermediate
+ * of the pass.
  */
 final class VaeBlocks {
     private VaeBlocks() {}
@@ -47,6 +49,14 @@ final class VaeBlocks {
         return new GroupNorm(m, c.normGroups(), channels, VaeConfig.NORM_EPS);
     }
 
+    /** SiLU(GroupNorm(x)) as one new array (x is kept). */
+    static NDArray normSilu(GroupNorm norm, NDArray x) {
+        NDArray h = norm.forwardInPlace(x);
+        try (NDArray gate = h.getNDArrayInternal().sigmoid()) {
+            return h.muli(gate);
+        }
+    }
+
     /**
      * ResNet block without time embedding (diffusers {@code ResnetBlock2D}, LDM {@code ResnetBlock}):
      * GN → SiLU → conv3×3 → GN → SiLU → (dropout 0) → conv3×3, plus the input, through a 1×1 conv
@@ -71,9 +81,14 @@ final class VaeBlocks {
         /** (N, in, H, W) → (N, out, H, W). */
         NDArray forward(NDArray x) {
             return scoped(x, in -> {
-                NDArray h = conv1.forward(Functional.silu(norm1.forward(in)));
-                h = conv2.forward(Functional.silu(norm2.forward(h)));
-                return (shortcut == null ? in : shortcut.forward(in)).add(h);
+                NDArray h = advance(normSilu(norm1, in), conv1::forward);
+                h = advance(advance(h, a -> normSilu(norm2, a)), conv2::forward);
+                if (shortcut == null) {
+                    return h.addi(in);
+                }
+                try (NDArray skip = shortcut.forward(in)) {
+                    return h.addi(skip);
+                }
             });
         }
     }
@@ -108,7 +123,7 @@ final class VaeBlocks {
             return scoped(x, in -> {
                 Shape s = in.getShape();
                 long n = s.get(0), hw = s.get(2) * s.get(3);
-                NDArray tokens = groupNorm.forward(in).reshape(n, channels, hw).transpose(0, 2, 1); // (N, HW, C)
+                NDArray tokens = groupNorm.forwardInPlace(in).reshape(n, channels, hw).transpose(0, 2, 1); // (N, HW, C)
                 NDArray q = toQ.forward(tokens);
                 NDArray k = toK.forward(tokens);
                 NDArray v = toV.forward(tokens);
@@ -139,7 +154,8 @@ final class VaeBlocks {
         /** (N, C, H, W) → (N, C, H/2, W/2) or (N, C, 2H, 2W). */
         NDArray forward(NDArray x) {
             // F.pad(x, (0, 1, 0, 1)): DJL's pad takes (before, after) pairs, last axis first, as torch's.
-            return scoped(x, in -> conv.forward(direction == Resample.DOWN ? in.pad(new Shape(0, 1, 0, 1), 0) : nearestTwice(in)));
+            return scoped(x, in -> advance(direction == Resample.DOWN ? in.pad(new Shape(0, 1, 0, 1), 0) : nearestTwice(in),
+                    conv::forward));
         }
 
         private static NDArray nearestTwice(NDArray x) {
@@ -217,6 +233,6 @@ final class VaeBlocks {
 
     /** The final GN → SiLU → conv3×3 of encoder and decoder ({@code conv_norm_out}, LDM {@code norm_out}); consumes x. */
     static NDArray head(GroupNorm norm, Conv2d conv, NDArray x) {
-        return advance(x, h -> scoped(h, in -> conv.forward(Functional.silu(norm.forward(in)))));
+        return advance(x, h -> scoped(h, in -> advance(normSilu(norm, in), conv::forward)));
     }
 }
