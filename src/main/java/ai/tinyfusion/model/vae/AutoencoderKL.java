@@ -10,6 +10,7 @@ import ai.tinyfusion.nn.GroupNorm;
 import ai.tinyfusion.nn.Module;
 import ai.tinyfusion.nn.ModuleList;
 import ai.tinyfusion.nn.NoGrad;
+import ai.tinyfusion.nn.Scalars;
 
 import java.util.function.UnaryOperator;
 
@@ -66,6 +67,18 @@ public final class AutoencoderKL extends Module {
     /** Latents (N, z, h, w) (unscaled: divide diffusion latents by the scaling factor first) → images (N, out, H, W). */
     public NDArray decode(NDArray z) {
         return inference(z, in -> decoder.forward(postQuantConv == null ? in : postQuantConv.forward(in)));
+    }
+
+    /** Posterior latents → the latents a diffusion model works on: (z − shift)·scaling_factor (DiT: z·0.18215, MAR: z·0.2325). */
+    public NDArray toDiffusionLatents(NDArray z) {
+        NDArray shifted = config.shiftFactor() == null ? z : z.sub(config.shiftFactor());
+        return Scalars.mul(shifted, config.scalingFactor());
+    }
+
+    /** The inverse of {@link #toDiffusionLatents}: what {@link #decode} takes. */
+    public NDArray fromDiffusionLatents(NDArray latents) {
+        NDArray z = Scalars.div(latents, config.scalingFactor());
+        return config.shiftFactor() == null ? z : z.add(config.shiftFactor());
     }
 
     /** Runs f without autograd in a step scope holding the model's arrays; the result joins x's manager. */

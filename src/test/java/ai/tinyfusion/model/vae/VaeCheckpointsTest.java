@@ -198,4 +198,19 @@ class VaeCheckpointsTest extends VaeTestBase {
                 .getMessage();
         assertTrue(msg.contains("no VAE weights"), msg);
     }
+
+    @Test
+    void diffusionLatentScaling() throws Exception {
+        try (NDManager local = m.newSubManager()) {
+            AutoencoderKL vae = new AutoencoderKL(local, VaeFixtures.config("kl16_small"));
+            NDArray z = local.create(new float[] {1f, -2f});
+            assertClose("scaled", local.create(new float[] {0.2325f, -0.465f}), vae.toDiffusionLatents(z), 1e-7, 0);
+            assertClose("round trip", z, vae.fromDiffusionLatents(vae.toDiffusionLatents(z)), 1e-6, 0);
+            assertEquals(0.18215, VaeConfig.preset("sd-vae-ft-ema").scalingFactor());
+            AutoencoderKL shifted = new AutoencoderKL(local,
+                    new VaeConfig(3, 3, List.of(32), 1, 4, 32, Set.of(), Set.of(), true, true, true, 0.5, 0.1));
+            assertClose("shifted", local.create(new float[] {0.45f, -1.05f}), shifted.toDiffusionLatents(z), 1e-6, 0);
+            assertClose("shifted round trip", z, shifted.fromDiffusionLatents(shifted.toDiffusionLatents(z)), 1e-6, 0);
+        }
+    }
 }
