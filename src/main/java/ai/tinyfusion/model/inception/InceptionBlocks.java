@@ -134,6 +134,15 @@ public final class InceptionBlocks {
         return NDArrays.concat(new NDList(parts), 1);
     }
 
+    /** The convolutions applied one after the other. */
+    private static NDArray chain(BasicConv2d[] convs, NDArray x) {
+        NDArray h = x;
+        for (BasicConv2d c : convs) {
+            h = c.forward(h);
+        }
+        return h;
+    }
+
     /** A block whose output is the channel concatenation of its branches. */
     public abstract static class Mixed extends Module {
         Mixed(NDManager m) {
@@ -151,51 +160,44 @@ public final class InceptionBlocks {
     /** FIDInceptionA (Mixed_5b/5c/5d): 35×35, in → 64 + 64 + 96 + poolFeatures channels. */
     public static final class InceptionA extends Mixed {
         private final BasicConv2d branch1x1;
-        private final BasicConv2d branch5x5n1;
-        private final BasicConv2d branch5x5n2;
-        private final BasicConv2d branch3x3dbl1;
-        private final BasicConv2d branch3x3dbl2;
-        private final BasicConv2d branch3x3dbl3;
+        private final BasicConv2d[] branch5x5 = new BasicConv2d[2];
+        private final BasicConv2d[] branch3x3dbl = new BasicConv2d[3];
         private final BasicConv2d branchPool;
 
         InceptionA(NDManager m, int in, int poolFeatures) {
             super(m);
             branch1x1 = child("branch1x1", conv1x1(m, in, 64));
-            branch5x5n1 = child("branch5x5_1", conv1x1(m, in, 48));
-            branch5x5n2 = child("branch5x5_2", new BasicConv2d(m, 48, 64, 5, 1, 2));
-            branch3x3dbl1 = child("branch3x3dbl_1", conv1x1(m, in, 64));
-            branch3x3dbl2 = child("branch3x3dbl_2", new BasicConv2d(m, 64, 96, 3, 1, 1));
-            branch3x3dbl3 = child("branch3x3dbl_3", new BasicConv2d(m, 96, 96, 3, 1, 1));
+            branch5x5[0] = child("branch5x5_1", conv1x1(m, in, 48));
+            branch5x5[1] = child("branch5x5_2", new BasicConv2d(m, 48, 64, 5, 1, 2));
+            branch3x3dbl[0] = child("branch3x3dbl_1", conv1x1(m, in, 64));
+            branch3x3dbl[1] = child("branch3x3dbl_2", new BasicConv2d(m, 64, 96, 3, 1, 1));
+            branch3x3dbl[2] = child("branch3x3dbl_3", new BasicConv2d(m, 96, 96, 3, 1, 1));
             branchPool = child("branch_pool", conv1x1(m, in, poolFeatures));
         }
 
         @Override
         public NDList branches(NDArray x) {
-            NDArray b5 = branch5x5n2.forward(branch5x5n1.forward(x));
-            NDArray b3 = branch3x3dbl3.forward(branch3x3dbl2.forward(branch3x3dbl1.forward(x)));
-            return new NDList(branch1x1.forward(x), b5, b3, branchPool.forward(avgPool3ExcludePad(x)));
+            return new NDList(branch1x1.forward(x), chain(branch5x5, x), chain(branch3x3dbl, x),
+                    branchPool.forward(avgPool3ExcludePad(x)));
         }
     }
 
     /** InceptionB (Mixed_6a): 35×35×288 → 17×17×768 (384 + 96 + 288), stride-2 reduction. */
     public static final class InceptionB extends Mixed {
         private final BasicConv2d branch3x3;
-        private final BasicConv2d branch3x3dbl1;
-        private final BasicConv2d branch3x3dbl2;
-        private final BasicConv2d branch3x3dbl3;
+        private final BasicConv2d[] branch3x3dbl = new BasicConv2d[3];
 
         InceptionB(NDManager m, int in) {
             super(m);
             branch3x3 = child("branch3x3", new BasicConv2d(m, in, 384, 3, 2, 0));
-            branch3x3dbl1 = child("branch3x3dbl_1", conv1x1(m, in, 64));
-            branch3x3dbl2 = child("branch3x3dbl_2", new BasicConv2d(m, 64, 96, 3, 1, 1));
-            branch3x3dbl3 = child("branch3x3dbl_3", new BasicConv2d(m, 96, 96, 3, 2, 0));
+            branch3x3dbl[0] = child("branch3x3dbl_1", conv1x1(m, in, 64));
+            branch3x3dbl[1] = child("branch3x3dbl_2", new BasicConv2d(m, 64, 96, 3, 1, 1));
+            branch3x3dbl[2] = child("branch3x3dbl_3", new BasicConv2d(m, 96, 96, 3, 2, 0));
         }
 
         @Override
         public NDList branches(NDArray x) {
-            NDArray b3 = branch3x3dbl3.forward(branch3x3dbl2.forward(branch3x3dbl1.forward(x)));
-            return new NDList(branch3x3.forward(x), b3, maxPool3(x, 2, 0));
+            return new NDList(branch3x3.forward(x), chain(branch3x3dbl, x), maxPool3(x, 2, 0));
         }
     }
 
@@ -225,14 +227,6 @@ public final class InceptionBlocks {
             return new NDList(branch1x1.forward(x), chain(branch7x7, x), chain(branch7x7dbl, x),
                     branchPool.forward(avgPool3ExcludePad(x)));
         }
-    }
-
-    private static NDArray chain(BasicConv2d[] convs, NDArray x) {
-        NDArray h = x;
-        for (BasicConv2d c : convs) {
-            h = c.forward(h);
-        }
-        return h;
     }
 
     /** InceptionD (Mixed_7a): 17×17×768 → 8×8×1280 (320 + 192 + 768), stride-2 reduction. */

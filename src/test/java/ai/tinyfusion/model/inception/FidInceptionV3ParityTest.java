@@ -9,6 +9,7 @@ import ai.tinyfusion.io.Npz;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -22,22 +23,21 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * (fixture from tools/fixtures/make_inception_fixture.py): pool features, the ADM sFID spatial
  * features and the IS logits to 1e-4, and FID / sFID between two small sets to 1e-3 relative.
  */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class FidInceptionV3ParityTest {
     private static final double ATOL = 1e-4;
-    private static NDManager m;
-    private static FidInceptionV3 net;
-    private static Map<String, HostTensor> io;
+    private final NDManager m = NDManager.newBaseManager();
+    private FidInceptionV3 net;
+    private Map<String, HostTensor> io;
 
     @BeforeAll
-    static void setUp() throws Exception {
-        m = NDManager.newBaseManager();
-        FidInceptionV3 shapes = new FidInceptionV3(m);
-        net = FidInceptionV3.fromTensors(FidInceptionRecipe.stateDict(shapes), m, "recipe");
+    void buildRecipeNetworkAndReadFixture() throws Exception {
+        net = FidInceptionV3.fromTensors(FidInceptionRecipe.stateDict(new FidInceptionV3(m)), m, "recipe");
         io = Npz.read(FidInceptionRecipe.dir().resolve("fid_inception-io.npz"));
     }
 
     @AfterAll
-    static void tearDown() {
+    void closeManager() {
         m.close();
     }
 
@@ -56,7 +56,7 @@ class FidInceptionV3ParityTest {
     }
 
     /** Extracts set {@code name} in batches of at most 4 and compares all three outputs. */
-    private static InceptionFeatures checkSet(String name, NDManager scope) {
+    private InceptionFeatures checkSet(String name, NDManager scope) {
         NDArray images = io.get("images_" + name).toNDArray(scope);
         long n = images.getShape().get(0);
         List<InceptionFeatures> parts = new ArrayList<>();
