@@ -120,6 +120,40 @@ class NpzTest {
     }
 
     @Test
+    void archiveReadsOnlyTheNamedMember() throws IOException {
+        LinkedHashMap<String, HostTensor> samples = admSamples();
+        Path file = tmp.resolve("lazy.npz");
+        Npz.write(file, samples);
+        // Corrupt arr_0's data (CRC mismatch): a lazy read of another member must not notice.
+        byte[] bytes = Files.readAllBytes(file);
+        byte[] arr0 = Npy.toBytes(samples.get("arr_0"));
+        int at = indexOf(bytes, arr0) + arr0.length - 1;
+        bytes[at] ^= 0x55;
+        Files.write(file, bytes);
+        try (Npz.Archive npz = Npz.open(file)) {
+            assertEquals(List.copyOf(samples.keySet()), npz.keys());
+            assertTrue(npz.contains("arr_1"));
+            assertEquals(samples.get("arr_1"), npz.get("arr_1"));
+            IOException missing = assertThrows(IOException.class, () -> npz.get("arr_9"));
+            assertTrue(missing.getMessage().contains("arr_9") && missing.getMessage().contains("arr_1"), missing.getMessage());
+            assertThrows(IOException.class, () -> npz.get("arr_0"));
+        }
+    }
+
+    private static int indexOf(byte[] haystack, byte[] needle) {
+        outer:
+        for (int i = 0; i + needle.length <= haystack.length; i++) {
+            for (int j = 0; j < needle.length; j++) {
+                if (haystack[i + j] != needle[j]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        throw new AssertionError("not found");
+    }
+
+    @Test
     void bf16CannotBeWrittenAndTheKeyIsNamed() {
         Map<String, HostTensor> m = Map.of("w", HostTensor.ofBytes(DType.BF16, new byte[] {0, 0x3f}, 1));
         Path file = tmp.resolve("bf.npz");
