@@ -3,9 +3,9 @@ package ai.tinyfusion;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.tinyfusion.io.HostTensor;
-import ai.tinyfusion.io.ModelFiles;
+import ai.tinyfusion.model.dit.ModelFiles;
 import ai.tinyfusion.io.Npz;
-import ai.tinyfusion.model.DiT;
+import ai.tinyfusion.model.dit.DiT;
 
 import java.io.IOException;
 import java.util.HashMap;

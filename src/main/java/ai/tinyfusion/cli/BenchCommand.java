@@ -3,13 +3,13 @@ package ai.tinyfusion.cli;
 import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
-import ai.tinyfusion.eval.SpeedBench;
-import ai.tinyfusion.model.DiT;
-import ai.tinyfusion.model.Flops;
-import ai.tinyfusion.model.LayerSubset;
+import ai.tinyfusion.bench.SpeedBench;
+import ai.tinyfusion.model.dit.DiT;
+import ai.tinyfusion.model.dit.Flops;
+import ai.tinyfusion.model.dit.LayerSubset;
 import ai.tinyfusion.prune.DeltaMode;
 import ai.tinyfusion.prune.LearnedPruning;
-import ai.tinyfusion.prune.SearchStepBench;
+import ai.tinyfusion.bench.SearchStepBench;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -94,7 +94,7 @@ public final class BenchCommand implements Runnable {
                             tf.trainSec() / th.trainSec(), tf.cfgStepSec() / th.cfgStepSec());
                 }
             }
-            System.out.printf(Locale.ROOT, "peak RSS %.2f GiB%n", SpeedBench.peakRssBytes() / (double) (1L << 30));
+            System.out.printf(Locale.ROOT, "peak RSS %.2f GiB%n", ai.tinyfusion.util.ProcessStats.peakRssBytes() / (double) (1L << 30));
         }
     }
 

@@ -1,7 +1,7 @@
 package ai.tinyfusion.cli;
 
 import ai.tinyfusion.io.HostTensor;
-import ai.tinyfusion.io.ModelFiles;
+import ai.tinyfusion.model.dit.ModelFiles;
 import ai.tinyfusion.io.Safetensors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

@@ -7,8 +7,8 @@ import ai.tinyfusion.data.Dataset;
 import ai.tinyfusion.diffusion.DiffusionFactory;
 import ai.tinyfusion.diffusion.GaussianDiffusion;
 import ai.tinyfusion.io.FileHashes;
-import ai.tinyfusion.io.ModelFiles;
-import ai.tinyfusion.model.DiT;
+import ai.tinyfusion.model.dit.ModelFiles;
+import ai.tinyfusion.model.dit.DiT;
 import ai.tinyfusion.prune.DecisionRecord;
 import ai.tinyfusion.prune.PrunedModels;
 import ai.tinyfusion.train.DiffusionTask;
@@ -173,7 +173,7 @@ public final class FinetuneCommand implements Callable<Integer> {
         if (layerMap != null) {
             m = LayerMap.parse(layerMap);
         } else if (record != null) {
-            m = LayerMap.fromRecord(record);
+            m = record.layerMap();
         } else if (studentDepth == teacherDepth) {
             m = LayerMap.identity(studentDepth);
         } else {

@@ -1,9 +1,9 @@
 package ai.tinyfusion.cli;
 
 import ai.tinyfusion.io.HostTensor;
-import ai.tinyfusion.io.ModelFiles;
-import ai.tinyfusion.model.DiTConfig;
-import ai.tinyfusion.model.Flops;
+import ai.tinyfusion.model.dit.ModelFiles;
+import ai.tinyfusion.model.dit.DiTConfig;
+import ai.tinyfusion.model.dit.Flops;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;

@@ -2,7 +2,7 @@ package ai.tinyfusion.cli;
 
 import ai.tinyfusion.data.Batcher;
 import ai.tinyfusion.data.Dataset;
-import ai.tinyfusion.model.DiT;
+import ai.tinyfusion.model.dit.DiT;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;

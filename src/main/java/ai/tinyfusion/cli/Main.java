@@ -16,7 +16,7 @@ public final class Main implements Runnable {
     }
 
     public static void main(String[] args) {
-        Runtime.configure();
+        EngineDefaults.configure();
         System.exit(commandLine().execute(args));
     }
 

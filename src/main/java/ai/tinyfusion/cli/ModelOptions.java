@@ -2,9 +2,9 @@ package ai.tinyfusion.cli;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
-import ai.tinyfusion.io.ModelFiles;
-import ai.tinyfusion.model.DiT;
-import ai.tinyfusion.model.DiTConfig;
+import ai.tinyfusion.model.dit.ModelFiles;
+import ai.tinyfusion.model.dit.DiT;
+import ai.tinyfusion.model.dit.DiTConfig;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;

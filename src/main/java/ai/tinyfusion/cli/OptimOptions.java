@@ -1,8 +1,8 @@
 package ai.tinyfusion.cli;
 
-import ai.tinyfusion.eval.Plots;
-import ai.tinyfusion.io.ModelFiles;
-import ai.tinyfusion.model.DiT;
+import ai.tinyfusion.util.Plots;
+import ai.tinyfusion.model.dit.ModelFiles;
+import ai.tinyfusion.model.dit.DiT;
 import ai.tinyfusion.train.LrSchedule;
 import ai.tinyfusion.train.MetricsLog;
 import ai.tinyfusion.train.TrainLoop;

@@ -1,6 +1,6 @@
 package ai.tinyfusion.cli;
 
-import ai.tinyfusion.eval.Plots;
+import ai.tinyfusion.util.Plots;
 import ai.tinyfusion.train.MetricsLog;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;

@@ -5,7 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.tinyfusion.data.Batcher;
 import ai.tinyfusion.data.Dataset;
 import ai.tinyfusion.io.FileHashes;
-import ai.tinyfusion.model.DiT;
+import ai.tinyfusion.model.dit.DiT;
 import ai.tinyfusion.prune.BaselinePruning;
 import ai.tinyfusion.prune.CalibrationSet;
 import ai.tinyfusion.prune.DecisionRecord;

@@ -2,7 +2,7 @@ package ai.tinyfusion.cli;
 
 import ai.djl.ndarray.NDManager;
 import ai.tinyfusion.data.Dataset;
-import ai.tinyfusion.model.DiT;
+import ai.tinyfusion.model.dit.DiT;
 import ai.tinyfusion.prune.CalibrationSet;
 import ai.tinyfusion.prune.CalibrationStudy;
 import ai.tinyfusion.prune.DecisionRecord;

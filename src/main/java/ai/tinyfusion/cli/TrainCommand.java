@@ -5,7 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.tinyfusion.data.Batcher;
 import ai.tinyfusion.data.Dataset;
 import ai.tinyfusion.diffusion.DiffusionFactory;
-import ai.tinyfusion.model.DiT;
+import ai.tinyfusion.model.dit.DiT;
 import ai.tinyfusion.train.DiffusionTask;
 import ai.tinyfusion.train.TrainLoop;
 import picocli.CommandLine.Command;

@@ -5,8 +5,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.tinyfusion.model.DiT;
-import ai.tinyfusion.model.DiTConfig;
+import ai.tinyfusion.model.dit.DiT;
+import ai.tinyfusion.model.dit.DiTConfig;
 
 import java.util.Locale;
 import java.util.function.IntConsumer;

@@ -60,6 +60,26 @@ public final class StateDicts {
                 + "a safetensors index or directory, or .npz)");
     }
 
+    /** The safetensors metadata of a single file or of a sharded set's first shard; empty for other formats. */
+    public static Map<String, String> metadata(Path path) throws IOException {
+        Path file = path;
+        if (Files.isDirectory(path) || path.getFileName().toString().endsWith(".index.json")) {
+            Path index = Files.isDirectory(path) ? SafetensorsIndex.resolveDirectory(path) : path;
+            if (!index.getFileName().toString().endsWith(".index.json")) {
+                file = index;
+            } else {
+                try (var shards = Files.list(index.getParent())) {
+                    file = shards.filter(f -> f.getFileName().toString().endsWith(".safetensors")).sorted()
+                            .findFirst().orElse(null);
+                }
+            }
+        }
+        if (file == null || !file.getFileName().toString().endsWith(".safetensors")) {
+            return Map.of();
+        }
+        return Safetensors.readMetadata(file);
+    }
+
     /** Writes a state dict as one safetensors file, atomically (see {@link Safetensors#write}). */
     public static void save(Path file, Map<String, HostTensor> tensors, Map<String, String> metadata)
             throws IOException {

@@ -1,7 +1,7 @@
 package ai.tinyfusion.prune;
 
 import ai.tinyfusion.data.SplitMix64;
-import ai.tinyfusion.model.DiT;
+import ai.tinyfusion.model.dit.DiT;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import org.slf4j.Logger;

@@ -1,9 +1,10 @@
 package ai.tinyfusion.prune;
 
 import ai.djl.ndarray.NDArray;
-import ai.tinyfusion.model.DiT;
+import ai.tinyfusion.model.dit.DiT;
 
 import java.io.IOException;
+import ai.tinyfusion.nn.Scopes;
 
 /**
  * Per-block scores from how much a block changes its input, measured on a {@link CalibrationSet}

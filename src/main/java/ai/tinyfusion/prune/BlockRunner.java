@@ -3,7 +3,8 @@ package ai.tinyfusion.prune;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.tinyfusion.diffusion.TrainingLosses;
-import ai.tinyfusion.model.DiT;
+import ai.tinyfusion.model.dit.DiT;
+import ai.tinyfusion.nn.Scopes;
 
 /**
  * Runs a DiT's forward pass stage by stage on one calibration batch (eval mode, true labels), each stage

@@ -185,7 +185,7 @@ public final class CalibrationSet {
     }
 
     /** Checks that images of this set fit the model (channels and size). */
-    public void checkFits(ai.tinyfusion.model.DiTConfig config) {
+    public void checkFits(ai.tinyfusion.model.dit.DiTConfig config) {
         if (config.inChannels() != c || config.inputSize() != h || config.inputSize() != w) {
             throw new IllegalArgumentException("model " + config + " does not fit calibration data of " + c + "x" + h + "x" + w);
         }

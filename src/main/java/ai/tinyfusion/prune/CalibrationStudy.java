@@ -1,8 +1,8 @@
 package ai.tinyfusion.prune;
 
 import ai.tinyfusion.data.SplitMix64;
-import ai.tinyfusion.eval.Plots;
-import ai.tinyfusion.model.DiT;
+import ai.tinyfusion.util.Plots;
+import ai.tinyfusion.model.dit.DiT;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;

@@ -1,5 +1,6 @@
 package ai.tinyfusion.prune;
 
+import ai.tinyfusion.train.LayerMap;
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;
@@ -88,7 +89,7 @@ public record DecisionRecord(String format, String method, Source source, int[] 
         if (kept == null || kept.length == 0) {
             throw new IllegalArgumentException("a decision record needs the kept layers");
         }
-        ai.tinyfusion.model.LayerSubset.validate(kept, source.depth());
+        ai.tinyfusion.model.dit.LayerSubset.validate(kept, source.depth());
         if (layerScores != null && layerScores.length != source.depth()) {
             throw new IllegalArgumentException("layer scores: " + layerScores.length + " values for " + source.depth()
                     + " source layers");
@@ -138,6 +139,15 @@ public record DecisionRecord(String format, String method, Source source, int[] 
 
     public String toJson() {
         return GSON.toJson(this);
+    }
+
+    /**
+     * The representation-distillation layer map of the pruned student this record describes:
+     * with a pattern, {@link LayerMap#blockEnds} over its blocks; without, {@link LayerMap#segments}.
+     */
+    public LayerMap layerMap() {
+        int depth = source().depth();
+        return pattern() == null ? LayerMap.segments(kept(), depth) : LayerMap.blockEnds(Pattern.parse(pattern(), depth).blockEnds(), kept());
     }
 
     /** Parses and validates a record (the canonical constructor runs again). */

@@ -5,7 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.tinyfusion.model.LayerGate;
+import ai.tinyfusion.model.dit.LayerGate;
 import ai.tinyfusion.nn.Module;
 import ai.tinyfusion.nn.Parameter;
 import ai.tinyfusion.nn.Scalars;
@@ -28,7 +28,7 @@ import java.util.Map;
  * has the gradient of y_soft. (The original writes {@code y_hard − stopgrad(y_soft) + y_soft}: same
  * gradient, but its forward value can be off by an ulp, e.g. 1 − 0.3 + 0.3.) The block's layer mask
  * is {@code one-hot @ candidates} (N × M), and layer j of the block runs as
- * {@code x ← m_j·block(x) + (1 − m_j)·x} (see {@link ai.tinyfusion.model.DiT.Options#gate}).
+ * {@code x ← m_j·block(x) + (1 − m_j)·x} (see {@link ai.tinyfusion.model.dit.DiT.Options#gate}).
  *
  * <p>Use: {@link #resample} before each gated forward pass, then pass this object as the DiT's
  * {@link LayerGate}. τ (temperature) and s (scaling) are set per step by the search task.

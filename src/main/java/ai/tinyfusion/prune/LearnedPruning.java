@@ -4,7 +4,7 @@ import ai.djl.engine.Engine;
 import ai.tinyfusion.data.Batcher;
 import ai.tinyfusion.diffusion.DiffusionFactory;
 import ai.tinyfusion.io.Safetensors;
-import ai.tinyfusion.model.DiT;
+import ai.tinyfusion.model.dit.DiT;
 import ai.tinyfusion.train.Ema;
 import ai.tinyfusion.train.LrSchedule;
 import ai.tinyfusion.train.RunDir;

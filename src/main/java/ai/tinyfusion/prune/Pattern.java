@@ -131,6 +131,11 @@ public final class Pattern {
         return new int[] {n, m};
     }
 
+    /** The (exclusive) end layer of every block, in order; the last is the depth. */
+    public int[] blockEnds() {
+        return blocks.stream().mapToInt(b -> b.offset() + b.m()).toArray();
+    }
+
     public List<Block> blocks() {
         return blocks;
     }

@@ -3,9 +3,9 @@ package ai.tinyfusion.prune;
 import ai.djl.ndarray.NDManager;
 import ai.tinyfusion.io.AtomicFiles;
 import ai.tinyfusion.io.FileHashes;
-import ai.tinyfusion.io.ModelFiles;
-import ai.tinyfusion.model.DiT;
-import ai.tinyfusion.model.LayerSubset;
+import ai.tinyfusion.model.dit.ModelFiles;
+import ai.tinyfusion.model.dit.DiT;
+import ai.tinyfusion.model.dit.LayerSubset;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;

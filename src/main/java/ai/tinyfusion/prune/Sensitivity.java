@@ -1,6 +1,6 @@
 package ai.tinyfusion.prune;
 
-import ai.tinyfusion.model.DiT;
+import ai.tinyfusion.model.dit.DiT;
 
 import java.io.IOException;
 import java.util.ArrayList;

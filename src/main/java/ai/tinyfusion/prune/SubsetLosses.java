@@ -1,8 +1,8 @@
 package ai.tinyfusion.prune;
 
 import ai.djl.ndarray.NDArray;
-import ai.tinyfusion.model.DiT;
-import ai.tinyfusion.model.LayerSubset;
+import ai.tinyfusion.model.dit.DiT;
+import ai.tinyfusion.model.dit.LayerSubset;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -153,7 +153,7 @@ public final class Target {
      * @throws IllegalArgumentException naming the first violation
      */
     public void check(int[] kept) {
-        ai.tinyfusion.model.LayerSubset.validate(kept, depth);
+        ai.tinyfusion.model.dit.LayerSubset.validate(kept, depth);
         for (Segment s : segments) {
             long in = Arrays.stream(kept).filter(l -> l >= s.offset() && l < s.offset() + s.m()).count();
             if (in != s.n()) {

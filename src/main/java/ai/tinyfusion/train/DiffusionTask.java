@@ -8,7 +8,7 @@ import ai.tinyfusion.data.Batcher;
 import ai.tinyfusion.diffusion.DenoiserFn;
 import ai.tinyfusion.diffusion.GaussianDiffusion;
 import ai.tinyfusion.diffusion.TrainingLosses;
-import ai.tinyfusion.model.DiT;
+import ai.tinyfusion.model.dit.DiT;
 import ai.tinyfusion.nn.Module;
 import ai.tinyfusion.nn.Parameter;
 import com.google.gson.JsonObject;

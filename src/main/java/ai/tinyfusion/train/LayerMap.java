@@ -1,7 +1,5 @@
 package ai.tinyfusion.train;
 
-import ai.tinyfusion.prune.DecisionRecord;
-import ai.tinyfusion.prune.Pattern;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -16,7 +14,7 @@ import java.util.TreeSet;
  * <p>How a pruned student's map is derived from its decision record (source layers {@code kept},
  * source depth L):
  * <ul>
- *   <li><b>With a pattern</b> ({@link #blockEnds}): one pair per pattern block. A block covers source
+ *   <li><b>With a pattern</b> ({@link #blockEnds}; {@code prune.DecisionRecord#layerMap} picks the rule): one pair per pattern block. A block covers source
  *       layers [o, o + M); after the student's last kept layer of the block, the student has applied
  *       its whole share of that block, so its output is compared with the teacher's output at the
  *       block's end, layer o + M − 1. Earlier kept layers of the same block have no teacher output
@@ -52,34 +50,33 @@ public record LayerMap(int[] student, int[] teacher) {
         teacher = teacher.clone();
     }
 
-    /** The map derived from a pruned student's decision record (see the class comment). */
-    public static LayerMap fromRecord(DecisionRecord rec) {
-        int depth = rec.source().depth();
-        return rec.pattern() == null ? segments(rec.kept(), depth) : blockEnds(Pattern.parse(rec.pattern(), depth), rec.kept());
-    }
-
-    /** One pair per pattern block: the student layer holding the block's last kept layer ↔ the block's last layer. */
-    public static LayerMap blockEnds(Pattern pattern, int[] kept) {
-        ai.tinyfusion.model.LayerSubset.validate(kept, pattern.depth());
+    /**
+     * One pair per pattern block: the student layer holding the block's last kept layer ↔ the
+     * block's last layer. The blocks are contiguous from layer 0; {@code blockEnds[b]} is the
+     * (exclusive) end of block b, so the last one is the source depth.
+     */
+    public static LayerMap blockEnds(int[] blockEnds, int[] kept) {
+        ai.tinyfusion.model.dit.LayerSubset.validate(kept, blockEnds[blockEnds.length - 1]);
         List<int[]> pairs = new ArrayList<>();
-        for (Pattern.Block b : pattern.blocks()) {
-            int end = b.offset() + b.m(); // exclusive
+        int offset = 0;
+        for (int end : blockEnds) {
             int last = -1;
             for (int j = 0; j < kept.length; j++) {
-                if (kept[j] >= b.offset() && kept[j] < end) {
+                if (kept[j] >= offset && kept[j] < end) {
                     last = j;
                 }
             }
             if (last >= 0) {
                 pairs.add(new int[] {last, end - 1});
             }
+            offset = end;
         }
         return of(pairs);
     }
 
     /** Kept layer k_j ↔ k_{j+1} − 1, the last ↔ depth − 1. */
     public static LayerMap segments(int[] kept, int depth) {
-        ai.tinyfusion.model.LayerSubset.validate(kept, depth);
+        ai.tinyfusion.model.dit.LayerSubset.validate(kept, depth);
         int[] s = new int[kept.length];
         int[] t = new int[kept.length];
         for (int j = 0; j < kept.length; j++) {

@@ -5,7 +5,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.training.GradientCollector;
 import ai.tinyfusion.data.Batcher;
-import ai.tinyfusion.io.ProgressBars;
+import ai.tinyfusion.util.ProgressBars;
 import ai.tinyfusion.nn.Grads;
 import ai.tinyfusion.nn.Module;
 import me.tongfei.progressbar.ProgressBar;
@@ -144,7 +144,7 @@ public final class TrainLoop {
                 }
                 step++;
                 logged.put("lr", lr);
-                logged.put("rss_gib", ai.tinyfusion.eval.SpeedBench.rssBytes() / (double) (1L << 30));
+                logged.put("rss_gib", ai.tinyfusion.util.ProcessStats.rssBytes() / (double) (1L << 30));
                 // the JVM's committed heap is part of the RSS: separates heap growth from native (libtorch) growth
                 logged.put("heap_gib", Runtime.getRuntime().totalMemory() / (double) (1L << 30));
                 if (settings.logEvery() > 0 && (step % settings.logEvery() == 0 || step == settings.totalSteps())) {

@@ -44,8 +44,8 @@ class PlotCommandTest {
         assertNotNull(img);
         assertEquals(900, img.getWidth());
 
-        assertTrue(ai.tinyfusion.eval.Plots.spansDecade(java.util.List.of(new double[] {0.05, 0.6})));
-        assertTrue(!ai.tinyfusion.eval.Plots.spansDecade(java.util.List.of(new double[] {0.05, 0.07}, new double[] {-1, Double.NaN})));
+        assertTrue(ai.tinyfusion.util.Plots.spansDecade(java.util.List.of(new double[] {0.05, 0.6})));
+        assertTrue(!ai.tinyfusion.util.Plots.spansDecade(java.util.List.of(new double[] {0.05, 0.07}, new double[] {-1, Double.NaN})));
 
         err = new StringWriter();
         assertEquals(1, run(err, "plot", "curves", "A=" + dir.resolve("a"), "--column", "kd", "--out", png.toString()));

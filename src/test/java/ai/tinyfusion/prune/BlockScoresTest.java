@@ -1,8 +1,8 @@
 package ai.tinyfusion.prune;
 
 import ai.djl.ndarray.NDManager;
-import ai.tinyfusion.model.DiT;
-import ai.tinyfusion.model.LayerSubset;
+import ai.tinyfusion.model.dit.DiT;
+import ai.tinyfusion.model.dit.LayerSubset;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;

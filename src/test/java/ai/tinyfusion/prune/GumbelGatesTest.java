@@ -5,8 +5,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
-import ai.tinyfusion.model.DiT;
-import ai.tinyfusion.model.LayerSubset;
+import ai.tinyfusion.model.dit.DiT;
+import ai.tinyfusion.model.dit.LayerSubset;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 

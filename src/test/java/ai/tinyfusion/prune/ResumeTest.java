@@ -3,7 +3,7 @@ package ai.tinyfusion.prune;
 import ai.djl.ndarray.NDManager;
 import ai.tinyfusion.data.Dataset;
 import ai.tinyfusion.data.Sample;
-import ai.tinyfusion.model.DiT;
+import ai.tinyfusion.model.dit.DiT;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;

@@ -9,8 +9,8 @@ import ai.tinyfusion.data.Dataset;
 import ai.tinyfusion.diffusion.DiffusionFactory;
 import ai.tinyfusion.diffusion.GaussianDiffusion;
 import ai.tinyfusion.diffusion.TrainingLosses;
-import ai.tinyfusion.model.DiT;
-import ai.tinyfusion.model.LayerSubset;
+import ai.tinyfusion.model.dit.DiT;
+import ai.tinyfusion.model.dit.LayerSubset;
 import ai.tinyfusion.prune.OneThread;
 import ai.tinyfusion.prune.Tiny;
 import org.junit.jupiter.api.Test;
@@ -104,7 +104,7 @@ class DistillTaskTest {
         try (NDManager m = NDManager.newBaseManager()) {
             DiT teacher = Tiny.randomModel(m, 4, 3);
             DiT student = LayerSubset.keep(teacher, new int[] {1, 2}, m);
-            LayerMap map = LayerMap.blockEnds(ai.tinyfusion.prune.Pattern.parse("1:2", 4), new int[] {1, 2});
+            LayerMap map = LayerMap.blockEnds(new int[] {2, 4}, new int[] {1, 2}); // the blocks of 1:2 on 4 layers
             NDArray[] xy = batch(m);
             DiffusionTask.Draw d = draw(m, new long[] {5, 300, 999, 17}, new long[] {0, 0, 1, 0}, 1);
             for (KdMode mode : new KdMode[] {KdMode.LOGITS, KdMode.REP, KdMode.MASKED}) {

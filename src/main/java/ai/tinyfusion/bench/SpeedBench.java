@@ -1,4 +1,4 @@
-package ai.tinyfusion.eval;
+package ai.tinyfusion.bench;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
@@ -6,8 +6,8 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
-import ai.tinyfusion.model.DiT;
-import ai.tinyfusion.model.DiTConfig;
+import ai.tinyfusion.model.dit.DiT;
+import ai.tinyfusion.model.dit.DiTConfig;
 import ai.tinyfusion.nn.Grads;
 
 import java.io.IOException;
@@ -128,29 +128,6 @@ public final class SpeedBench {
             }
             return 2.0 * n * n * n / median(times) / 1e9;
         }
-    }
-
-    /** Peak resident set size of this process in bytes (VmHWM), or -1 where /proc is absent. */
-    public static long peakRssBytes() {
-        return procStatus("VmHWM:");
-    }
-
-    /** Current resident set size in bytes (VmRSS), or -1. */
-    public static long rssBytes() {
-        return procStatus("VmRSS:");
-    }
-
-    private static long procStatus(String field) {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith(field)) {
-                    return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
-                }
-            }
-        } catch (IOException | NumberFormatException e) {
-            return -1;
-        }
-        return -1;
     }
 
     interface Trial {

@@ -1,10 +1,9 @@
-package ai.tinyfusion.train;
+package ai.tinyfusion.prune;
 
-import ai.tinyfusion.prune.DecisionRecord;
-import ai.tinyfusion.prune.Pattern;
 import org.junit.jupiter.api.Test;
 
 import java.util.stream.IntStream;
+import ai.tinyfusion.train.LayerMap;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -22,10 +21,10 @@ class LayerMapTest {
     void oneOfTwoMapsStudentIToTeacher2iPlus1WhicheverLayerWasKept() {
         // 14 blocks of 2; alternate between keeping the first and the second layer of a block.
         int[] kept = IntStream.range(0, 14).map(b -> 2 * b + (b % 2)).toArray();
-        LayerMap m = LayerMap.fromRecord(record(28, kept, "1:2"));
+        LayerMap m = record(28, kept, "1:2").layerMap();
         assertArrayEquals(IntStream.range(0, 14).toArray(), m.student());
         assertArrayEquals(IntStream.range(0, 14).map(i -> 2 * i + 1).toArray(), m.teacher());
-        assertEquals(m, LayerMap.blockEnds(Pattern.parse("1:2", 28), kept));
+        assertEquals(m, LayerMap.blockEnds(Pattern.parse("1:2", 28).blockEnds(), kept));
     }
 
     @Test
@@ -33,7 +32,7 @@ class LayerMapTest {
         // Blocks of 4 keeping {0,1}, {1,3}, {0,2}, ... cycling through three choices.
         int[][] choices = {{0, 1}, {1, 3}, {0, 2}};
         int[] kept = IntStream.range(0, 7).flatMap(b -> IntStream.of(choices[b % 3]).map(j -> 4 * b + j)).toArray();
-        LayerMap m = LayerMap.fromRecord(record(28, kept, "2:4"));
+        LayerMap m = record(28, kept, "2:4").layerMap();
         assertArrayEquals(IntStream.range(0, 7).map(b -> 2 * b + 1).toArray(), m.student());
         assertArrayEquals(IntStream.range(0, 7).map(b -> 4 * b + 3).toArray(), m.teacher());
     }
@@ -43,22 +42,22 @@ class LayerMapTest {
         // DiT-D19: seven blocks of 4 keeping 3,3,2,3,2,3,3 layers.
         String pattern = "3:4,3:4,2:4,3:4,2:4,3:4,3:4";
         int[] kept = {0, 1, 2, 4, 5, 7, 9, 10, 12, 13, 15, 16, 18, 20, 22, 23, 24, 25, 27};
-        LayerMap m = LayerMap.fromRecord(record(28, kept, pattern));
+        LayerMap m = record(28, kept, pattern).layerMap();
         assertArrayEquals(new int[] {2, 5, 7, 10, 12, 15, 18}, m.student());
         assertArrayEquals(new int[] {3, 7, 11, 15, 19, 23, 27}, m.teacher());
         // Uneven block sizes: 1:2,2:3 over 5 layers, kept {1, 2, 4}.
-        LayerMap u = LayerMap.fromRecord(record(5, new int[] {1, 2, 4}, "1:2,2:3"));
+        LayerMap u = record(5, new int[] {1, 2, 4}, "1:2,2:3").layerMap();
         assertEquals("0:1,2:4", u.toString());
     }
 
     @Test
     void withoutPatternEachKeptLayerMapsToTheLayerBeforeTheNextKeptOne() {
-        LayerMap m = LayerMap.fromRecord(record(10, new int[] {0, 3, 4, 8}, null));
+        LayerMap m = record(10, new int[] {0, 3, 4, 8}, null).layerMap();
         assertArrayEquals(new int[] {0, 1, 2, 3}, m.student());
         assertArrayEquals(new int[] {2, 3, 7, 9}, m.teacher());
         // For a 1:2 choice of first layers it agrees with the pattern rule.
         int[] firsts = IntStream.range(0, 14).map(b -> 2 * b).toArray();
-        assertEquals(LayerMap.fromRecord(record(28, firsts, "1:2")), LayerMap.segments(firsts, 28));
+        assertEquals(record(28, firsts, "1:2").layerMap(), LayerMap.segments(firsts, 28));
     }
 
     @Test

@@ -1,4 +1,4 @@
-package ai.tinyfusion.io;
+package ai.tinyfusion.util;
 
 import me.tongfei.progressbar.DelegatingProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBarBuilder;

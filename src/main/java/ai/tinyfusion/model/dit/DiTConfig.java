@@ -1,4 +1,4 @@
-package ai.tinyfusion.model;
+package ai.tinyfusion.model.dit;
 
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;

@@ -1,4 +1,4 @@
-package ai.tinyfusion.model;
+package ai.tinyfusion.model.dit;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;

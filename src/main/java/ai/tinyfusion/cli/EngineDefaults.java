@@ -1,13 +1,13 @@
 package ai.tinyfusion.cli;
 
 /** Process-wide settings applied before the engine loads. */
-final class Runtime {
-    private Runtime() {}
+final class EngineDefaults {
+    private EngineDefaults() {}
 
     static void configure() {
         // Never download anything: the native libtorch comes from the jar on the classpath.
         setDefault("ai.djl.offline", "true");
-        int cores = java.lang.Runtime.getRuntime().availableProcessors();
+        int cores = Runtime.getRuntime().availableProcessors();
         setDefault("ai.djl.pytorch.num_threads", Integer.toString(cores));
         setDefault("ai.djl.pytorch.num_interop_threads", "1");
         setDefault("org.slf4j.simpleLogger.defaultLogLevel", "info");

@@ -1,8 +1,7 @@
-package ai.tinyfusion.prune;
+package ai.tinyfusion.nn;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.tinyfusion.nn.Module;
 
 import java.util.function.Function;
 
@@ -12,11 +11,11 @@ import java.util.function.Function;
  * intermediate lands there and is freed when it closes; only the result survives. The inputs must be
  * owned by {@code owner} (or another manager), not temporarily attached elsewhere.
  */
-final class Scopes {
+public final class Scopes {
     private Scopes() {}
 
     /** Runs {@code f} in a sub-manager and keeps its array result, attached to {@code owner}. */
-    static NDArray keep(NDManager owner, Module module, Function<NDManager, NDArray> f, NDArray... inputs) {
+    public static NDArray keep(NDManager owner, Module module, Function<NDManager, NDArray> f, NDArray... inputs) {
         try (NDManager op = owner.newSubManager()) {
             op.tempAttachAll(inputs);
             module.useIn(op);
@@ -27,7 +26,7 @@ final class Scopes {
     }
 
     /** Runs {@code f} in a sub-manager and returns its Java result; every array made is freed. */
-    static <T> T host(NDManager owner, Module module, Function<NDManager, T> f, NDArray... inputs) {
+    public static <T> T host(NDManager owner, Module module, Function<NDManager, T> f, NDArray... inputs) {
         try (NDManager op = owner.newSubManager()) {
             op.tempAttachAll(inputs);
             module.useIn(op);

@@ -1,4 +1,4 @@
-package ai.tinyfusion.prune;
+package ai.tinyfusion.bench;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -6,6 +6,8 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import ai.tinyfusion.prune.Tiny;
+import ai.tinyfusion.prune.LearnedPruning;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

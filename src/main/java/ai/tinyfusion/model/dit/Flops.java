@@ -1,4 +1,4 @@
-package ai.tinyfusion.model;
+package ai.tinyfusion.model.dit;
 
 /**
  * Multiply-accumulates of one forward pass per image, counted analytically (matmuls and the patch

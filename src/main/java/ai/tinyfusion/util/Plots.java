@@ -1,4 +1,4 @@
-package ai.tinyfusion.eval;
+package ai.tinyfusion.util;
 
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;

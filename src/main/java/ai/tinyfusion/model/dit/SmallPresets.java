@@ -1,4 +1,4 @@
-package ai.tinyfusion.model;
+package ai.tinyfusion.model.dit;
 
 import java.util.List;
 import java.util.Locale;

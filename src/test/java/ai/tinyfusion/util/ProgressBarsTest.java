@@ -1,4 +1,4 @@
-package ai.tinyfusion.io;
+package ai.tinyfusion.util;
 
 import me.tongfei.progressbar.ProgressBar;
 import org.junit.jupiter.api.Test;

@@ -1,10 +1,7 @@
-package ai.tinyfusion.io;
+package ai.tinyfusion.model.dit;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.tinyfusion.model.ConfigInference;
-import ai.tinyfusion.model.DiT;
-import ai.tinyfusion.model.DiTConfig;
 import ai.tinyfusion.nn.LoadReport;
 
 import java.io.IOException;
@@ -12,6 +9,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import ai.tinyfusion.io.Safetensors;
+import ai.tinyfusion.io.HostTensor;
+import ai.tinyfusion.io.StateDicts;
 
 /**
  * Loading and saving whole DiT models. Our safetensors files carry the config as JSON in the
@@ -36,7 +36,7 @@ public final class ModelFiles {
             throw new IOException("model file not found: " + path);
         }
         LinkedHashMap<String, HostTensor> tensors = StateDicts.load(path);
-        Map<String, String> meta = metadata(path);
+        Map<String, String> meta = StateDicts.metadata(path);
         DiTConfig config;
         try {
             if (meta.containsKey(CONFIG_KEY)) {
@@ -50,26 +50,6 @@ public final class ModelFiles {
             throw new IOException(path + ": " + e.getMessage(), e);
         }
         return new Loaded(config, tensors, meta);
-    }
-
-    /** The safetensors metadata of a single file or of a sharded set's first shard; empty for other formats. */
-    static Map<String, String> metadata(Path path) throws IOException {
-        Path file = path;
-        if (Files.isDirectory(path) || path.getFileName().toString().endsWith(".index.json")) {
-            Path index = Files.isDirectory(path) ? SafetensorsIndex.resolveDirectory(path) : path;
-            if (!index.getFileName().toString().endsWith(".index.json")) {
-                file = index;
-            } else {
-                try (var shards = Files.list(index.getParent())) {
-                    file = shards.filter(f -> f.getFileName().toString().endsWith(".safetensors")).sorted()
-                            .findFirst().orElse(null);
-                }
-            }
-        }
-        if (file == null || !file.getFileName().toString().endsWith(".safetensors")) {
-            return Map.of();
-        }
-        return Safetensors.readMetadata(file);
     }
 
     /** Loads a model strictly: any missing, unexpected or mis-shaped key fails with the list of them. */

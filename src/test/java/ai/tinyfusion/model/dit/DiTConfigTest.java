@@ -1,8 +1,7 @@
-package ai.tinyfusion.model;
+package ai.tinyfusion.model.dit;
 
 import ai.djl.ndarray.NDManager;
 import ai.tinyfusion.Fixtures;
-import ai.tinyfusion.io.ModelFiles;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -1,10 +1,9 @@
-package ai.tinyfusion.model;
+package ai.tinyfusion.model.dit;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.tinyfusion.Fixtures;
 import ai.tinyfusion.Reference;
-import ai.tinyfusion.io.ModelFiles;
 import ai.tinyfusion.io.TorchCheckpoint;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;

@@ -1,4 +1,4 @@
-package ai.tinyfusion.model;
+package ai.tinyfusion.model.dit;
 
 /** The fixed 2-D sin-cos position embedding of MAE/DiT, computed in double like numpy. */
 public final class PosEmbed {

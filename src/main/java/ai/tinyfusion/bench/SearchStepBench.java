@@ -1,4 +1,4 @@
-package ai.tinyfusion.prune;
+package ai.tinyfusion.bench;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
@@ -6,9 +6,8 @@ import ai.tinyfusion.data.Batcher;
 import ai.tinyfusion.data.Dataset;
 import ai.tinyfusion.data.Sample;
 import ai.tinyfusion.diffusion.DiffusionFactory;
-import ai.tinyfusion.eval.SpeedBench;
-import ai.tinyfusion.model.DiT;
-import ai.tinyfusion.model.DiTConfig;
+import ai.tinyfusion.model.dit.DiT;
+import ai.tinyfusion.model.dit.DiTConfig;
 import ai.tinyfusion.train.DiffusionTask;
 import ai.tinyfusion.train.LrSchedule;
 import ai.tinyfusion.train.TrainLoop;
@@ -20,6 +19,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.function.Function;
+import ai.tinyfusion.prune.LearnedPruning;
 
 /**
  * Benchmark: one learnable-search step (gated forward, LoRA/full/none update, gates, EMA) against one
@@ -76,7 +76,7 @@ public final class SearchStepBench {
             }
         }
         double t = compareTrain ? median(train) : Double.NaN;
-        return new Result(t, median(search), SpeedBench.peakRssBytes());
+        return new Result(t, median(search), ai.tinyfusion.util.ProcessStats.peakRssBytes());
     }
 
     /** Per-step wall times from a metrics CSV logged every step, without the first (warm-up) step. */
