@@ -51,8 +51,8 @@ public final class BenchCommand implements Runnable {
                     + "ratio and peak RSS.")
     String searchPattern;
 
-    @Option(names = "--delta", defaultValue = "lora", description = "With --search: lora, full or none (${DEFAULT-VALUE}).")
-    String delta;
+    @Option(names = "--delta", description = "With --search: lora, full or none (${DEFAULT-VALUE}).")
+    String delta = new LearnedPruning.Options().delta.label();
 
     @Option(names = "--search-only", description = "With --search: skip the plain training steps (e.g. for DiT-XL/2 memory).")
     boolean searchOnly;

@@ -9,7 +9,6 @@ import ai.tinyfusion.data.FashionMnist;
 import ai.tinyfusion.eval.ClassifierTask;
 import ai.tinyfusion.eval.FeatureNet;
 import ai.tinyfusion.eval.ReferenceStats;
-import ai.tinyfusion.train.LrSchedule;
 import ai.tinyfusion.train.TrainLoop;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -82,53 +81,25 @@ public final class ClassifierCommand implements Runnable {
         @CommandLine.Mixin
         Common common;
 
-        @Option(names = "--run", required = true, description = "Run directory.")
-        Path runDir;
+        @CommandLine.Mixin
+        LoopOptions loop = new LoopOptions(5, 64, 5.0, 20, 500, 1);
 
-        @Option(names = "--epochs", defaultValue = "5", description = "Epochs (${DEFAULT-VALUE}).")
-        double epochs;
-
-        @Option(names = "--batch", defaultValue = "64", description = "Batch size (${DEFAULT-VALUE}).")
-        int batch;
+        @CommandLine.Mixin
+        OptimOptions optim = new OptimOptions(1e-3, "cosine", 0, 100, 1e-4, 0.0);
 
         @Option(names = "--seed", defaultValue = "0", description = "Seed of initialisation, data order and shifts (${DEFAULT-VALUE}).")
         long seed;
 
-        @Option(names = "--lr", defaultValue = "1e-3", description = "Peak learning rate (${DEFAULT-VALUE}).")
-        double lr;
-
-        @Option(names = "--lr-min", defaultValue = "0", description = "Final learning rate of the cosine decay (${DEFAULT-VALUE}).")
-        double lrMin;
-
-        @Option(names = "--warmup", defaultValue = "100", description = "Linear warm-up steps (${DEFAULT-VALUE}).")
-        long warmup;
-
-        @Option(names = "--weight-decay", defaultValue = "1e-4", description = "AdamW decay on kernels (${DEFAULT-VALUE}).")
-        double weightDecay;
-
         @Option(names = "--shift", defaultValue = "0", description = "Random shift augmentation, up to N pixels per axis (${DEFAULT-VALUE} = none).")
         int shift;
 
-        @Option(names = "--clip", defaultValue = "5.0", description = "Global gradient-norm clip (${DEFAULT-VALUE}).")
-        double clip;
-
-        @Option(names = "--ckpt-every", defaultValue = "500", description = "Checkpoint every N steps (${DEFAULT-VALUE}).")
-        int ckptEvery;
-
-        @Option(names = "--keep", defaultValue = "1", description = "Checkpoints kept (${DEFAULT-VALUE}; 0 = all).")
-        int keep;
-
-        @Option(names = "--log-every", defaultValue = "20", description = "Metrics row every N steps (${DEFAULT-VALUE}).")
-        int logEvery;
-
-        @Option(names = "--resume", description = "Resume from this checkpoint, or the newest in this run directory.")
-        Path resume;
-
-        @Option(names = "--no-progress", description = "No progress bar.")
-        boolean noProgress;
-
         @Override
         public Integer call() throws Exception {
+            if (loop.hflip != 0 || optim.emaDecay != 0 || optim.emaWarmup) {
+                throw new IllegalArgumentException("classifier train: --hflip, --ema and --ema-warmup do not apply "
+                        + "(the network is saved without EMA; --shift augments)");
+            }
+            Path runDir = optim.runDir;
             FashionMnist train = common.load(FashionMnist.Split.TRAIN);
             FashionMnist test = common.load(FashionMnist.Split.TEST);
             Files.createDirectories(runDir);
@@ -136,17 +107,16 @@ public final class ClassifierCommand implements Runnable {
             Engine.getInstance().setRandomSeed((int) seed);
             try (NDManager manager = NDManager.newBaseManager(common.device())) {
                 FeatureNet net = new FeatureNet(manager).initialize();
-                Batcher batcher = Batcher.builder(train, batch).seed(seed).shuffle(true).dropLast(true).build();
-                long total = Math.round(epochs * batcher.batchesPerEpoch());
-                LrSchedule schedule = new LrSchedule("cosine", lr, lrMin, warmup);
-                TrainLoop.Settings settings = new TrainLoop.Settings(total, schedule, clip, 0.0, ckptEvery, logEvery, keep,
-                        seed, !noProgress);
-                ClassifierTask task = new ClassifierTask(net, weightDecay, shift);
+                Batcher batcher = Batcher.builder(train, loop.batch).seed(seed).shuffle(true).dropLast(true).build();
+                long total = loop.totalSteps(batcher);
+                double epochs = (double) total / batcher.batchesPerEpoch();
+                TrainLoop.Settings settings = optim.settings(loop, total, seed);
+                ClassifierTask task = new ClassifierTask(net, optim.weightDecay, shift);
                 LOG.info("training {} ({} parameters) on {} images: {} steps of {} ({} epochs)", FeatureNet.ARCHITECTURE,
-                        net.parameterCount(), train.size(), total, batch, String.format(Locale.ROOT, "%.2f", epochs));
-                TrainLoop loop = new TrainLoop(task, batcher, settings, runDir);
-                TrainLoop.Result r = loop.run(resume);
-                loop.ema().close();
+                        net.parameterCount(), train.size(), total, loop.batch, String.format(Locale.ROOT, "%.2f", epochs));
+                TrainLoop trainer = new TrainLoop(task, batcher, settings, runDir);
+                TrainLoop.Result r = trainer.run(optim.resume);
+                trainer.ema().close();
                 for (NDArray p : net.trainableArrays()) {
                     p.setRequiresGradient(false);
                 }
@@ -158,10 +128,11 @@ public final class ClassifierCommand implements Runnable {
                 meta.put("test_images", Integer.toString(test.size()));
                 meta.put("train_steps", Long.toString(r.steps()));
                 meta.put("epochs", Double.toString(epochs));
-                meta.put("batch_size", Integer.toString(batch));
+                meta.put("batch_size", Integer.toString(loop.batch));
                 meta.put("seed", Long.toString(seed));
-                meta.put("lr", Double.toString(lr) + " cosine to " + lrMin + ", warmup " + warmup);
-                meta.put("weight_decay", Double.toString(weightDecay));
+                meta.put("lr", Double.toString(optim.lr) + " " + optim.lrSchedule + " to " + optim.schedule().lrMin()
+                        + ", warmup " + optim.warmup);
+                meta.put("weight_decay", Double.toString(optim.weightDecay));
                 meta.put("max_shift", Integer.toString(shift));
                 meta.put("wall_seconds", String.format(Locale.ROOT, "%.0f", seconds));
                 Path model = runDir.resolve("classifier.safetensors");

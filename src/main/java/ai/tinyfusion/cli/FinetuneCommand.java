@@ -63,19 +63,19 @@ public final class FinetuneCommand implements Callable<Integer> {
                     + "logits when only --teacher is given, none without a teacher.")
     String kd;
 
-    @Option(names = "--alpha-kd", defaultValue = "0.9", description = "Weight of the KD loss (${DEFAULT-VALUE}).")
-    double alphaKd;
+    @Option(names = "--alpha-kd", description = "Weight of the KD loss (${DEFAULT-VALUE}).")
+    double alphaKd = DistillTask.Settings.ALPHA_KD;
 
-    @Option(names = "--alpha-gt", defaultValue = "0.1", description = "Weight of the diffusion (ground-truth) loss (${DEFAULT-VALUE}).")
-    double alphaGt;
+    @Option(names = "--alpha-gt", description = "Weight of the diffusion (ground-truth) loss (${DEFAULT-VALUE}).")
+    double alphaGt = DistillTask.Settings.ALPHA_GT;
 
-    @Option(names = "--beta", defaultValue = "1e-2",
+    @Option(names = "--beta",
             description = "Start weight of the representation loss, decaying linearly to 0 at the last step (${DEFAULT-VALUE}).")
-    double beta;
+    double beta = DistillTask.Settings.BETA;
 
-    @Option(names = "--mask-k", defaultValue = "2",
+    @Option(names = "--mask-k",
             description = "Masked KD: hidden values beyond k standard deviations from the per-sample mean are masked (${DEFAULT-VALUE}).")
-    double maskK;
+    double maskK = DistillTask.Settings.MASK_K;
 
     @Option(names = "--layer-map",
             description = "student:teacher block pairs for the representation loss, e.g. 0:1,1:3 (default: derived from the "

@@ -15,8 +15,8 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * The run directory, optimiser schedule, EMA and resume options of the commands that train a DiT's
- * weights (train, finetune), and what such a run writes at the end. Each command gives its own
+ * The run directory, optimiser schedule, EMA and resume options of the commands that train weights
+ * (train, finetune, classifier train), and what a DiT run writes at the end. Each command gives its own
  * defaults through the constructor: {@code @Mixin OptimOptions optim = new OptimOptions(...)}.
  */
 public final class OptimOptions {
@@ -54,9 +54,15 @@ public final class OptimOptions {
     }
 
     public OptimOptions(double lr, String lrSchedule, double lrMin, double emaDecay) {
+        this(lr, lrSchedule, lrMin, 0, 0, emaDecay);
+    }
+
+    public OptimOptions(double lr, String lrSchedule, double lrMin, long warmup, double weightDecay, double emaDecay) {
         this.lr = lr;
         this.lrSchedule = lrSchedule;
         this.lrMin = lrMin;
+        this.warmup = warmup;
+        this.weightDecay = weightDecay;
         this.emaDecay = emaDecay;
     }
 

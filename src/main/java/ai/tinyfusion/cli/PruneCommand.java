@@ -35,6 +35,9 @@ import java.util.concurrent.Callable;
                 + "of each encoder pair, last of each decoder pair; ratio 1:2 only); indices (--keep-layers or --drop-layers list); "
                 + "random (seeded by --seed); first, last, uniform (evenly spaced)."})
 public final class PruneCommand implements Callable<Integer> {
+    /** The search defaults (the original's); the options below start from them. */
+    private static final LearnedPruning.Options SEARCH = new LearnedPruning.Options();
+
     @Option(names = "--method", defaultValue = "learned",
             description = "learned, bi, flux-lite, sensitivity, oracle, indices, random, first, last, uniform (${DEFAULT-VALUE}).")
     String method;
@@ -67,34 +70,34 @@ public final class PruneCommand implements Callable<Integer> {
     @Option(names = "--run", description = "Run directory for checkpoints and logs (default: OUT.run).")
     Path runDir;
 
-    @Option(names = "--delta", defaultValue = "lora",
+    @Option(names = "--delta",
             description = "Weight update during the search: lora (adapters on every Linear, base frozen), full (all "
                     + "weights), none (gates only). Default: ${DEFAULT-VALUE}.")
-    String delta;
+    String delta = SEARCH.delta.label();
 
-    @Option(names = "--lora-rank", defaultValue = "8", description = "LoRA rank (${DEFAULT-VALUE}).")
-    int loraRank;
+    @Option(names = "--lora-rank", description = "LoRA rank (${DEFAULT-VALUE}).")
+    int loraRank = SEARCH.loraRank;
 
     @Option(names = "--lora-alpha", description = "LoRA alpha (default: 2 x rank, as the original; scale = alpha/rank).")
     Double loraAlpha;
 
-    @Option(names = "--tau", defaultValue = "4:0.1", description = "Gumbel-softmax temperature, start:end, linear per step (${DEFAULT-VALUE}).")
-    String tau;
+    @Option(names = "--tau", description = "Gumbel-softmax temperature, start:end, linear per step (${DEFAULT-VALUE}).")
+    String tau = SEARCH.tauStart + ":" + SEARCH.tauEnd;
 
-    @Option(names = "--scaling", defaultValue = "100:100", description = "Logit scaling, start:end, linear per step (${DEFAULT-VALUE}).")
-    String scaling;
+    @Option(names = "--scaling", description = "Logit scaling, start:end, linear per step (${DEFAULT-VALUE}).")
+    String scaling = SEARCH.scalingStart + ":" + SEARCH.scalingEnd;
 
-    @Option(names = "--lr", defaultValue = "1e-4", description = "Learning rate of the weight update (${DEFAULT-VALUE}; constant).")
-    double lr;
+    @Option(names = "--lr", description = "Learning rate of the weight update (${DEFAULT-VALUE}; constant).")
+    double lr = SEARCH.lr;
 
-    @Option(names = "--gate-lr-scale", defaultValue = "10", description = "Gate learning rate = lr x this (${DEFAULT-VALUE}).")
-    double gateLrScale;
+    @Option(names = "--gate-lr-scale", description = "Gate learning rate = lr x this (${DEFAULT-VALUE}).")
+    double gateLrScale = SEARCH.gateLrScale;
 
-    @Option(names = "--ema", defaultValue = "0.999", description = "EMA decay of gates and weight update (${DEFAULT-VALUE}).")
-    double emaDecay;
+    @Option(names = "--ema", description = "EMA decay of gates and weight update (${DEFAULT-VALUE}).")
+    double emaDecay = SEARCH.emaDecay;
 
-    @Option(names = "--decision-every", defaultValue = "10", description = "Log the EMA decision every N steps (${DEFAULT-VALUE}).")
-    int decisionEvery;
+    @Option(names = "--decision-every", description = "Log the EMA decision every N steps (${DEFAULT-VALUE}).")
+    int decisionEvery = SEARCH.decisionEvery;
 
     @Option(names = "--resume", arity = "0..1", fallbackValue = "",
             description = "Resume the search: from the given checkpoint, or (without a value) the newest one in the run directory.")
@@ -187,7 +190,7 @@ public final class PruneCommand implements Callable<Integer> {
         double[] tauRange = range("--tau", tau);
         double[] scalingRange = range("--scaling", scaling);
         LearnedPruning.Options o = new LearnedPruning.Options().pattern(target.pattern).delta(DeltaMode.parse(delta))
-                .lora(loraRank, loraAlpha == null ? 2.0 * loraRank : loraAlpha).tau(tauRange[0], tauRange[1])
+                .lora(loraRank, loraAlpha == null ? LearnedPruning.Options.defaultLoraAlpha(loraRank) : loraAlpha).tau(tauRange[0], tauRange[1])
                 .scaling(scalingRange[0], scalingRange[1]).lr(lr).gateLrScale(gateLrScale).ema(emaDecay).clip(loop.clip)
                 .decisionEvery(decisionEvery).logEvery(loop.logEvery).checkpoints(loop.ckptEvery, loop.keep)
                 .seed(model.seed).progress(!loop.noProgress);

@@ -1,5 +1,7 @@
 package ai.tinyfusion.prune;
 
+import ai.tinyfusion.util.Enums;
+
 import ai.tinyfusion.data.SplitMix64;
 import ai.tinyfusion.model.dit.DiT;
 import com.google.gson.JsonArray;
@@ -26,20 +28,17 @@ public final class BaselinePruning {
 
     /** The methods, by their command-line names. */
     public enum Method {
-        BI("bi", true), FLUX_LITE("flux-lite", true), SENSITIVITY("sensitivity", true), ORACLE("oracle", false),
-        INDICES("indices", false), RANDOM("random", false), FIRST("first", false), LAST("last", false),
-        UNIFORM("uniform", false);
+        BI(true), FLUX_LITE(true), SENSITIVITY(true), ORACLE(false), INDICES(false), RANDOM(false), FIRST(false),
+        LAST(false), UNIFORM(false);
 
-        private final String label;
         private final boolean calibrated;
 
-        Method(String label, boolean calibrated) {
-            this.label = label;
+        Method(boolean calibrated) {
             this.calibrated = calibrated;
         }
 
         public String label() {
-            return label;
+            return Enums.label(this);
         }
 
         /** Whether the method needs a {@link CalibrationSet}. */
@@ -49,16 +48,11 @@ public final class BaselinePruning {
 
         /** The method called {@code name}, or null if none is. */
         public static Method byName(String name) {
-            for (Method m : values()) {
-                if (m.label.equalsIgnoreCase(name.trim())) {
-                    return m;
-                }
-            }
-            return null;
+            return Enums.find(Method.class, name);
         }
 
         public static String names() {
-            return Arrays.stream(values()).map(Method::label).collect(Collectors.joining(", "));
+            return Enums.labels(Method.class);
         }
     }
 

@@ -1,6 +1,6 @@
 package ai.tinyfusion.prune;
 
-import java.util.Locale;
+import ai.tinyfusion.util.Enums;
 
 /**
  * How the weights may move while the gates are learned (the paper's ΔΦ, "recoverability"):
@@ -11,14 +11,10 @@ public enum DeltaMode {
     LORA, FULL, NONE;
 
     public static DeltaMode parse(String s) {
-        try {
-            return valueOf(s.trim().toUpperCase(Locale.ROOT));
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("unknown weight-update mode '" + s + "' (lora, full, none)");
-        }
+        return Enums.parse(DeltaMode.class, s, "weight-update mode");
     }
 
     public String label() {
-        return name().toLowerCase(Locale.ROOT);
+        return Enums.label(this);
     }
 }

@@ -39,7 +39,7 @@ public final class LearnedPruning {
         public String pattern = "1:2";
         public DeltaMode delta = DeltaMode.LORA;
         public int loraRank = 8;
-        public double loraAlpha = 16;
+        public double loraAlpha = defaultLoraAlpha(loraRank);
         public double tauStart = 4;
         public double tauEnd = 0.1;
         public double scalingStart = 100;
@@ -63,6 +63,11 @@ public final class LearnedPruning {
         public Options delta(DeltaMode d) {
             delta = d;
             return this;
+        }
+
+        /** The original's LoRA alpha for a rank: 2 × rank (scale alpha / rank = 2). */
+        public static double defaultLoraAlpha(int rank) {
+            return 2.0 * rank;
         }
 
         public Options lora(int rank, double alpha) {

@@ -44,6 +44,12 @@ public final class DistillTask implements TrainTask {
      */
     public record Settings(KdMode mode, double alphaKd, double alphaGt, double beta, double maskK, LayerMap layers,
             double weightDecay, String teacherName) {
+        /** The original's weights ({@code train_masked_kd.py}): α_KD 0.9, α_GT 0.1, β 1e-2, mask k = 2. */
+        public static final double ALPHA_KD = 0.9;
+        public static final double ALPHA_GT = 0.1;
+        public static final double BETA = 1e-2;
+        public static final double MASK_K = 2;
+
         public Settings {
             if (mode == KdMode.NONE) {
                 throw new IllegalArgumentException("KD mode none is plain fine-tuning (DiffusionTask), not distillation");

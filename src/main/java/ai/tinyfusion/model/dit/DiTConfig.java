@@ -84,10 +84,24 @@ public record DiTConfig(
         SIZES.put("D7", new int[] {7, 1152, 16});
     }
 
+    /**
+     * This project's pixel-space models for Fashion-MNIST (28×28 grey images, 10 classes): name →
+     * depth. Patch 4 → 7×7 = 49 tokens; width 64 with 4 heads. Measured here (2 cores): fwd+bwd ≈ 110
+     * img/s at batch 64, so one Fashion-MNIST epoch takes about 9-10 minutes, and the 28-layer model
+     * has 2.1M parameters (8.5 MB as float32 safetensors).
+     */
+    private static final Map<String, Integer> FASHION_DEPTHS = new LinkedHashMap<>();
+
+    static {
+        FASHION_DEPTHS.put("F28", 28);
+        FASHION_DEPTHS.put("F14", 14);
+        FASHION_DEPTHS.put("F7", 7);
+    }
+
     /** The names {@link #preset} accepts. */
     public static String presetNames() {
         return "DiT-{XL,L,B,S}/{2,4,8}, DiT-{D19,D14,D7}/2 (ImageNet 256: latent 32x32x4, 1000 classes), "
-                + String.join(", ", SmallPresets.NAMES);
+                + "DiT-" + String.join(", DiT-", FASHION_DEPTHS.keySet()) + " (Fashion-MNIST: 28x28x1, 10 classes)";
     }
 
     /**
@@ -96,12 +110,12 @@ public record DiTConfig(
      * with {@link #withInput}.
      */
     public static DiTConfig preset(String name) {
-        DiTConfig small = SmallPresets.get(name);
-        if (small != null) {
-            return small;
-        }
         String n = name.trim();
         if (n.toUpperCase(Locale.ROOT).startsWith("DIT-")) {
+            Integer fashionDepth = FASHION_DEPTHS.get(n.substring(4).toUpperCase(Locale.ROOT));
+            if (fashionDepth != null) {
+                return new DiTConfig(28, 4, 1, 64, fashionDepth, 4, 4.0, 10, true, 0.1);
+            }
             String[] parts = n.substring(4).split("/");
             int[] s = parts.length == 2 ? SIZES.get(parts[0].toUpperCase(Locale.ROOT)) : null;
             if (s != null && parts[1].matches("[248]")) {
