@@ -76,9 +76,4 @@ public final class SampleEvaluation {
         Double fidStd = bootstrapRounds > 0 ? FidBootstrap.std(s.pooled(), ref.stats().pooled(), bootstrapRounds, 0) : null;
         return new MetricsReport(name, s.count(), fid, sfid, is, pr.precision(), pr.recall(), accuracy, fidStd);
     }
-
-    /** Loads the shipped network into {@code manager}. */
-    public static FeatureNet shippedNet(NDManager manager) throws IOException {
-        return FeatureNet.loadShipped(manager);
-    }
 }

@@ -64,11 +64,6 @@ public final class Linear extends Module {
         return adapter;
     }
 
-    /** Installs (or with null removes) an adapter; its parameters are registered by the caller. */
-    public void setAdapter(Adapter adapter) {
-        this.adapter = adapter;
-    }
-
     /** Registers the adapter's module as a child so its parameters join the state dict. */
     public void attachAdapter(String name, Module adapterModule, Adapter adapter) {
         child(name, adapterModule);

@@ -128,16 +128,6 @@ public final class GateSearchTask implements TrainTask {
         return lora;
     }
 
-    /** The decision trace (null when not written). */
-    public DecisionLog decisionLog() {
-        return log;
-    }
-
-    /** The ΔΦ parameters by name (empty in NONE mode). */
-    public LinkedHashMap<String, NDArray> deltaParameters() {
-        return new LinkedHashMap<>(delta);
-    }
-
     /** Trainable values: ΔΦ plus gate logits. */
     public long trainableCount() {
         long n = gates.logitCount();
@@ -223,11 +213,6 @@ public final class GateSearchTask implements TrainTask {
         return GateDecision.of(settings.pattern(), gates.hostLogits(values), scaling);
     }
 
-    /** The decision most recently logged (null before the run started). */
-    public GateDecision lastDecision() {
-        return lastDecision;
-    }
-
     @Override
     public void started(long step, long totalSteps, Map<String, NDArray> ema) throws IOException {
         lossSum = 0;
@@ -263,8 +248,13 @@ public final class GateSearchTask implements TrainTask {
         if (log != null) {
             log.append(step, tau, scaling, loss, d);
         }
-        LOG.info(String.format(Locale.ROOT, "step %d: tau %.3f, scaling %.4g, loss %.4f; decision %s; confidence %s",
-                step, tau, scaling, loss, Arrays.toString(d.kept()), confidences(d)));
+        LOG.info(String.format(Locale.ROOT, "step %d: tau %.3f, scaling %.4g, loss %s; decision %s; confidence %s",
+                step, tau, scaling, lossText(loss), Arrays.toString(d.kept()), confidences(d)));
+    }
+
+    /** The mean loss for the log line: "-" before any step has been averaged (step 0). */
+    static String lossText(double loss) {
+        return Double.isFinite(loss) ? String.format(Locale.ROOT, "%.4f", loss) : "-";
     }
 
     static String confidences(GateDecision d) {

@@ -225,8 +225,4 @@ public final class TrainLoop {
     public RunDir runDir() {
         return run;
     }
-
-    static void ensureDir(Path p) throws IOException {
-        Files.createDirectories(p);
-    }
 }

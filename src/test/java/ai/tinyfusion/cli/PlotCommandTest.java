@@ -19,13 +19,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** {@code tinyfusion plot curves|scatter}: PNGs from run metrics and report JSON; bad input is named. */
 class PlotCommandTest {
-    private static int run(StringWriter err, String... args) {
-        CommandLine cli = Main.commandLine();
-        cli.setOut(new PrintWriter(new StringWriter()));
-        cli.setErr(new PrintWriter(err, true));
-        return cli.execute(args);
-    }
-
     @Test
     void curvesFromRunDirectories(@TempDir Path dir) throws Exception {
         for (String r : new String[] {"a", "b"}) {
@@ -38,7 +31,7 @@ class PlotCommandTest {
         }
         Path png = dir.resolve("curves.png");
         StringWriter err = new StringWriter();
-        assertEquals(0, run(err, "plot", "curves", "A=" + dir.resolve("a"), "B=" + dir.resolve("b/metrics.csv"), "--out",
+        assertEquals(0, CliRun.run(err, "plot", "curves", "A=" + dir.resolve("a"), "B=" + dir.resolve("b/metrics.csv"), "--out",
                 png.toString()), err.toString());
         BufferedImage img = ImageIO.read(png.toFile());
         assertNotNull(img);
@@ -48,10 +41,10 @@ class PlotCommandTest {
         assertTrue(!ai.tinyfusion.util.Plots.spansDecade(java.util.List.of(new double[] {0.05, 0.07}, new double[] {-1, Double.NaN})));
 
         err = new StringWriter();
-        assertEquals(1, run(err, "plot", "curves", "A=" + dir.resolve("a"), "--column", "kd", "--out", png.toString()));
+        assertEquals(1, CliRun.run(err, "plot", "curves", "A=" + dir.resolve("a"), "--column", "kd", "--out", png.toString()));
         assertTrue(err.toString().contains("no column 'kd'"), err.toString());
         err = new StringWriter();
-        assertEquals(1, run(err, "plot", "curves", dir.resolve("a").toString(), "--out", png.toString()));
+        assertEquals(1, CliRun.run(err, "plot", "curves", dir.resolve("a").toString(), "--out", png.toString()));
         assertTrue(err.toString().contains("expected NAME=PATH"), err.toString());
     }
 
@@ -63,7 +56,7 @@ class PlotCommandTest {
                 + "{\"model\":\"p2\",\"speedup\":2.0,\"calibrationLoss\":0.5,\"metrics\":{\"fid\":15.0}}]");
         Path png = dir.resolve("s.png");
         StringWriter err = new StringWriter();
-        assertEquals(0, run(err, "plot", "scatter", "--report", report.toString(), "--x", "calibrationLoss", "--y",
+        assertEquals(0, CliRun.run(err, "plot", "scatter", "--report", report.toString(), "--x", "calibrationLoss", "--y",
                 "metrics.fid", "--out", png.toString()), err.toString());
         assertNotNull(ImageIO.read(png.toFile()));
 
@@ -77,11 +70,11 @@ class PlotCommandTest {
         assertTrue(Double.isNaN(PlotCommand.field(row, "s.t")));
 
         err = new StringWriter();
-        assertEquals(1, run(err, "plot", "scatter", "--report", report.toString(), "--x", "model", "--y", "speedup", "--out",
+        assertEquals(1, CliRun.run(err, "plot", "scatter", "--report", report.toString(), "--x", "model", "--y", "speedup", "--out",
                 png.toString()));
         assertTrue(err.toString().contains("'model' is not a number"), err.toString());
         err = new StringWriter();
-        assertEquals(1, run(err, "plot", "scatter", "--report", report.toString(), "--x", "nope", "--y", "speedup", "--out",
+        assertEquals(1, CliRun.run(err, "plot", "scatter", "--report", report.toString(), "--x", "nope", "--y", "speedup", "--out",
                 png.toString()));
         assertTrue(err.toString().contains("no point has both coordinates"), err.toString());
     }

@@ -142,31 +142,4 @@ class GradientAndRandomnessTest {
             assertArrayEquals(explicit, implicit, 0f);
         }
     }
-
-    @Test
-    void timestepSamplers() {
-        try (NDManager m = NDManager.newBaseManager()) {
-            UniformSampler uniform = new UniformSampler(DiffusionFactory.create(""));
-            assertEquals(1000, uniform.weights().length);
-            Engine.getInstance().setRandomSeed(5);
-            TimestepSample s = uniform.sample(m, 256);
-            assertEquals(DataType.INT64, s.timesteps().getDataType());
-            assertEquals(new Shape(256), s.timesteps().getShape());
-            long[] ts = s.timesteps().toLongArray();
-            long distinct = java.util.Arrays.stream(ts).distinct().count();
-            assertTrue(distinct > 200, "uniform draws should rarely repeat: " + distinct);
-            for (long v : ts) {
-                assertTrue(v >= 0 && v < 1000, "timestep out of range: " + v);
-            }
-            assertArrayEquals(new float[256], s.weights().sub(1f).toFloatArray(), 0f);
-            Engine.getInstance().setRandomSeed(5);
-            assertArrayEquals(ts, uniform.sample(m, 256).timesteps().toLongArray());
-
-            // Importance sampling by weights: all mass on step 2 of 4 gives t = 2 with weight 1 / (4 * 1).
-            ScheduleSampler peaked = () -> new double[] {0.0, 0.0, 3.0, 0.0};
-            TimestepSample p = peaked.sample(m, 5);
-            assertArrayEquals(new long[] {2, 2, 2, 2, 2}, p.timesteps().toLongArray());
-            assertArrayEquals(new float[] {0.25f, 0.25f, 0.25f, 0.25f, 0.25f}, p.weights().toFloatArray(), 0f);
-        }
-    }
 }

@@ -1,5 +1,7 @@
 package ai.tinyfusion.eval;
 
+import ai.tinyfusion.OneThread;
+
 import ai.djl.ndarray.NDManager;
 import ai.tinyfusion.data.FashionMnist;
 import org.junit.jupiter.api.AfterAll;
@@ -23,7 +25,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * data (Debian package dataset-fashion-mnist). Surefire runs in the project directory, so
  * {@link FeatureNet#loadShipped} finds {@code models/} relative to it.
  */
-@ExtendWith(SingleThreadedTorch.class)
+@ExtendWith(OneThread.class)
 class FeatureNetShippedTest {
     private static NDManager manager;
     private static FeatureNet net;

@@ -1,5 +1,7 @@
 package ai.tinyfusion.eval;
 
+import ai.tinyfusion.OneThread;
+
 import ai.tinyfusion.io.Npz;
 
 import ai.djl.engine.Engine;
@@ -30,7 +32,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The feature network and its training task, on a randomly initialised network and synthetic data. */
-@ExtendWith(SingleThreadedTorch.class)
+@ExtendWith(OneThread.class)
 class FeatureNetTest {
 
     private static FeatureNet seeded(NDManager m, int seed) {

@@ -1,5 +1,7 @@
 package ai.tinyfusion.prune;
 
+import ai.tinyfusion.OneThread;
+
 import ai.djl.ndarray.NDManager;
 import ai.tinyfusion.model.dit.DiT;
 import ai.tinyfusion.model.dit.LayerSubset;

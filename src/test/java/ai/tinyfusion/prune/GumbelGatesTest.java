@@ -1,5 +1,7 @@
 package ai.tinyfusion.prune;
 
+import ai.tinyfusion.OneThread;
+
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -327,5 +329,11 @@ class GumbelGatesTest {
             assertTrue(identityChecks >= 3, "some masked layers were checked");
             assertTrue(patterns.size() >= 3, "samples drew different layer sets: " + patterns);
         }
+    }
+
+    @Test
+    void theLogLineShowsNoLossBeforeTheFirstAverage() {
+        assertEquals("-", GateSearchTask.lossText(Double.NaN));
+        assertEquals("0.1235", GateSearchTask.lossText(0.123456));
     }
 }

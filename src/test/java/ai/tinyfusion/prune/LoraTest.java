@@ -1,5 +1,7 @@
 package ai.tinyfusion.prune;
 
+import ai.tinyfusion.OneThread;
+
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;

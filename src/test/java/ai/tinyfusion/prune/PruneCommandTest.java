@@ -1,5 +1,9 @@
 package ai.tinyfusion.prune;
 
+import ai.tinyfusion.cli.CliRun;
+
+import ai.tinyfusion.OneThread;
+
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
 import ai.tinyfusion.cli.Main;
@@ -24,16 +28,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 @ExtendWith(OneThread.class)
 class PruneCommandTest {
-    private static int run(StringWriter err, String... args) {
-        CommandLine cl = new CommandLine(new Main());
-        cl.setErr(new PrintWriter(err, true));
-        cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
-            cmd.getErr().println("error: " + ex.getMessage());
-            return 1;
-        });
-        return cl.execute(args);
-    }
-
     @Test
     void learnedPruneWritesModelRecordAndPlotAndResumes(@TempDir Path dir) throws Exception {
         // A 1000-class tiny DiT (the latent-folder data set has ImageNet's class count) and 32 latents.
@@ -49,7 +43,7 @@ class PruneCommandTest {
             "--pattern", "1:2", "--out", out.toString(), "--steps", "4", "--batch", "4", "--lora-rank", "2",
             "--tau", "4:0.1", "--scaling", "100", "--decision-every", "2", "--ckpt-every", "2", "--seed", "3", "--no-progress"};
         StringWriter err = new StringWriter();
-        assertEquals(0, run(err, args), err.toString());
+        assertEquals(0, CliRun.run(err, args), err.toString());
 
         DecisionRecord rec = PrunedModels.readRecord(out);
         assertEquals("learned", rec.method());
@@ -79,7 +73,7 @@ class PruneCommandTest {
         assertEquals(3, DecisionLog.read(runDir.resolve("decisions.csv")).size()); // steps 0, 2, 4
 
         // Resuming the finished run continues from its last checkpoint and decides the same.
-        assertEquals(0, run(err, append(args, "--resume")), err.toString());
+        assertEquals(0, CliRun.run(err, append(args, "--resume")), err.toString());
         assertArrayEquals(rec.kept(), PrunedModels.readRecord(out).kept());
         assertEquals(3, DecisionLog.read(runDir.resolve("decisions.csv")).size());
 
@@ -87,7 +81,7 @@ class PruneCommandTest {
         Path full = dir.resolve("out/full.safetensors");
         String[] fullArgs = replace(replace(args, out.toString(), full.toString()), "4", "2"); // 2 steps of batch 2
         fullArgs = append(append(fullArgs, "--delta"), "full");
-        assertEquals(0, run(err, fullArgs), err.toString());
+        assertEquals(0, CliRun.run(err, fullArgs), err.toString());
         DecisionRecord fr = PrunedModels.readRecord(full);
         assertEquals("full", fr.learned().delta());
         assertEquals(2, fr.learned().steps());
@@ -109,9 +103,9 @@ class PruneCommandTest {
         }
 
         // Errors name the problem.
-        assertEquals(1, run(err, replace(args, "1:2", "1:3")));
+        assertEquals(1, CliRun.run(err, replace(args, "1:2", "1:3")));
         assertTrue(err.toString().contains("M=3 does not divide the depth 4"), err.toString());
-        assertEquals(1, run(err, replace(args, "learned", "magic")));
+        assertEquals(1, CliRun.run(err, replace(args, "learned", "magic")));
         assertTrue(err.toString().contains("unknown pruning method 'magic'"), err.toString());
     }
 
@@ -144,7 +138,7 @@ class PruneCommandTest {
             String method = (String) k[0];
             Path out = dir.resolve("out/" + method + "-" + String.join("", (String[]) k[1]).replace(",", "_") + ".safetensors");
             String[] args = concat(new String[] {"prune", "--method", method, "--out", out.toString()}, common, (String[]) k[1]);
-            assertEquals(0, run(err, args), method + ": " + err);
+            assertEquals(0, CliRun.run(err, args), method + ": " + err);
             DecisionRecord rec = PrunedModels.readRecord(out);
             assertEquals(method, rec.method());
             assertEquals(FileHashes.sha256(model), rec.source().sha256());
@@ -186,11 +180,11 @@ class PruneCommandTest {
         double[][] scores = new double[2][];
         for (int i = 0; i < 2; i++) {
             Path o = dir.resolve("again/r" + i + ".safetensors");
-            assertEquals(0, run(err, concat(new String[] {"prune", "--method", "random", "--depth", "3", "--seed", "8", "--out",
+            assertEquals(0, CliRun.run(err, concat(new String[] {"prune", "--method", "random", "--depth", "3", "--seed", "8", "--out",
                 o.toString()}, common)), err.toString());
             kept[i] = PrunedModels.readRecord(o).kept();
             Path b = dir.resolve("again/bi" + i + ".safetensors");
-            assertEquals(0, run(err, concat(new String[] {"prune", "--method", "bi", "--depth", "3", "--out", b.toString()},
+            assertEquals(0, CliRun.run(err, concat(new String[] {"prune", "--method", "bi", "--depth", "3", "--out", b.toString()},
                 common)), err.toString());
             scores[i] = PrunedModels.readRecord(b).layerScores();
         }
@@ -217,7 +211,7 @@ class PruneCommandTest {
             String[] args = concat(new String[] {"prune", "--method", a[0], "--out", bad.toString()}, common,
                     java.util.Arrays.copyOfRange(a, 1, a.length));
             StringWriter e = new StringWriter();
-            assertEquals(1, run(e, args), String.join(" ", a));
+            assertEquals(1, CliRun.run(e, args), String.join(" ", a));
             assertTrue(e.toString().contains(errors[i + 1][0]), String.join(" ", a) + ": " + e);
         }
         assertTrue(!Files.exists(bad));

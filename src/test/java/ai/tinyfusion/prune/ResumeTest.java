@@ -1,5 +1,7 @@
 package ai.tinyfusion.prune;
 
+import ai.tinyfusion.OneThread;
+
 import ai.djl.ndarray.NDManager;
 import ai.tinyfusion.data.Dataset;
 import ai.tinyfusion.data.Sample;

@@ -1,5 +1,8 @@
 package ai.tinyfusion.prune;
 
+import ai.tinyfusion.io.HostTensor;
+import ai.tinyfusion.io.Npy;
+
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -119,14 +122,13 @@ public final class Tiny {
      * {@code data(n)} written as a latent folder ({@code dir/imagenet256_features/i.npy}, {@code _labels/i.npy}),
      * the data layout the CLI reads without Fashion-MNIST; returns {@code dir}.
      */
-    static Path latentFolder(Path dir, int n) throws IOException {
+    public static Path latentFolder(Path dir, int n) throws IOException {
         Dataset tiny = data(n);
         Path feats = java.nio.file.Files.createDirectories(dir.resolve("imagenet256_features"));
         Path labels = java.nio.file.Files.createDirectories(dir.resolve("imagenet256_labels"));
         for (int i = 0; i < tiny.size(); i++) {
-            ai.tinyfusion.io.Npy.write(feats.resolve(i + ".npy"), ai.tinyfusion.io.HostTensor.ofFloats(tiny.get(i).image(), 1, 1, 8, 8));
-            ai.tinyfusion.io.Npy.write(labels.resolve(i + ".npy"),
-                    ai.tinyfusion.io.HostTensor.ofLongs(new long[] {tiny.get(i).label()}, 1));
+            Npy.write(feats.resolve(i + ".npy"), HostTensor.ofFloats(tiny.get(i).image(), 1, 1, 8, 8));
+            Npy.write(labels.resolve(i + ".npy"), HostTensor.ofLongs(new long[] {tiny.get(i).label()}, 1));
         }
         return dir;
     }

@@ -1,5 +1,7 @@
 package ai.tinyfusion.train;
 
+import ai.tinyfusion.OneThread;
+
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -11,7 +13,6 @@ import ai.tinyfusion.diffusion.GaussianDiffusion;
 import ai.tinyfusion.diffusion.TrainingLosses;
 import ai.tinyfusion.model.dit.DiT;
 import ai.tinyfusion.model.dit.LayerSubset;
-import ai.tinyfusion.prune.OneThread;
 import ai.tinyfusion.prune.Tiny;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;

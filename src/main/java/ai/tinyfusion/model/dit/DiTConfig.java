@@ -106,8 +106,7 @@ public record DiTConfig(
 
     /**
      * A named preset. The original names give the ImageNet-256 latent model (input 32, 4 channels,
-     * 1000 classes, learned sigma, label dropout 0.1); {@code inputSize} can be changed afterwards
-     * with {@link #withInput}.
+     * 1000 classes, learned sigma, label dropout 0.1).
      */
     public static DiTConfig preset(String name) {
         String n = name.trim();
@@ -127,11 +126,6 @@ public record DiTConfig(
             }
         }
         throw new IllegalArgumentException("unknown model preset '" + name + "'; known: " + presetNames());
-    }
-
-    public DiTConfig withInput(int newInputSize, int newInChannels, int newNumClasses) {
-        return new DiTConfig(newInputSize, patchSize, newInChannels, hiddenSize, depth, numHeads, mlpRatio,
-                newNumClasses, learnSigma, classDropoutProb);
     }
 
     public String toJson() {
