@@ -57,12 +57,14 @@ public final class Sampler {
     private final Settings settings;
     private final SpacedDiffusion diffusion;
 
+    /** A sampler for {@code model}; its diffusion is the 1000-step process respaced to {@code settings}' steps. */
     public Sampler(DiT model, Settings settings) {
         this.model = model;
         this.settings = settings;
         this.diffusion = DiffusionFactory.create(settings.respacing());
     }
 
+    /** The respaced diffusion the sampler steps through. */
     public SpacedDiffusion diffusion() {
         return diffusion;
     }

@@ -17,6 +17,8 @@ public final class ImageGrid {
     private ImageGrid() {}
 
     /**
+     * Writes {@code n} images as a PNG of {@code columns} tiles per row, atomically.
+     *
      * @param nhwc N·H·W·C bytes (C = 1 grey or 3 RGB)
      * @param captions one caption per image, or null
      * @param columns tiles per row

@@ -76,10 +76,12 @@ public final class DiT extends Module {
         }
     }
 
+    /** The architecture. */
     public DiTConfig config() {
         return config;
     }
 
+    /** Number of transformer blocks. */
     public int depth() {
         return blocks.size();
     }
