@@ -95,9 +95,9 @@ public final class ClassifierCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            if (loop.hflip != 0 || optim.emaDecay != 0 || optim.emaWarmup) {
-                throw new IllegalArgumentException("classifier train: --hflip, --ema and --ema-warmup do not apply "
-                        + "(the network is saved without EMA; --shift augments)");
+            if (loop.hflip != 0 || optim.emaDecay != 0 || optim.emaWarmup || !optim.snapshots.isEmpty()) {
+                throw new IllegalArgumentException("classifier train: --hflip, --ema, --ema-warmup and --snapshots do not "
+                        + "apply (the network is saved without EMA; --shift augments)");
             }
             Path runDir = optim.runDir;
             FashionMnist train = common.load(FashionMnist.Split.TRAIN);

@@ -141,7 +141,7 @@ public final class FinetuneCommand implements Callable<Integer> {
             LOG.info("fine-tuning {} ({} parameters) on {} images for {} steps of {}", student.config(),
                     student.parameterCount(), dataset.size(), total, loop.batch);
             LoopOptions.recordCommand(optim.runDir);
-            TrainLoop trainer = new TrainLoop(task, batcher, optim.settings(loop, total, model.seed), optim.runDir);
+            TrainLoop trainer = optim.trainer(task, batcher, loop, total, model.seed, student, meta);
             TrainLoop.Result r = trainer.run(optim.resume);
             optim.finish(trainer, r, student, loop, meta, plot);
             LOG.info("done: {} steps, last loss {}, {} non-finite steps skipped; wrote {}", r.steps(), r.lastLoss(),

@@ -1,17 +1,21 @@
 package ai.tinyfusion.cli;
 
+import ai.tinyfusion.data.Batcher;
 import ai.tinyfusion.util.Plots;
 import ai.tinyfusion.model.dit.ModelFiles;
 import ai.tinyfusion.model.dit.DiT;
 import ai.tinyfusion.train.LrSchedule;
 import ai.tinyfusion.train.MetricsLog;
 import ai.tinyfusion.train.TrainLoop;
+import ai.tinyfusion.train.TrainTask;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -31,6 +35,15 @@ public final class OptimOptions {
 
     @Option(names = "--lr-min", description = "Final LR of the cosine schedule (${DEFAULT-VALUE}).")
     double lrMin;
+
+    @Option(names = "--lr-decay-steps", description = "Cosine horizon: the LR reaches --lr-min at this step and stays there "
+            + "(default 0: the end of the run). Fixing it lets a finished run be extended with --resume and more steps.")
+    long lrDecaySteps;
+
+    @Option(names = "--snapshots", split = ",", paramLabel = "STEP",
+            description = "Also write the EMA weights to <run>/ema-step-STEP.safetensors after these steps (e.g. 468,936,2340: "
+                    + "1, 2 and 5 epochs at batch 128), to evaluate one run at several budgets.")
+    List<Long> snapshots = new ArrayList<>();
 
     @Option(names = "--warmup", description = "Linear warm-up steps (${DEFAULT-VALUE}).")
     long warmup;
@@ -67,12 +80,42 @@ public final class OptimOptions {
     }
 
     LrSchedule schedule() {
-        return new LrSchedule(lrSchedule, lr, lrSchedule.equalsIgnoreCase("cosine") ? lrMin : lr, warmup);
+        return new LrSchedule(lrSchedule, lr, lrSchedule.equalsIgnoreCase("cosine") ? lrMin : lr, warmup, lrDecaySteps);
     }
 
     TrainLoop.Settings settings(LoopOptions loop, long totalSteps, long seed) {
         return new TrainLoop.Settings(totalSteps, schedule(), loop.clip, emaDecay, loop.ckptEvery, loop.logEvery, loop.keep,
                 seed, !loop.noProgress, emaWarmup);
+    }
+
+    /**
+     * A trainer for {@code dit} with these options; {@code --snapshots} write the EMA weights as model
+     * files ({@code ema-step-N.safetensors}, with {@code meta} and the step) during the run.
+     */
+    TrainLoop trainer(TrainTask task, Batcher batcher, LoopOptions loop, long totalSteps, long seed, DiT dit,
+            Map<String, String> meta) throws IOException {
+        for (long s : snapshots) {
+            if (s < 1 || s > totalSteps) {
+                throw new IllegalArgumentException("--snapshots: step " + s + " is outside the run's 1.." + totalSteps);
+            }
+        }
+        TrainLoop trainer = new TrainLoop(task, batcher, settings(loop, totalSteps, seed), runDir);
+        if (!snapshots.isEmpty()) {
+            trainer.snapshots(snapshots, (step, ema) -> {
+                Map<String, String> m = new LinkedHashMap<>();
+                m.put("trained_steps", Long.toString(step));
+                m.put("batch_size", Integer.toString(loop.batch));
+                m.put("ema_decay", Double.toString(emaDecay));
+                m.putAll(meta);
+                ModelFiles.save(ema, dit.config(), snapshotPath(runDir, step), m);
+            });
+        }
+        return trainer;
+    }
+
+    /** Where {@code --snapshots} writes the EMA weights after {@code step}. */
+    public static Path snapshotPath(Path runDir, long step) {
+        return runDir.resolve("ema-step-" + step + ".safetensors");
     }
 
     /**

@@ -20,10 +20,12 @@ import java.util.concurrent.Callable;
  * {@code tinyfusion plot}: charts over finished runs, for write-ups. {@code curves} overlays the
  * smoothed training curves of several runs (e.g. the recovery of differently pruned models);
  * {@code scatter} plots two fields of a {@code report --json} file against each other, one labelled
- * point per model (e.g. calibration loss against FID after recovery).
+ * point per model (e.g. calibration loss against FID after recovery); {@code budget} plots evaluation
+ * results against the training budget that produced them (FID after 1, 2, 5 epochs of recovery), one line
+ * per pruned model, with the rank correlation of a pre-recovery score at each budget.
  */
 @Command(name = "plot", mixinStandardHelpOptions = true, description = "PNG charts over finished runs and reports.",
-        subcommands = {PlotCommand.Curves.class, PlotCommand.Scatter.class})
+        subcommands = {PlotCommand.Curves.class, PlotCommand.Scatter.class, PlotCommand.Budget.class})
 public final class PlotCommand implements Runnable {
     @Override
     public void run() {
@@ -148,5 +150,151 @@ public final class PlotCommand implements Runnable {
             throw new IllegalArgumentException("field '" + path + "' is not a number: " + e);
         }
         return e.getAsDouble();
+    }
+
+    @Command(name = "budget", mixinStandardHelpOptions = true,
+            description = "One metric of `eval --json` results against the training steps that produced them, one line per "
+                    + "row: each row directory holds step-<N>.json files. Writes the PNG (with ± bars from the metric's "
+                    + "spread when present, e.g. fidStd) and prints a markdown table; with --calib, Spearman's rho between "
+                    + "that score and the metric at each budget.")
+    static final class Budget implements Callable<Integer> {
+        @Parameters(arity = "1..*", paramLabel = "NAME=DIR", mapFallbackValue = "",
+                description = "A row label and a directory of step-<N>.json evaluation files.")
+        Map<String, Path> rows = new LinkedHashMap<>();
+
+        @Option(names = "--field", defaultValue = "fid", description = "Metric to plot (${DEFAULT-VALUE}).")
+        String field;
+
+        @Option(names = "--error", description = "Field holding the metric's standard deviation (default: <field>Std when present).")
+        String error;
+
+        @Option(names = "--reference", paramLabel = "NAME=JSON", mapFallbackValue = "",
+                description = "A horizontal reference line from an eval JSON, e.g. teacher=metrics/teacher.json.")
+        Map<String, Path> references = new LinkedHashMap<>();
+
+        @Option(names = "--calib", paramLabel = "NAME=SCORE", mapFallbackValue = "",
+                description = "A pre-recovery score of a row (e.g. its calibration loss) for the per-budget rank correlation.")
+        Map<String, String> calib = new LinkedHashMap<>();
+
+        @Option(names = "--per-epoch", description = "Steps per epoch: also label budgets in epochs.")
+        Long perEpoch;
+
+        @Option(names = "--title", defaultValue = "quality against recovery budget", description = "Chart title.")
+        String title;
+
+        @Option(names = "--out", required = true, description = "PNG file to write.")
+        Path out;
+
+        @Option(names = "--markdown", description = "Also write the table to this file.")
+        Path markdown;
+
+        @Override
+        public Integer call() throws IOException {
+            String err = error != null ? error : field + "Std";
+            Map<String, java.util.TreeMap<Long, double[]>> table = new LinkedHashMap<>();
+            java.util.TreeSet<Long> budgets = new java.util.TreeSet<>();
+            for (Map.Entry<String, Path> row : rows.entrySet()) {
+                Path dir = row.getValue();
+                if (dir == null || dir.toString().isEmpty() || !Files.isDirectory(dir)) {
+                    throw new IllegalArgumentException("'" + row.getKey() + "': expected NAME=DIR with an existing directory");
+                }
+                java.util.TreeMap<Long, double[]> points = new java.util.TreeMap<>();
+                try (var files = Files.list(dir)) {
+                    for (Path f : (Iterable<Path>) files::iterator) {
+                        java.util.regex.Matcher m = STEP_FILE.matcher(f.getFileName().toString());
+                        if (m.matches()) {
+                            JsonObject o = metricsObject(f);
+                            double e = field(o, err);
+                            points.put(Long.parseLong(m.group(1)), new double[] {field(o, field), Double.isNaN(e) ? 0 : e});
+                        }
+                    }
+                }
+                budgets.addAll(points.keySet());
+                table.put(row.getKey(), points);
+            }
+            if (budgets.isEmpty()) {
+                throw new IllegalArgumentException("no step-<N>.json file in any row directory");
+            }
+            Map<String, double[][]> series = new LinkedHashMap<>();
+            table.forEach((name, points) -> {
+                double[][] v = new double[3][points.size()];
+                int i = 0;
+                for (Map.Entry<Long, double[]> p : points.entrySet()) {
+                    v[0][i] = p.getKey();
+                    v[1][i] = p.getValue()[0];
+                    v[2][i++] = p.getValue()[1];
+                }
+                series.put(name, v);
+            });
+            Map<String, Double> refs = new LinkedHashMap<>();
+            for (Map.Entry<String, Path> r : references.entrySet()) {
+                refs.put(r.getKey(), field(metricsObject(r.getValue()), field));
+            }
+            Plots.linesWithErrors(out, title, "recovery steps", field, series, refs);
+            String md = table(table, budgets, refs, err);
+            System.out.print(md);
+            if (markdown != null) {
+                Files.writeString(markdown, md);
+            }
+            System.out.println("wrote " + out);
+            return 0;
+        }
+
+        private String table(Map<String, java.util.TreeMap<Long, double[]>> table, java.util.SortedSet<Long> budgets,
+                Map<String, Double> refs, String err) {
+            StringBuilder sb = new StringBuilder("| row |");
+            StringBuilder rule = new StringBuilder("| --- |");
+            for (long b : budgets) {
+                sb.append(' ').append(b).append(" steps");
+                if (perEpoch != null && perEpoch > 0) {
+                    sb.append(" (").append(new java.text.DecimalFormat("0.##", java.text.DecimalFormatSymbols.getInstance(
+                            java.util.Locale.ROOT)).format((double) b / perEpoch)).append(" ep)");
+                }
+                sb.append(" |");
+                rule.append(" ---: |");
+            }
+            sb.append('\n').append(rule).append('\n');
+            table.forEach((name, points) -> {
+                sb.append("| ").append(name).append(" |");
+                for (long b : budgets) {
+                    double[] p = points.get(b);
+                    sb.append(' ').append(p == null ? "" : p[1] > 0
+                            ? String.format(java.util.Locale.ROOT, "%.1f ± %.1f", p[0], p[1])
+                            : String.format(java.util.Locale.ROOT, "%.4g", p[0])).append(" |");
+                }
+                sb.append('\n');
+            });
+            refs.forEach((name, v) -> sb.append("| ").append(name).append(" (reference) |")
+                    .append(String.format(java.util.Locale.ROOT, " %.4g |", v).repeat(budgets.size())).append('\n'));
+            if (!calib.isEmpty()) {
+                sb.append("| Spearman rho (").append(field).append(", calibration score) |");
+                for (long b : budgets) {
+                    List<double[]> pts = new java.util.ArrayList<>();
+                    table.forEach((name, points) -> {
+                        if (calib.containsKey(name) && points.containsKey(b)) {
+                            pts.add(new double[] {Double.parseDouble(calib.get(name)), points.get(b)[0]});
+                        }
+                    });
+                    String c = correlation(pts);
+                    sb.append(' ').append(c.isEmpty() ? "" : c.replace("Spearman rho = ", "")).append(" |");
+                }
+                sb.append('\n');
+            }
+            return sb.toString();
+        }
+
+        private static final java.util.regex.Pattern STEP_FILE = java.util.regex.Pattern.compile("step-(\\d+)\\.json");
+
+        /** The first (or only) object of an {@code eval --json} file. */
+        private static JsonObject metricsObject(Path file) throws IOException {
+            JsonElement e = ReportCommand.readJson(file);
+            if (e.isJsonArray() && !e.getAsJsonArray().isEmpty()) {
+                e = e.getAsJsonArray().get(0);
+            }
+            if (!e.isJsonObject()) {
+                throw new IllegalArgumentException(file + ": expected an eval --json object or list");
+            }
+            return e.getAsJsonObject();
+        }
     }
 }

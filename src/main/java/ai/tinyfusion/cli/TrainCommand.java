@@ -46,12 +46,11 @@ public final class TrainCommand implements Callable<Integer> {
             LoopOptions.checkFits(dit, dataset);
             Batcher batcher = loop.batcher(dataset, model.seed);
             long total = loop.totalSteps(batcher);
-            TrainLoop.Settings settings = optim.settings(loop, total, model.seed);
             DiffusionTask task = new DiffusionTask(dit, DiffusionFactory.create(""), optim.weightDecay);
             LOG.info("training {} ({} parameters) on {} images for {} steps of {} ({} epochs)", dit.config(),
                     dit.parameterCount(), dataset.size(), total, loop.batch, String.format("%.2f", (double) total / batcher.batchesPerEpoch()));
             LoopOptions.recordCommand(optim.runDir);
-            TrainLoop trainer = new TrainLoop(task, batcher, settings, optim.runDir);
+            TrainLoop trainer = optim.trainer(task, batcher, loop, total, model.seed, dit, Map.of());
             TrainLoop.Result r = trainer.run(optim.resume);
             optim.finish(trainer, r, dit, loop, Map.of(), "loss", "mse", "vb");
             LOG.info("done: {} steps, last loss {}, {} non-finite steps skipped; wrote {}", r.steps(), r.lastLoss(),

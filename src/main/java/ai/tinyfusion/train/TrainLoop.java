@@ -20,6 +20,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * The one optimisation loop: per step, a seeded RNG (so a resumed run draws the same noise), the
@@ -153,6 +154,10 @@ public final class TrainLoop {
                 task.afterStep(step, settings.totalSteps(), logged, ema.values());
                 bar.stepTo(step);
                 bar.setExtraMessage(String.format(Locale.ROOT, " loss %.4f", lastLoss));
+                if (snapshotSteps.contains(step)) {
+                    snapshotWriter.write(step, ema.values());
+                    run.log("step " + step + ": EMA snapshot");
+                }
                 boolean last = step == settings.totalSteps();
                 if (last || (settings.ckptEvery() > 0 && step % settings.ckptEvery() == 0)) {
                     lastCkpt = run.checkpointPath(step);
@@ -174,6 +179,26 @@ public final class TrainLoop {
     }
 
     private Ema emaResult;
+    private final java.util.Set<Long> snapshotSteps = new java.util.TreeSet<>();
+    private SnapshotWriter snapshotWriter;
+
+    /** Receives the EMA weights at the steps chosen with {@link #snapshots}. */
+    @FunctionalInterface
+    public interface SnapshotWriter {
+        void write(long step, Map<String, NDArray> emaValues) throws IOException;
+    }
+
+    /**
+     * Hands the EMA weights to {@code writer} after each of {@code steps} (e.g. a recovery evaluated at
+     * 1, 2 and 5 epochs of one run). A snapshot comes before a checkpoint of the same step, so a resumed
+     * run has written every snapshot up to its checkpoint and rewrites (identically) any later one.
+     */
+    public TrainLoop snapshots(java.util.Collection<Long> steps, SnapshotWriter writer) {
+        snapshotSteps.clear();
+        snapshotSteps.addAll(steps);
+        snapshotWriter = Objects.requireNonNull(writer, "writer");
+        return this;
+    }
 
     /** The modules' arrays plus trainables outside them, each once (a second temp-attach would free it). */
     private NDArray[] scopedArrays(List<NDArray> params) {

@@ -91,6 +91,46 @@ public final class Plots {
     }
 
     /**
+     * One line with markers and error bars per named series (e.g. FID ± sd against recovery steps),
+     * plus a dashed horizontal line per reference value (e.g. the unpruned teacher).
+     *
+     * @param series name → {x, y, error} (error may hold zeros)
+     * @param references name → y of a horizontal line across the x range
+     */
+    public static void linesWithErrors(Path png, String title, String xLabel, String yLabel,
+            Map<String, double[][]> series, Map<String, Double> references) throws IOException {
+        XYChart chart = new XYChartBuilder().width(1000).height(600).title(title).xAxisTitle(xLabel).yAxisTitle(yLabel)
+                .build();
+        chart.getStyler().setXAxisDecimalPattern("#,##0");
+        chart.getStyler().setYAxisDecimalPattern("0.##");
+        chart.getStyler().setErrorBarsColorSeriesColor(true);
+        chart.getStyler().setMarkerSize(7);
+        double lo = Double.POSITIVE_INFINITY;
+        double hi = Double.NEGATIVE_INFINITY;
+        for (Map.Entry<String, double[][]> e : series.entrySet()) {
+            double[][] v = e.getValue();
+            if (v[0].length == 0) {
+                continue;
+            }
+            chart.addSeries(e.getKey(), v[0], v[1], v[2]);
+            for (double x : v[0]) {
+                lo = Math.min(lo, x);
+                hi = Math.max(hi, x);
+            }
+        }
+        if (chart.getSeriesMap().isEmpty()) {
+            throw new IllegalArgumentException("'" + title + "': no series has a point");
+        }
+        for (Map.Entry<String, Double> r : references.entrySet()) {
+            XYSeries line = chart.addSeries(r.getKey(), new double[] {lo, hi}, new double[] {r.getValue(), r.getValue()});
+            line.setMarker(SeriesMarkers.NONE);
+            line.setLineStyle(new java.awt.BasicStroke(2f, java.awt.BasicStroke.CAP_BUTT, java.awt.BasicStroke.JOIN_MITER,
+                    10f, new float[] {8f, 6f}, 0f));
+        }
+        save(chart, png);
+    }
+
+    /**
      * A histogram of {@code values} in {@code bins} equal-width bins (drawn as a filled step line), with a
      * vertical line at each named mark.
      *

@@ -158,4 +158,36 @@ class FinetuneCommandTest {
         assertEquals(1, CliRun.run(err, "finetune", "-m", "DiT-F7", "--kd", "masked", "--run", dir.resolve("z").toString()));
         assertTrue(err.toString().contains("--kd masked needs a teacher"), err.toString());
     }
+
+    /** A finished run extended with --resume and more steps equals one long run; --snapshots write EMA weights on the way. */
+    @Test
+    void extendedRunEqualsOneLongRunAndWritesSnapshots(@TempDir Path dir) throws Exception {
+        Path[] f = setUp(dir);
+        StringWriter err = new StringWriter();
+        Path whole = dir.resolve("whole");
+        assertEquals(0, CliRun.run(err, args(f[1], f[2], whole, 6, "--kd", "none", "--lr-decay-steps", "4", "--snapshots", "2,4,6")),
+                err.toString());
+        double[] lr = MetricsLog.read(whole.resolve("metrics.csv")).get("lr");
+        assertEquals(2e-4, lr[0], 1e-10);
+        assertEquals(1e-4, lr[3], 1e-10); // the horizon: step index 3 is the 4th step
+        assertEquals(1e-4, lr[5], 1e-10);
+        for (long step : new long[] {2, 4, 6}) {
+            Path snap = OptimOptions.snapshotPath(whole, step);
+            assertEquals(Long.toString(step), Safetensors.readMetadata(snap).get("trained_steps"));
+        }
+        assertEquals(-1L, Files.mismatch(OptimOptions.snapshotPath(whole, 6), whole.resolve("ema.safetensors")));
+
+        Path part = dir.resolve("part");
+        assertEquals(0, CliRun.run(err, args(f[1], f[2], part, 4, "--kd", "none", "--lr-decay-steps", "4", "--snapshots", "2,4")),
+                err.toString());
+        assertEquals(0, CliRun.run(err, args(f[1], f[2], part, 6, "--kd", "none", "--lr-decay-steps", "4", "--snapshots", "2,4,6",
+                "--resume", part.toString())), err.toString());
+        assertEquals(rows(whole, 0), rows(part, 0));
+        for (long step : new long[] {2, 4, 6}) {
+            assertEquals(-1L, Files.mismatch(OptimOptions.snapshotPath(whole, step), OptimOptions.snapshotPath(part, step)),
+                    "snapshot " + step);
+        }
+        assertEquals(1, CliRun.run(err, args(f[1], f[2], dir.resolve("bad"), 4, "--kd", "none", "--snapshots", "5")));
+        assertTrue(err.toString().contains("outside the run's 1..4"), err.toString());
+    }
 }

@@ -78,4 +78,41 @@ class PlotCommandTest {
                 png.toString()));
         assertTrue(err.toString().contains("no point has both coordinates"), err.toString());
     }
+
+    @Test
+    void budgetTableAndPlotFromEvalFiles(@TempDir Path dir) throws Exception {
+        double[][] fid = {{300, 250, 200}, {280, 260, 240}, {320, 240, 190}}; // rows a, b, c at 10, 20, 50 steps
+        long[] steps = {10, 20, 50};
+        String[] names = {"a", "b", "c"};
+        for (int r = 0; r < 3; r++) {
+            Path d = Files.createDirectories(dir.resolve(names[r]));
+            for (int k = 0; k < 3; k++) {
+                if (r == 1 && k == 2) {
+                    continue; // row b has no 50-step result yet
+                }
+                Files.writeString(d.resolve("step-" + steps[k] + ".json"),
+                        "[{\"fid\":" + fid[r][k] + ",\"fidStd\":5.0,\"classAccuracy\":0.5}]");
+            }
+        }
+        Files.writeString(dir.resolve("a/notes.json"), "{}"); // not a step file: ignored
+        Files.writeString(dir.resolve("teacher.json"), "{\"fid\":150.0}");
+        Path png = dir.resolve("budget.png");
+        Path md = dir.resolve("budget.md");
+        StringWriter err = new StringWriter();
+        assertEquals(0, CliRun.run(err, "plot", "budget", "A=" + dir.resolve("a"), "B=" + dir.resolve("b"), "C=" + dir.resolve("c"),
+                "--reference", "teacher=" + dir.resolve("teacher.json"), "--calib", "A=0.1", "--calib", "B=0.2",
+                "--calib", "C=0.3", "--per-epoch", "10", "--out", png.toString(), "--markdown", md.toString()), err.toString());
+        assertNotNull(ImageIO.read(png.toFile()));
+        String table = Files.readString(md);
+        assertTrue(table.contains("| row | 10 steps (1 ep) | 20 steps (2 ep) | 50 steps (5 ep) |"), table);
+        assertTrue(table.contains("| A | 300.0 ± 5.0 | 250.0 ± 5.0 | 200.0 ± 5.0 |"), table);
+        assertTrue(table.contains("| B | 280.0 ± 5.0 | 260.0 ± 5.0 |  |"), table);
+        assertTrue(table.contains("| teacher (reference) | 150.0 | 150.0 | 150.0 |"), table);
+        // rho at 10 steps: calib 0.1, 0.2, 0.3 vs FID 300, 280, 320 -> 0.5; at 50 steps only two rows: no value
+        assertTrue(table.contains("| Spearman rho (fid, calibration score) | 0.50, n = 3 | -0.50, n = 3 |  |"), table);
+
+        err = new StringWriter();
+        assertEquals(1, CliRun.run(err, "plot", "budget", "A=" + dir.resolve("missing"), "--out", png.toString()));
+        assertTrue(err.toString().contains("'A': expected NAME=DIR"), err.toString());
+    }
 }

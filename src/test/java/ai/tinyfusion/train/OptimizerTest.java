@@ -15,6 +15,7 @@ import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 class OptimizerTest {
     /** Five AdamW steps against torch.optim.AdamW 1.13 (lr 0.01, decay 0.1 on p only), values computed offline. */
@@ -96,5 +97,18 @@ class OptimizerTest {
         assertEquals(0.55e-3, s.at(50, 101), 1e-12);
         assertEquals(1e-4, s.at(100, 101), 1e-12);
         assertEquals(5e-4, new LrSchedule("constant", 1e-3, 0, 10).at(4, 100), 1e-12);
+    }
+
+    @Test
+    void cosineWithAFixedHorizonDoesNotDependOnTheRunLength() {
+        LrSchedule fixed = new LrSchedule("cosine", 1e-3, 1e-4, 0, 101);
+        LrSchedule whole = new LrSchedule("cosine", 1e-3, 1e-4, 0);
+        for (long step : new long[] {0, 37, 50, 100}) {
+            assertEquals(whole.at(step, 101), fixed.at(step, 101), 1e-15);
+            assertEquals(whole.at(step, 101), fixed.at(step, 5000), 1e-15); // an extended run keeps its past
+        }
+        assertEquals(1e-4, fixed.at(101, 5000), 1e-15);
+        assertEquals(1e-4, fixed.at(4999, 5000), 1e-15);
+        assertThrows(IllegalArgumentException.class, () -> new LrSchedule("cosine", 1e-3, 1e-4, 0, -1));
     }
 }

@@ -1,0 +1,205 @@
+#!/usr/bin/env bash
+# The paper's comparison at the paper's budgets (issue #13), on the shipped DiT-F28 teacher:
+#   * two converged learned 1:2 LoRA searches (10,000 steps of batch 128, seeds 0 and 1: the original's step count);
+#   * long recovery (plain fine-tuning, batch 128, cosine 2e-4 -> 1e-4 over 5 epochs = 2,340 steps, then constant),
+#     evaluated at 1, 2 and 5 epochs (and 10 for rows still improving at 5) for the 10K-step masks and the
+#     earlier rows (468-step learned 1:2 LoRA mask, BI, oracle, random-min, random-median, layer-0 swap);
+#   * recovery strategies (paper Table 5) and iterative pruning (paper Table 7).
+# Each evaluation: 1,000 samples, DDIM 50, CFG 4, seed 0, FID +- bootstrap sd and class accuracy.
+#
+# It needs many CPU-hours, so it runs as resumable lanes that survive a session's end:
+#   scripts/paper-budget.sh start    restore saved state, then run every lane in the background (1 thread each)
+#   scripts/paper-budget.sh status   progress of each lane and what is finished
+#   scripts/paper-budget.sh save     copy the small results and the newest checkpoint of every unfinished run
+#                                    into $STATE (committed), so that the next session resumes where this stopped
+#   scripts/paper-budget.sh stop     stop the lanes (they resume from their last checkpoint)
+#   scripts/paper-budget.sh report   the tables and plots over what is finished (docs/results-budget/)
+#   scripts/paper-budget.sh lane NAME  run one lane in the foreground (search-s0, search-s1, recover)
+# Every stage is skipped when its output exists; an interrupted run resumes from its newest checkpoint.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=${OUT:-out/paper-budget}
+state=${STATE:-state/paper-budget}
+teacher=models/dit-f28.safetensors
+epoch=468                      # batches of 128 per Fashion-MNIST epoch (60,000 images, last partial batch dropped)
+budgets=(468 936 2340)         # 1, 2, 5 epochs; 4680 (10 epochs) is added for rows still improving at 5
+decay=2340                     # the cosine horizon: 5 epochs
+samples=${SAMPLES:-1000}
+sampler=(--cfg 4 --method ddim --steps 50 --batch 100 --sample-seed 0)
+search_steps=10000
+tf=bin/tinyfusion
+log() { echo "[$(date +%H:%M:%S)] $*"; }
+mkdir -p "$out"
+
+# ---------------------------------------------------------------------------------------------------------------
+# State kept across sessions: everything small, plus the newest checkpoint of each unfinished run.
+save_state() {
+  mkdir -p "$state"
+  (cd "$out" && find . -type f \( -name '*.json' -o -name '*.csv' -o -name '*.png' -o -name '*.txt' -o -name '*.md' \
+      -o -name '*.log' -o -name 'done' \) -not -path './samples/*/*.npz') | while read -r f; do
+    mkdir -p "$state/$(dirname "$f")"; cp -p "$out/$f" "$state/$f"; done
+  # searched models (the 10K-step decisions) are kept; rebuilt-by-indices models are not (cheap to rebuild)
+  for f in "$out"/pruned/learned-*-10k-*.safetensors; do [ -f "$f" ] && cp -p "$f" "$state/pruned/"; done
+  for run in "$out"/pruned/*.run "$out"/finetune/*; do
+    [ -d "$run/checkpoints" ] || continue
+    local rel=${run#"$out"/} newest
+    rm -rf "${state:?}/$rel/checkpoints"
+    { [ -f "$run/done" ] || [ -f "${run%.run}.safetensors" ]; } && continue # finished: no checkpoint needed
+    newest=$(ls "$run"/checkpoints/step-*.safetensors 2>/dev/null | sort | tail -n 1 || true)
+    [ -n "$newest" ] || continue
+    mkdir -p "$state/$rel/checkpoints"; cp -p "$newest" "$state/$rel/checkpoints/"
+  done
+  du -sh "$state" | awk '{print "state: " $1 " in '"$state"'"}'
+}
+
+restore_state() { # copy saved files that $out lacks (never overwrite newer work)
+  [ -d "$state" ] || return 0
+  (cd "$state" && find . -type f) | while read -r f; do
+    [ -e "$out/$f" ] || { mkdir -p "$out/$(dirname "$f")"; cp -p "$state/$f" "$out/$f"; }
+  done
+}
+
+# ---------------------------------------------------------------------------------------------------------------
+has_ckpt() { compgen -G "$1/checkpoints/step-*.safetensors" > /dev/null; }
+
+search() { # seed: learned 1:2 LoRA, 10,000 steps of batch 128, all other settings the original's (prune's defaults)
+  local name=learned-1x2-lora-10k-s$1 resume=()
+  local model=$out/pruned/$name.safetensors run=$out/pruned/$name.run
+  [ -f "$model" ] && { touch "$run/done"; return 0; }
+  has_ckpt "$run" && resume=(--resume)
+  log "search $name"
+  $tf prune -m "$teacher" --out "$model" --run "$run" --method learned --pattern 1:2 --steps $search_steps --batch 128 \
+    --seed "$1" --ckpt-every 250 "${resume[@]}"
+  touch "$run/done"
+}
+
+kept_of() { tr -d ' \n' < "$1" | grep -o '"kept":\[[^]]*\]' | grep -o '[0-9][0-9]*' | paste -sd,; }
+
+pruned_from_record() { # row, decision record of an earlier run: the same layers of the teacher
+  local row=$1 rec=$2
+  [ -f "$out/pruned/$row.safetensors" ] && return 0
+  $tf prune -m "$teacher" --method indices --keep-layers "$(kept_of "$rec")" --out "$out/pruned/$row.safetensors" >/dev/null
+}
+
+evaluate() { # model, sample dir, metrics json
+  [ -f "$3" ] && return 0
+  [ -f "$2/samples.npz" ] || $tf sample -m "$1" -n "$samples" "${sampler[@]}" --out "$2" --no-progress >/dev/null
+  mkdir -p "$(dirname "$3")"
+  $tf eval "$2/samples.npz" --json "$3" > /dev/null
+}
+
+json_num() { tr -d ' \n' < "$1" | grep -o "\"$2\":[-0-9.eE+]*" | head -n 1 | cut -d: -f2; }
+
+still_improving() { # row: FID at 5 epochs better than at 2 by more than both bootstrap sds together
+  local a=$out/metrics/$1/step-936.json b=$out/metrics/$1/step-2340.json
+  awk -v f2="$(json_num "$a" fid)" -v s2="$(json_num "$a" fidStd)" -v f5="$(json_num "$b" fid)" -v s5="$(json_num "$b" fidStd)" \
+    'BEGIN { exit !(f2 - f5 > sqrt(s2 * s2 + s5 * s5)) }'
+}
+
+recover() { # row, then extra finetune arguments: plain fine-tuning evaluated at each budget of one run
+  local row=$1; shift
+  local run=$out/finetune/$row list=("${budgets[@]}")
+  for ((i = 0; i < ${#list[@]}; i++)); do
+    local b=${list[$i]}
+    if [ ! -f "$out/metrics/$row/step-$b.json" ]; then
+      if [ ! -f "$out/samples/$row/step-$b/samples.npz" ]; then
+        local resume=()
+        if has_ckpt "$run"; then resume=(--resume "$run"); fi
+        log "fine-tune $row to step $b"
+        mkdir -p "$out/finetune"
+        $tf finetune -m "$out/pruned/$row.safetensors" --kd none --steps "$b" --lr-decay-steps $decay --batch 128 --ema-warmup \
+          --ckpt-every 100 --keep 1 --run "$run" --no-progress "${resume[@]}" "$@" > "$run.log" 2>&1 || { tail -n 20 "$run.log"; return 1; }
+      fi
+      log "sample + eval $row at step $b"
+      evaluate "$run/ema.safetensors" "$out/samples/$row/step-$b" "$out/metrics/$row/step-$b.json"
+    fi
+    if [ "$b" = 2340 ] && [ "${#list[@]}" = 3 ] && still_improving "$row"; then
+      log "$row still improves from 2 to 5 epochs: continuing to 10"
+      list+=(4680)
+    fi
+  done
+  touch "$run/done"
+}
+
+teacher_row() {
+  evaluate "$teacher" "$out/samples/teacher-28" "$out/metrics/teacher-28.json"
+}
+
+lane_recover() {
+  teacher_row
+  # earlier rows, from the decision records of the one-epoch experiment (docs/results/, scripts/paper-table.sh)
+  local r
+  for r in learned-1x2-lora bi oracle random-min random-median learned-1x2-lora-swap01; do
+    local row=$r; [ "$r" = learned-1x2-lora ] && row=learned-1x2-lora-468
+    pruned_from_record "$row" "docs/results/$r.safetensors.decision.json"
+    recover "$row"
+  done
+  # the converged searches' masks, once their searches have finished (a mask found twice is recovered once)
+  local seen=()
+  for s in 0 1; do
+    local m=$out/pruned/learned-1x2-lora-10k-s$s.safetensors
+    [ -f "$m" ] || { log "search s$s not finished: its recovery waits"; continue; }
+    local k; k=$(kept_of "$m.decision.json")
+    if [[ " ${seen[*]-} " == *" $k "* ]]; then log "seed $s found the same mask as an earlier seed"; continue; fi
+    seen+=("$k")
+    recover "learned-1x2-lora-10k-s$s"
+  done
+}
+
+lane() {
+  case $1 in
+    search-s0) search 0 ;;
+    search-s1) search 1 ;;
+    recover) lane_recover ;;
+    *) echo "unknown lane '$1' (search-s0, search-s1, recover)" >&2; return 2 ;;
+  esac
+}
+
+lanes=(search-s0 search-s1 recover)
+
+start() {
+  restore_state
+  mkdir -p "$out/lanes" "$out/jars"
+  (mvn -q -B package -DskipTests >/dev/null) # the current code, then pinned: edits during the run change nothing
+  local jar; jar=$out/jars/tinyfusion-$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src pom.xml || echo -dirty).jar
+  cp target/tinyfusion.jar "$jar"
+  for l in "${lanes[@]}"; do
+    local pidf=$out/lanes/$l.pid
+    if [ -f "$pidf" ] && kill -0 "$(cat "$pidf")" 2>/dev/null; then log "lane $l already running (pid $(cat "$pidf"))"; continue; fi
+    TINYFUSION_JAR=$PWD/$jar TINYFUSION_JAVA_OPTS="-Xmx6g -Dai.djl.pytorch.num_threads=1" \
+      nohup "$0" lane "$l" >> "$out/lanes/$l.log" 2>&1 &
+    echo $! > "$pidf"
+    log "lane $l started (pid $!, log $out/lanes/$l.log)"
+  done
+}
+
+status() {
+  for l in "${lanes[@]}"; do
+    local pidf=$out/lanes/$l.pid st=stopped
+    [ -f "$pidf" ] && kill -0 "$(cat "$pidf")" 2>/dev/null && st="running (pid $(cat "$pidf"))"
+    echo "lane $l: $st"
+  done
+  for s in 0 1; do
+    local csv=$out/pruned/learned-1x2-lora-10k-s$s.run/metrics.csv
+    [ -f "$csv" ] && echo "search s$s: step $(tail -n 1 "$csv" | cut -d, -f1) of $search_steps"
+  done
+  find "$out/metrics" -name '*.json' 2>/dev/null | sort | sed 's|^|done: |'
+}
+
+stop() {
+  for l in "${lanes[@]}"; do
+    local pidf=$out/lanes/$l.pid
+    [ -f "$pidf" ] && kill -0 "$(cat "$pidf")" 2>/dev/null && pkill -TERM -P "$(cat "$pidf")" && kill "$(cat "$pidf")" && log "stopped $l"
+    rm -f "$pidf"
+  done
+}
+
+case ${1:-start} in
+  start) start ;;
+  status) status ;;
+  save) save_state ;;
+  stop) stop ;;
+  lane) lane "$2" ;;
+  report) exec scripts/paper-budget-report.sh ;;
+  *) echo "usage: $0 [start|status|save|stop|report|lane NAME]" >&2; exit 2 ;;
+esac
