@@ -1,7 +1,5 @@
 package ai.tinyfusion;
 
-import ai.tinyfusion.OneThread;
-
 import ai.djl.engine.Engine;
 import ai.djl.pytorch.jni.JniUtils;
 import org.junit.jupiter.api.extension.AfterAllCallback;

@@ -8,10 +8,10 @@ import ai.tinyfusion.data.Sample;
 import ai.tinyfusion.diffusion.DiffusionFactory;
 import ai.tinyfusion.model.dit.DiT;
 import ai.tinyfusion.model.dit.DiTConfig;
+import ai.tinyfusion.prune.LearnedPruning;
 import ai.tinyfusion.train.DiffusionTask;
 import ai.tinyfusion.train.LrSchedule;
 import ai.tinyfusion.train.TrainLoop;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,7 +19,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.function.Function;
-import ai.tinyfusion.prune.LearnedPruning;
 
 /**
  * Benchmark: one learnable-search step (gated forward, LoRA/full/none update, gates, EMA) against one
@@ -48,10 +47,18 @@ public final class SearchStepBench {
      * @param compareTrain also time plain training steps (needs memory for a second model, its AdamW
      *     state and EMA)
      */
-    public static Result run(Function<NDManager, DiT> newModel, int batch, LearnedPruning.Options options, int steps,
-            int rounds, boolean compareTrain, Path workDir) throws IOException {
+    public static Result run(
+            Function<NDManager, DiT> newModel,
+            int batch,
+            LearnedPruning.Options options,
+            int steps,
+            int rounds,
+            boolean compareTrain,
+            Path workDir)
+            throws IOException {
         if (steps < 2 || rounds < 1) {
-            throw new IllegalArgumentException("need at least 2 steps per run and 1 round, got " + steps + " and " + rounds);
+            throw new IllegalArgumentException(
+                    "need at least 2 steps per run and 1 round, got " + steps + " and " + rounds);
         }
         List<Double> train = new ArrayList<>();
         List<Double> search = new ArrayList<>();
@@ -60,10 +67,22 @@ public final class SearchStepBench {
                 try (NDManager m = NDManager.newBaseManager()) {
                     DiT model = newModel.apply(m);
                     Path dir = Files.createDirectories(workDir.resolve("train-" + r));
-                    TrainLoop.Settings s = new TrainLoop.Settings(steps, LrSchedule.constant(options.lr), options.clipNorm,
-                            options.emaDecay, 0, 1, 1, options.seed, false);
-                    new TrainLoop(new DiffusionTask(model, DiffusionFactory.create(""), 0), batcher(model.config(), batch), s,
-                            dir).run(null);
+                    TrainLoop.Settings s = new TrainLoop.Settings(
+                            steps,
+                            LrSchedule.constant(options.lr),
+                            options.clipNorm,
+                            options.emaDecay,
+                            0,
+                            1,
+                            1,
+                            options.seed,
+                            false);
+                    new TrainLoop(
+                                    new DiffusionTask(model, DiffusionFactory.create(""), 0),
+                                    batcher(model.config(), batch),
+                                    s,
+                                    dir)
+                            .run(null);
                     train.addAll(stepSeconds(dir.resolve("metrics.csv")));
                 }
             }
@@ -100,7 +119,9 @@ public final class SearchStepBench {
 
     /** Seeded synthetic batches of the model's input shape (N(0,1) values, uniform labels). */
     static Batcher batcher(DiTConfig c, int batch) {
-        return Batcher.builder(new Synthetic(c, Math.max(batch * 4, 64)), batch).seed(0).build();
+        return Batcher.builder(new Synthetic(c, Math.max(batch * 4, 64)), batch)
+                .seed(0)
+                .build();
     }
 
     /** N(0,1) images of a config's shape with uniform labels; item i is the same on every call. */

@@ -9,10 +9,6 @@ import ai.djl.training.GradientCollector;
 import ai.tinyfusion.model.dit.DiT;
 import ai.tinyfusion.model.dit.DiTConfig;
 import ai.tinyfusion.nn.Grads;
-
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 
@@ -88,7 +84,10 @@ public final class SpeedBench {
             model.useIn(step);
             Inputs in = Inputs.random(step, model.config(), 2 * batch);
             long t0 = System.nanoTime();
-            model.forwardWithCfg(in.x, in.t, in.y, 4.0, Math.min(3, model.config().inChannels())).sum().getFloat();
+            model.forwardWithCfg(
+                            in.x, in.t, in.y, 4.0, Math.min(3, model.config().inChannels()))
+                    .sum()
+                    .getFloat();
             return (System.nanoTime() - t0) / 1e9;
         }
     }

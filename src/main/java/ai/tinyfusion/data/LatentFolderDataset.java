@@ -3,7 +3,6 @@ package ai.tinyfusion.data;
 import ai.tinyfusion.io.DType;
 import ai.tinyfusion.io.HostTensor;
 import ai.tinyfusion.io.Npy;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -87,7 +86,9 @@ public final class LatentFolderDataset implements Dataset {
         }
         List<String> names = new ArrayList<>();
         try (Stream<Path> s = Files.list(dir)) {
-            s.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".npy")).forEach(names::add);
+            s.map(p -> p.getFileName().toString())
+                    .filter(n -> n.endsWith(".npy"))
+                    .forEach(names::add);
         }
         names.sort(String::compareTo);
         return names;
@@ -152,7 +153,8 @@ public final class LatentFolderDataset implements Dataset {
             Path lp = labelsDir.resolve(files.get(index));
             HostTensor l = Npy.read(lp);
             if (l.dtype() != DType.I64 || l.numel() != 1) {
-                throw new IOException(lp + ": expected one int64 label, got " + l.dtype() + " " + Arrays.toString(l.shape()));
+                throw new IOException(
+                        lp + ": expected one int64 label, got " + l.dtype() + " " + Arrays.toString(l.shape()));
             }
             long label = l.toLongArray()[0];
             if (label < 0 || label >= numClasses) {

@@ -2,7 +2,6 @@ package ai.tinyfusion.eval;
 
 import ai.tinyfusion.io.HostTensor;
 import ai.tinyfusion.io.Npz;
-
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -93,7 +92,8 @@ public final class FeatureStats {
         double[][] rows = new double[b][];
         for (int r = 0; r < b; r++) {
             if (batch[r].length != dim) {
-                throw new IllegalArgumentException("row " + r + " has " + batch[r].length + " features, expected " + dim);
+                throw new IllegalArgumentException(
+                        "row " + r + " has " + batch[r].length + " features, expected " + dim);
             }
             rows[r] = batch[r];
         }
@@ -105,7 +105,8 @@ public final class FeatureStats {
         double[][] rows = new double[batch.length][];
         for (int r = 0; r < batch.length; r++) {
             if (batch[r].length != dim) {
-                throw new IllegalArgumentException("row " + r + " has " + batch[r].length + " features, expected " + dim);
+                throw new IllegalArgumentException(
+                        "row " + r + " has " + batch[r].length + " features, expected " + dim);
             }
             rows[r] = new double[dim];
             for (int j = 0; j < dim; j++) {
@@ -289,7 +290,8 @@ public final class FeatureStats {
             HostTensor mu = npz.get(muKey);
             HostTensor sigma = npz.get(sigmaKey);
             if (mu.shape().length != 1) {
-                throw new IOException(path + ": " + muKey + " must be 1-D, has shape " + java.util.Arrays.toString(mu.shape()));
+                throw new IOException(
+                        path + ": " + muKey + " must be 1-D, has shape " + java.util.Arrays.toString(mu.shape()));
             }
             int d = (int) mu.shape()[0];
             if (sigma.shape().length != 2 || sigma.shape()[0] != d || sigma.shape()[1] != d) {

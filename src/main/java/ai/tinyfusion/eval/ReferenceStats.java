@@ -2,7 +2,6 @@ package ai.tinyfusion.eval;
 
 import ai.tinyfusion.io.HostTensor;
 import ai.tinyfusion.io.Npz;
-
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -23,8 +22,8 @@ import java.util.Map;
 public record ReferenceStats(FeatureStats pooled, FeatureStats spatial) {
     public ReferenceStats {
         if (pooled.count() != spatial.count()) {
-            throw new IllegalArgumentException("pooled and spatial statistics cover " + pooled.count() + " and "
-                    + spatial.count() + " images");
+            throw new IllegalArgumentException(
+                    "pooled and spatial statistics cover " + pooled.count() + " and " + spatial.count() + " images");
         }
     }
 

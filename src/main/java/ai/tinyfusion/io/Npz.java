@@ -1,8 +1,5 @@
 package ai.tinyfusion.io;
 
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -20,6 +17,8 @@ import java.util.zip.ZipEntry;
 import java.util.zip.ZipException;
 import java.util.zip.ZipFile;
 import java.util.zip.ZipOutputStream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Reads and writes NumPy {@code .npz} archives: a zip of {@code <key>.npy} members, stored or
@@ -110,7 +109,9 @@ public final class Npz {
                 return Npy.read(in, source);
             } catch (IOException e) {
                 String message = String.valueOf(e.getMessage());
-                throw message.startsWith(source) ? e : new IOException(source + ": corrupt member (" + message + ")", e);
+                throw message.startsWith(source)
+                        ? e
+                        : new IOException(source + ": corrupt member (" + message + ")", e);
             }
         }
 

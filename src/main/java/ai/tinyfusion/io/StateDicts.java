@@ -54,7 +54,7 @@ public final class StateDicts {
             return Safetensors.read(path);
         }
         if (head.length >= 1 && (head[0] & 0xff) == 0x80) {
-            return TorchCheckpoint.read(path);   // explains that the legacy format is unsupported
+            return TorchCheckpoint.read(path); // explains that the legacy format is unsupported
         }
         throw new IOException(path + ": unrecognised checkpoint format (expected a torch.save zip, safetensors, "
                 + "a safetensors index or directory, or .npz)");
@@ -69,8 +69,10 @@ public final class StateDicts {
                 file = index;
             } else {
                 try (var shards = Files.list(index.getParent())) {
-                    file = shards.filter(f -> f.getFileName().toString().endsWith(".safetensors")).sorted()
-                            .findFirst().orElse(null);
+                    file = shards.filter(f -> f.getFileName().toString().endsWith(".safetensors"))
+                            .sorted()
+                            .findFirst()
+                            .orElse(null);
                 }
             }
         }

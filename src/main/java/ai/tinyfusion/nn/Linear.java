@@ -41,7 +41,8 @@ public final class Linear extends Module {
 
     /** {@code x Wᵀ + b} (b may be null). */
     public static NDArray linear(NDArray x, NDArray w, NDArray b) {
-        return (b == null ? ai.djl.nn.core.Linear.linear(x, w) : ai.djl.nn.core.Linear.linear(x, w, b)).singletonOrThrow();
+        return (b == null ? ai.djl.nn.core.Linear.linear(x, w) : ai.djl.nn.core.Linear.linear(x, w, b))
+                .singletonOrThrow();
     }
 
     public Parameter weight() {

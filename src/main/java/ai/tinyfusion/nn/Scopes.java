@@ -2,7 +2,6 @@ package ai.tinyfusion.nn;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-
 import java.util.function.Function;
 
 /**

@@ -1,18 +1,15 @@
 package ai.tinyfusion.prune;
 
-import ai.tinyfusion.util.Enums;
-
 import ai.tinyfusion.data.SplitMix64;
 import ai.tinyfusion.model.dit.DiT;
+import ai.tinyfusion.util.Enums;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.io.IOException;
 import java.util.Arrays;
 import java.util.Locale;
-import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The baseline depth-pruning methods (everything but the learned search), each turning a model and a
@@ -28,8 +25,15 @@ public final class BaselinePruning {
 
     /** The methods, by their command-line names. */
     public enum Method {
-        BI(true), FLUX_LITE(true), SENSITIVITY(true), ORACLE(false), INDICES(false), RANDOM(false), FIRST(false),
-        LAST(false), UNIFORM(false);
+        BI(true),
+        FLUX_LITE(true),
+        SENSITIVITY(true),
+        ORACLE(false),
+        INDICES(false),
+        RANDOM(false),
+        FIRST(false),
+        LAST(false),
+        UNIFORM(false);
 
         private final boolean calibrated;
 
@@ -79,8 +83,8 @@ public final class BaselinePruning {
             throw new IllegalArgumentException("--method " + m.label() + " needs a target: --depth K or --pattern N:M");
         }
         if (target != null && target.depth() != model.depth()) {
-            throw new IllegalArgumentException("the target is for " + target.depth() + " layers, the model has "
-                    + model.depth());
+            throw new IllegalArgumentException(
+                    "the target is for " + target.depth() + " layers, the model has " + model.depth());
         }
         if (m.needsCalibration() && cal == null) {
             throw new IllegalArgumentException("--method " + m.label() + " needs a calibration set");

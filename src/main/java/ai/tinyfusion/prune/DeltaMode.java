@@ -8,7 +8,9 @@ import ai.tinyfusion.util.Enums;
  * The pruned model always takes the chosen layers from the original weights; ΔΦ is discarded.
  */
 public enum DeltaMode {
-    LORA, FULL, NONE;
+    LORA,
+    FULL,
+    NONE;
 
     public static DeltaMode parse(String s) {
         return Enums.parse(DeltaMode.class, s, "weight-update mode");

@@ -13,7 +13,6 @@ import ai.tinyfusion.nn.Module;
 import ai.tinyfusion.nn.Parameter;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;

@@ -1,6 +1,5 @@
 package ai.tinyfusion.train;
 
-
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -31,8 +30,8 @@ import java.util.TreeSet;
 public record LayerMap(int[] student, int[] teacher) {
     public LayerMap {
         if (student.length != teacher.length) {
-            throw new IllegalArgumentException("layer map: " + student.length + " student and " + teacher.length
-                    + " teacher layers");
+            throw new IllegalArgumentException(
+                    "layer map: " + student.length + " student and " + teacher.length + " teacher layers");
         }
         if (student.length == 0) {
             throw new IllegalArgumentException("layer map is empty");
@@ -42,8 +41,8 @@ public record LayerMap(int[] student, int[] teacher) {
                 throw new IllegalArgumentException("layer map: negative layer index in " + pairs(student, teacher));
             }
             if (i > 0 && student[i] <= student[i - 1]) {
-                throw new IllegalArgumentException("layer map: student layers must be strictly increasing, got "
-                        + pairs(student, teacher));
+                throw new IllegalArgumentException(
+                        "layer map: student layers must be strictly increasing, got " + pairs(student, teacher));
             }
         }
         student = student.clone();
@@ -100,10 +99,11 @@ public record LayerMap(int[] student, int[] teacher) {
         }
         List<int[]> pairs = new ArrayList<>();
         for (String tok : spec.trim().split("\\s*,\\s*")) {
-            java.util.regex.Matcher m = java.util.regex.Pattern.compile("^\\s*(\\d+)\\s*:\\s*(\\d+)\\s*$").matcher(tok);
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("^\\s*(\\d+)\\s*:\\s*(\\d+)\\s*$")
+                    .matcher(tok);
             if (!m.matches()) {
-                throw new IllegalArgumentException("layer map '" + spec + "': '" + tok
-                        + "' is not student:teacher (whole numbers, e.g. 0:1)");
+                throw new IllegalArgumentException(
+                        "layer map '" + spec + "': '" + tok + "' is not student:teacher (whole numbers, e.g. 0:1)");
             }
             pairs.add(new int[] {Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2))});
         }
@@ -112,15 +112,20 @@ public record LayerMap(int[] student, int[] teacher) {
     }
 
     private static LayerMap of(List<int[]> pairs) {
-        return new LayerMap(pairs.stream().mapToInt(p -> p[0]).toArray(), pairs.stream().mapToInt(p -> p[1]).toArray());
+        return new LayerMap(
+                pairs.stream().mapToInt(p -> p[0]).toArray(),
+                pairs.stream().mapToInt(p -> p[1]).toArray());
     }
 
     /** Fails unless every index fits the two models. */
     public LayerMap check(int studentDepth, int teacherDepth) {
         for (int i = 0; i < student.length; i++) {
             if (student[i] >= studentDepth || teacher[i] >= teacherDepth) {
-                throw new IllegalArgumentException(String.format(Locale.ROOT,
-                        "layer map %s does not fit a %d-layer student and a %d-layer teacher", this, studentDepth,
+                throw new IllegalArgumentException(String.format(
+                        Locale.ROOT,
+                        "layer map %s does not fit a %d-layer student and a %d-layer teacher",
+                        this,
+                        studentDepth,
                         teacherDepth));
             }
         }

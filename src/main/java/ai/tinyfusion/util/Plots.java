@@ -1,11 +1,5 @@
 package ai.tinyfusion.util;
 
-import org.knowm.xchart.BitmapEncoder;
-import org.knowm.xchart.XYChart;
-import org.knowm.xchart.XYChartBuilder;
-import org.knowm.xchart.XYSeries;
-import org.knowm.xchart.style.markers.SeriesMarkers;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,6 +7,11 @@ import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.XYSeries;
+import org.knowm.xchart.style.markers.SeriesMarkers;
 
 /** PNG line charts (XChart, headless). */
 public final class Plots {
@@ -26,8 +25,16 @@ public final class Plots {
      * Plots each named series against x, plus a moving average (window {@code smooth}, 0 = none) of
      * each, on a log y axis when {@code logY}.
      */
-    public static void lines(Path png, String title, String xLabel, String yLabel, double[] x,
-            Map<String, double[]> series, int smooth, boolean logY) throws IOException {
+    public static void lines(
+            Path png,
+            String title,
+            String xLabel,
+            String yLabel,
+            double[] x,
+            Map<String, double[]> series,
+            int smooth,
+            boolean logY)
+            throws IOException {
         XYChart chart = lineChart(title, xLabel, yLabel, logY && spansDecade(series.values()));
         for (Map.Entry<String, double[]> e : series.entrySet()) {
             double[][] clean = finite(x, e.getValue(), logY);
@@ -37,7 +44,8 @@ public final class Plots {
             XYSeries s = chart.addSeries(e.getKey(), clean[0], clean[1]);
             s.setMarker(SeriesMarkers.NONE);
             if (smooth > 1 && clean[0].length > smooth) {
-                XYSeries a = chart.addSeries(e.getKey() + " (avg " + smooth + ")", clean[0], movingAverage(clean[1], smooth));
+                XYSeries a = chart.addSeries(
+                        e.getKey() + " (avg " + smooth + ")", clean[0], movingAverage(clean[1], smooth));
                 a.setMarker(SeriesMarkers.NONE);
             }
         }
@@ -50,8 +58,15 @@ public final class Plots {
      *
      * @param runs name → {x, y}
      */
-    public static void smoothedLines(Path png, String title, String xLabel, String yLabel, Map<String, double[][]> runs,
-            int smooth, boolean logY) throws IOException {
+    public static void smoothedLines(
+            Path png,
+            String title,
+            String xLabel,
+            String yLabel,
+            Map<String, double[][]> runs,
+            int smooth,
+            boolean logY)
+            throws IOException {
         List<double[]> ys = new ArrayList<>();
         runs.values().forEach(r -> ys.add(r[1]));
         XYChart chart = lineChart(title, xLabel, yLabel, logY && spansDecade(ys));
@@ -74,7 +89,13 @@ public final class Plots {
      */
     public static void scatter(Path png, String title, String xLabel, String yLabel, Map<String, double[]> points)
             throws IOException {
-        XYChart chart = new XYChartBuilder().width(900).height(560).title(title).xAxisTitle(xLabel).yAxisTitle(yLabel).build();
+        XYChart chart = new XYChartBuilder()
+                .width(900)
+                .height(560)
+                .title(title)
+                .xAxisTitle(xLabel)
+                .yAxisTitle(yLabel)
+                .build();
         chart.getStyler().setDefaultSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
         chart.getStyler().setMarkerSize(10);
         chart.getStyler().setXAxisDecimalPattern("0.###");
@@ -97,9 +118,20 @@ public final class Plots {
      * @param series name → {x, y, error} (error may hold zeros)
      * @param references name → y of a horizontal line across the x range
      */
-    public static void linesWithErrors(Path png, String title, String xLabel, String yLabel,
-            Map<String, double[][]> series, Map<String, Double> references) throws IOException {
-        XYChart chart = new XYChartBuilder().width(1000).height(600).title(title).xAxisTitle(xLabel).yAxisTitle(yLabel)
+    public static void linesWithErrors(
+            Path png,
+            String title,
+            String xLabel,
+            String yLabel,
+            Map<String, double[][]> series,
+            Map<String, Double> references)
+            throws IOException {
+        XYChart chart = new XYChartBuilder()
+                .width(1000)
+                .height(600)
+                .title(title)
+                .xAxisTitle(xLabel)
+                .yAxisTitle(yLabel)
                 .build();
         chart.getStyler().setXAxisDecimalPattern("#,##0");
         chart.getStyler().setYAxisDecimalPattern("0.##");
@@ -122,10 +154,11 @@ public final class Plots {
             throw new IllegalArgumentException("'" + title + "': no series has a point");
         }
         for (Map.Entry<String, Double> r : references.entrySet()) {
-            XYSeries line = chart.addSeries(r.getKey(), new double[] {lo, hi}, new double[] {r.getValue(), r.getValue()});
+            XYSeries line =
+                    chart.addSeries(r.getKey(), new double[] {lo, hi}, new double[] {r.getValue(), r.getValue()});
             line.setMarker(SeriesMarkers.NONE);
-            line.setLineStyle(new java.awt.BasicStroke(2f, java.awt.BasicStroke.CAP_BUTT, java.awt.BasicStroke.JOIN_MITER,
-                    10f, new float[] {8f, 6f}, 0f));
+            line.setLineStyle(new java.awt.BasicStroke(
+                    2f, java.awt.BasicStroke.CAP_BUTT, java.awt.BasicStroke.JOIN_MITER, 10f, new float[] {8f, 6f}, 0f));
         }
         save(chart, png);
     }
@@ -136,8 +169,9 @@ public final class Plots {
      *
      * @param marks name → x position (may be empty); the name is the legend entry
      */
-    public static void histogram(Path png, String title, String xLabel, double[] values, int bins,
-            Map<String, Double> marks) throws IOException {
+    public static void histogram(
+            Path png, String title, String xLabel, double[] values, int bins, Map<String, Double> marks)
+            throws IOException {
         if (values.length == 0 || bins < 1) {
             throw new IllegalArgumentException("a histogram needs values and at least one bin");
         }
@@ -176,7 +210,12 @@ public final class Plots {
             y[2 * b + 1] = counts[b];
             max = Math.max(max, counts[b]);
         }
-        XYChart chart = new XYChartBuilder().width(900).height(500).title(title).xAxisTitle(xLabel).yAxisTitle("count")
+        XYChart chart = new XYChartBuilder()
+                .width(900)
+                .height(500)
+                .title(title)
+                .xAxisTitle(xLabel)
+                .yAxisTitle("count")
                 .build();
         chart.getStyler().setYAxisMin(0.0);
         chart.getStyler().setYAxisMax(max * 1.1);
@@ -189,7 +228,8 @@ public final class Plots {
             if (!Double.isFinite(e.getValue())) {
                 continue;
             }
-            XYSeries m = chart.addSeries(e.getKey(), new double[] {e.getValue(), e.getValue()}, new double[] {0, max * 1.05});
+            XYSeries m = chart.addSeries(
+                    e.getKey(), new double[] {e.getValue(), e.getValue()}, new double[] {0, max * 1.05});
             m.setXYSeriesRenderStyle(org.knowm.xchart.XYSeries.XYSeriesRenderStyle.Line);
             m.setMarker(SeriesMarkers.NONE);
         }
@@ -201,7 +241,13 @@ public final class Plots {
      * XChart labels a log axis only at powers of ten, so a narrower range would show no y labels.
      */
     private static XYChart lineChart(String title, String xLabel, String yLabel, boolean logY) {
-        XYChart chart = new XYChartBuilder().width(900).height(500).title(title).xAxisTitle(xLabel).yAxisTitle(yLabel).build();
+        XYChart chart = new XYChartBuilder()
+                .width(900)
+                .height(500)
+                .title(title)
+                .xAxisTitle(xLabel)
+                .yAxisTitle(yLabel)
+                .build();
         chart.getStyler().setYAxisLogarithmic(logY);
         chart.getStyler().setMarkerSize(0);
         chart.getStyler().setXAxisTickMarkSpacingHint(120);

@@ -24,14 +24,18 @@ public final class ProgressBars {
     }
 
     static ProgressBarBuilder builder(String task, long max, boolean enabled, boolean terminal) {
-        ProgressBarBuilder b = new ProgressBarBuilder().setTaskName(task).setInitialMax(max)
-                .setStyle(ProgressBarStyle.ASCII).showSpeed();
+        ProgressBarBuilder b = new ProgressBarBuilder()
+                .setTaskName(task)
+                .setInitialMax(max)
+                .setStyle(ProgressBarStyle.ASCII)
+                .showSpeed();
         if (!enabled) {
-            return b.setConsumer(new DelegatingProgressBarConsumer(line -> { }));
+            return b.setConsumer(new DelegatingProgressBarConsumer(line -> {}));
         }
         if (terminal) {
             return b.setUpdateIntervalMillis(TERMINAL_MILLIS);
         }
-        return b.setUpdateIntervalMillis(LOG_MILLIS).setConsumer(new DelegatingProgressBarConsumer(System.err::println));
+        return b.setUpdateIntervalMillis(LOG_MILLIS)
+                .setConsumer(new DelegatingProgressBarConsumer(System.err::println));
     }
 }

@@ -1,6 +1,7 @@
 package ai.tinyfusion.arch;
 
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -15,9 +16,7 @@ import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 /**
  * The package layering of the main sources (README, "Layout"), checked over their imports and fully
@@ -41,7 +40,9 @@ class PackageLayersTest {
     @Test
     void everyPackageUsesOnlyTheLayersBelowIt() {
         Map<String, Set<String>> graph = graph(MAIN);
-        assertTrue(graph.keySet().containsAll(List.of("model", "diffusion", "train", "prune", "eval", "cli")), graph.toString());
+        assertTrue(
+                graph.keySet().containsAll(List.of("model", "diffusion", "train", "prune", "eval", "cli")),
+                graph.toString());
         List<String> unplaced = new ArrayList<>();
         for (String p : graph.keySet()) {
             if (!LAYERS.contains(p)) {
@@ -70,7 +71,8 @@ class PackageLayersTest {
             for (Path f : (Iterable<Path>) files.filter(p -> p.toString().endsWith(".java"))::iterator) {
                 String from = root.relativize(f).getName(0).toString();
                 Set<String> to = graph.computeIfAbsent(from, k -> new TreeSet<>());
-                Matcher m = REFERENCE.matcher(COMMENT.matcher(Files.readString(f)).replaceAll(""));
+                Matcher m =
+                        REFERENCE.matcher(COMMENT.matcher(Files.readString(f)).replaceAll(""));
                 while (m.find()) {
                     if (!m.group(1).equals(from)) {
                         to.add(m.group(1));
@@ -107,8 +109,8 @@ class PackageLayersTest {
         return List.copyOf(out);
     }
 
-    private static List<String> findPath(Map<String, Set<String>> graph, String at, String target, List<String> path,
-            Set<String> seen) {
+    private static List<String> findPath(
+            Map<String, Set<String>> graph, String at, String target, List<String> path, Set<String> seen) {
         for (String next : graph.getOrDefault(at, Set.of())) {
             if (next.equals(target)) {
                 List<String> found = new ArrayList<>(path);

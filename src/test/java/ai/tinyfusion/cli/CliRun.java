@@ -1,9 +1,8 @@
 package ai.tinyfusion.cli;
 
-import picocli.CommandLine;
-
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import picocli.CommandLine;
 
 /** Runs the real command line ({@link Main#commandLine}) in a test, its errors into {@code err}. */
 public final class CliRun {

@@ -1,26 +1,28 @@
 package ai.tinyfusion.cli;
 
-import org.junit.jupiter.api.Test;
-import ai.tinyfusion.prune.DeltaMode;
-import ai.tinyfusion.prune.LearnedPruning;
-import ai.tinyfusion.train.DistillTask;
-import picocli.CommandLine;
-
-import java.io.PrintWriter;
-import java.io.StringWriter;
-
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.tinyfusion.prune.DeltaMode;
+import ai.tinyfusion.prune.LearnedPruning;
+import ai.tinyfusion.train.DistillTask;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
 
 /** Every subcommand builds (no clashing options) and prints its help. */
 class CliTest {
     @Test
     void everySubcommandHasHelp() {
         CommandLine cli = new CommandLine(new Main());
-        assertTrue(cli.getSubcommands().keySet().containsAll(
-                java.util.List.of("info", "convert", "bench", "train", "sample", "prune", "study", "classifier", "eval")),
+        assertTrue(
+                cli.getSubcommands()
+                        .keySet()
+                        .containsAll(java.util.List.of(
+                                "info", "convert", "bench", "train", "sample", "prune", "study", "classifier", "eval")),
                 cli.getSubcommands().keySet().toString());
         for (String name : cli.getSubcommands().keySet()) {
             if (name.equals("help")) {
@@ -49,7 +51,8 @@ class CliTest {
         assertEquals(search.delta, DeltaMode.parse(prune.delta));
         assertEquals(search.loraAlpha, LearnedPruning.Options.defaultLoraAlpha(prune.loraRank));
         assertArrayEquals(new double[] {search.tauStart, search.tauEnd}, PruneCommand.range("--tau", prune.tau));
-        assertArrayEquals(new double[] {search.scalingStart, search.scalingEnd}, PruneCommand.range("--scaling", prune.scaling));
+        assertArrayEquals(
+                new double[] {search.scalingStart, search.scalingEnd}, PruneCommand.range("--scaling", prune.scaling));
         assertEquals(search.emaDecay, prune.emaDecay);
 
         FinetuneCommand finetune = new FinetuneCommand();

@@ -1,21 +1,19 @@
 package ai.tinyfusion.data;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import ai.tinyfusion.io.HostTensor;
 import ai.tinyfusion.io.Npy;
-
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class LatentFolderDatasetTest {
     @TempDir
@@ -57,7 +55,8 @@ class LatentFolderDatasetTest {
         assertEquals(1000, ds.numClasses());
         Sample s = ds.get(2);
         assertEquals(999, s.label());
-        assertArrayEquals(new float[] {1000f, 1000.1f, 1000.2f, 1000.3f, 1000.4f, 1000.5f, 1000.6f, 1000.7f}, s.image(), 1e-4f);
+        assertArrayEquals(
+                new float[] {1000f, 1000.1f, 1000.2f, 1000.3f, 1000.4f, 1000.5f, 1000.6f, 1000.7f}, s.image(), 1e-4f);
         assertEquals(1010f, ds.get(2, true).image()[0], 0f);
         // A single stored latent is returned for both choices.
         assertEquals(200f, ds.get(3, false).image()[0], 0f);

@@ -9,7 +9,6 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import ai.tinyfusion.nn.Scalars;
 import org.junit.jupiter.api.Test;
@@ -36,9 +35,13 @@ class GradientAndRandomnessTest {
         try (NDManager scope = m.newSubManager()) {
             NDArray pa = Scalars.of(scope, a, DataType.FLOAT32);
             NDArray pb = Scalars.of(scope, b, DataType.FLOAT32);
-            TrainingLosses l = DiffusionFactory.create("").trainingLosses(model(pa, pb),
-                    TestSupport.x0(scope, DataType.FLOAT32), TestSupport.longs(scope, T), TestSupport.labels(scope),
-                    TestSupport.noise(scope, DataType.FLOAT32));
+            TrainingLosses l = DiffusionFactory.create("")
+                    .trainingLosses(
+                            model(pa, pb),
+                            TestSupport.x0(scope, DataType.FLOAT32),
+                            TestSupport.longs(scope, T),
+                            TestSupport.labels(scope),
+                            TestSupport.noise(scope, DataType.FLOAT32));
             return new double[] {l.mse().sum().getFloat(), l.vb().sum().getFloat()};
         }
     }
@@ -56,16 +59,22 @@ class GradientAndRandomnessTest {
                     a.setRequiresGradient(true);
                     b.setRequiresGradient(true);
                     try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                        TrainingLosses l = DiffusionFactory.create("").trainingLosses(model(a, b),
-                                TestSupport.x0(scope, DataType.FLOAT32), TestSupport.longs(scope, T),
-                                TestSupport.labels(scope), TestSupport.noise(scope, DataType.FLOAT32));
+                        TrainingLosses l = DiffusionFactory.create("")
+                                .trainingLosses(
+                                        model(a, b),
+                                        TestSupport.x0(scope, DataType.FLOAT32),
+                                        TestSupport.longs(scope, T),
+                                        TestSupport.labels(scope),
+                                        TestSupport.noise(scope, DataType.FLOAT32));
                         NDArray total = l.loss().sum();
                         // Collect garbage between forward and backward: anything autograd kept that lived in
                         // Java-owned memory would now be corrupt.
                         churnAndCollect();
                         gc.backward(total);
                     }
-                    double[] grads = {a.getGradient().getFloat(), b.getGradient().getFloat()};
+                    double[] grads = {
+                        a.getGradient().getFloat(), b.getGradient().getFloat()
+                    };
                     if (first == null) {
                         first = grads;
                     } else {
@@ -108,11 +117,19 @@ class GradientAndRandomnessTest {
             SpacedDiffusion d = DiffusionFactory.create("ddim10");
 
             Engine.getInstance().setRandomSeed(1234);
-            NDArray drawn = d.ddimSampleLoop(TestSupport.toy(true), m, TestSupport.SHAPE, y,
+            NDArray drawn = d.ddimSampleLoop(
+                    TestSupport.toy(true),
+                    m,
+                    TestSupport.SHAPE,
+                    y,
                     SamplingOptions.defaults().clipDenoised(false));
             Engine.getInstance().setRandomSeed(1234);
             NDArray z = m.randomNormal(TestSupport.SHAPE);
-            NDArray given = d.ddimSampleLoop(TestSupport.toy(true), m, TestSupport.SHAPE, y,
+            NDArray given = d.ddimSampleLoop(
+                    TestSupport.toy(true),
+                    m,
+                    TestSupport.SHAPE,
+                    y,
                     SamplingOptions.defaults().initialNoise(z).clipDenoised(false));
             assertArrayEquals(given.toFloatArray(), drawn.toFloatArray(), 0f);
 
@@ -135,10 +152,14 @@ class GradientAndRandomnessTest {
             NDArray x0 = TestSupport.x0(m, DataType.FLOAT32);
             NDArray t = TestSupport.longs(m, T);
             Engine.getInstance().setRandomSeed(99);
-            float[] implicit = train.trainingLosses(TestSupport.toy(true), x0, t, y, null).loss().toFloatArray();
+            float[] implicit = train.trainingLosses(TestSupport.toy(true), x0, t, y, null)
+                    .loss()
+                    .toFloatArray();
             Engine.getInstance().setRandomSeed(99);
             NDArray noise = m.randomNormal(x0.getShape());
-            float[] explicit = train.trainingLosses(TestSupport.toy(true), x0, t, y, noise).loss().toFloatArray();
+            float[] explicit = train.trainingLosses(TestSupport.toy(true), x0, t, y, noise)
+                    .loss()
+                    .toFloatArray();
             assertArrayEquals(explicit, implicit, 0f);
         }
     }

@@ -7,7 +7,6 @@ import ai.tinyfusion.model.dit.DiT;
 import ai.tinyfusion.model.dit.ModelFiles;
 import ai.tinyfusion.prune.DecisionRecord;
 import ai.tinyfusion.prune.PrunedModels;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,7 +14,9 @@ import java.nio.file.Path;
 /** Prunes the shipped teacher with a decision record, samples the pruned model with CFG, saves a grid. */
 public final class PruneAndSample {
     public static void main(String[] args) throws IOException {
-        run(Path.of("models/dit-f28.safetensors"), Path.of("docs/results/learned-1x2-lora.safetensors.decision.json"),
+        run(
+                Path.of("models/dit-f28.safetensors"),
+                Path.of("docs/results/learned-1x2-lora.safetensors.decision.json"),
                 Path.of("out/example"));
     }
 
@@ -30,8 +31,8 @@ public final class PruneAndSample {
             DiT pruned = ModelFiles.load(saved.model(), manager, null);
 
             // DDIM 50 steps, classifier-free guidance 4, eta 0, x0 clipped (a pixel model).
-            Sampler.Settings settings = new Sampler.Settings("ddim", 50, 4.0,
-                    Sampler.Settings.originalGuidedChannels(pruned.config()), 0.0, true);
+            Sampler.Settings settings = new Sampler.Settings(
+                    "ddim", 50, 4.0, Sampler.Settings.originalGuidedChannels(pruned.config()), 0.0, true);
             long[] labels = Sampler.uniformLabels(20, pruned.config().numClasses());
             byte[] images = new Sampler(pruned, settings).generateUint8(manager, labels, 20, 0, null);
             int size = pruned.config().inputSize();

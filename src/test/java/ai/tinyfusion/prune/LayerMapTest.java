@@ -1,20 +1,27 @@
 package ai.tinyfusion.prune;
 
-import org.junit.jupiter.api.Test;
-
-import java.util.stream.IntStream;
-import ai.tinyfusion.train.LayerMap;
-
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.tinyfusion.train.LayerMap;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Test;
+
 /** Student ↔ teacher layer maps derived from decision records. */
 class LayerMapTest {
     private static DecisionRecord record(int depth, int[] kept, String pattern) {
-        return DecisionRecord.of("test", new DecisionRecord.Source(null, null, "test", depth), kept, pattern, null, null,
-                null, null, null);
+        return DecisionRecord.of(
+                "test",
+                new DecisionRecord.Source(null, null, "test", depth),
+                kept,
+                pattern,
+                null,
+                null,
+                null,
+                null,
+                null);
     }
 
     @Test
@@ -31,7 +38,9 @@ class LayerMapTest {
     void twoOfFourMapsTheLastKeptLayerOfEachBlockToTheBlockEnd() {
         // Blocks of 4 keeping {0,1}, {1,3}, {0,2}, ... cycling through three choices.
         int[][] choices = {{0, 1}, {1, 3}, {0, 2}};
-        int[] kept = IntStream.range(0, 7).flatMap(b -> IntStream.of(choices[b % 3]).map(j -> 4 * b + j)).toArray();
+        int[] kept = IntStream.range(0, 7)
+                .flatMap(b -> IntStream.of(choices[b % 3]).map(j -> 4 * b + j))
+                .toArray();
         LayerMap m = record(28, kept, "2:4").layerMap();
         assertArrayEquals(IntStream.range(0, 7).map(b -> 2 * b + 1).toArray(), m.student());
         assertArrayEquals(IntStream.range(0, 7).map(b -> 4 * b + 3).toArray(), m.teacher());
@@ -70,11 +79,15 @@ class LayerMapTest {
         assertEquals(1, shared.teacherSlot(0));
         assertEquals(0, shared.teacherSlot(2));
         assertEquals("0:0,1:1,2:2", LayerMap.identity(3).toString());
-        assertTrue(assertThrows(IllegalArgumentException.class, () -> LayerMap.parse("0:1,0:3")).getMessage()
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> LayerMap.parse("0:1,0:3"))
+                .getMessage()
                 .contains("strictly increasing"));
-        assertTrue(assertThrows(IllegalArgumentException.class, () -> LayerMap.parse("0-1")).getMessage()
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> LayerMap.parse("0-1"))
+                .getMessage()
                 .contains("'0-1' is not student:teacher"));
-        assertTrue(assertThrows(IllegalArgumentException.class, () -> LayerMap.parse("0:1,4:9").check(4, 8)).getMessage()
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> LayerMap.parse("0:1,4:9")
+                        .check(4, 8))
+                .getMessage()
                 .contains("does not fit a 4-layer student and a 8-layer teacher"));
     }
 }

@@ -1,15 +1,14 @@
 package ai.tinyfusion.util;
 
-import me.tongfei.progressbar.ProgressBar;
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import me.tongfei.progressbar.ProgressBar;
+import org.junit.jupiter.api.Test;
 
 class ProgressBarsTest {
 
@@ -17,7 +16,8 @@ class ProgressBarsTest {
         PrintStream old = System.err;
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
         System.setErr(new PrintStream(buf, true, StandardCharsets.UTF_8));
-        try (ProgressBar bar = ProgressBars.builder("work", 10, enabled, terminal).build()) {
+        try (ProgressBar bar =
+                ProgressBars.builder("work", 10, enabled, terminal).build()) {
             for (int i = 0; i < 10; i++) {
                 bar.step();
             }

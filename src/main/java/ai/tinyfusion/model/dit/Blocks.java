@@ -107,7 +107,8 @@ public final class Blocks {
             if (forceDropIds != null) {
                 drop = forceDropIds.eq(1);
             } else if (train && dropoutProb > 0) {
-                drop = labels.getManager().randomUniform(0f, 1f, new Shape(labels.getShape().get(0)))
+                drop = labels.getManager()
+                        .randomUniform(0f, 1f, new Shape(labels.getShape().get(0)))
                         .lt(dropoutProb);
             } else {
                 return labels;

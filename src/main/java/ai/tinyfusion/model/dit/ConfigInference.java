@@ -31,7 +31,8 @@ public final class ConfigInference {
         int c = (int) proj[1];
         int p = (int) proj[2];
         if (proj[3] != p) {
-            throw new IllegalArgumentException("x_embedder.proj.weight has non-square patches: " + Arrays.toString(proj));
+            throw new IllegalArgumentException(
+                    "x_embedder.proj.weight has non-square patches: " + Arrays.toString(proj));
         }
         long tokens = pos[1];
         int grid = (int) Math.round(Math.sqrt(tokens));
@@ -82,7 +83,8 @@ public final class ConfigInference {
             throw new IllegalArgumentException("not a DiT state dict: key '" + key + "' is missing");
         }
         if (s.length != rank) {
-            throw new IllegalArgumentException("key '" + key + "' has shape " + Arrays.toString(s) + ", expected rank " + rank);
+            throw new IllegalArgumentException(
+                    "key '" + key + "' has shape " + Arrays.toString(s) + ", expected rank " + rank);
         }
         return s;
     }

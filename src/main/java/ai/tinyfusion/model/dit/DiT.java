@@ -8,7 +8,6 @@ import ai.tinyfusion.nn.Linear;
 import ai.tinyfusion.nn.Module;
 import ai.tinyfusion.nn.ModuleList;
 import ai.tinyfusion.nn.Parameter;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -60,13 +59,15 @@ public final class DiT extends Module {
         norms = norm;
         xEmbedder = child("x_embedder", new Blocks.PatchEmbed(manager, config.inChannels(), d, config.patchSize()));
         tEmbedder = child("t_embedder", new Blocks.TimestepEmbedder(manager, d));
-        yEmbedder = child("y_embedder", new Blocks.LabelEmbedder(manager, config.numClasses(), d, config.classDropoutProb()));
+        yEmbedder = child(
+                "y_embedder", new Blocks.LabelEmbedder(manager, config.numClasses(), d, config.classDropoutProb()));
         posEmbed = param("pos_embed", manager.zeros(new Shape(1, config.numPatches(), d)), false);
         blocks = child("blocks", new ModuleList<>(manager));
         for (int i = 0; i < config.depth(); i++) {
             blocks.add(new Blocks.DiTBlock(manager, d, config.numHeads(), config.mlpHidden(), norm));
         }
-        finalLayer = child("final_layer", new Blocks.FinalLayer(manager, d, config.patchSize(), config.outChannels(), norm));
+        finalLayer =
+                child("final_layer", new Blocks.FinalLayer(manager, d, config.patchSize(), config.outChannels(), norm));
         if (initialise) {
             Init.original(this);
         } else {

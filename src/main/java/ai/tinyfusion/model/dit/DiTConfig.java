@@ -2,7 +2,6 @@ package ai.tinyfusion.model.dit;
 
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
-
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -27,16 +26,22 @@ public record DiTConfig(
     private static final Gson GSON = new GsonBuilder().setPrettyPrinting().create();
 
     public DiTConfig {
-        require(inputSize > 0 && patchSize > 0 && inputSize % patchSize == 0,
+        require(
+                inputSize > 0 && patchSize > 0 && inputSize % patchSize == 0,
                 "input_size " + inputSize + " must be a positive multiple of patch_size " + patchSize);
         require(inChannels > 0, "in_channels must be positive, got " + inChannels);
         require(depth >= 0, "depth must be >= 0, got " + depth);
-        require(numHeads > 0 && hiddenSize > 0 && hiddenSize % numHeads == 0,
+        require(
+                numHeads > 0 && hiddenSize > 0 && hiddenSize % numHeads == 0,
                 "hidden_size " + hiddenSize + " must be a positive multiple of num_heads " + numHeads);
-        require(hiddenSize % 4 == 0, "hidden_size must be divisible by 4 for the 2-D sin-cos embedding, got " + hiddenSize);
+        require(
+                hiddenSize % 4 == 0,
+                "hidden_size must be divisible by 4 for the 2-D sin-cos embedding, got " + hiddenSize);
         require(mlpRatio > 0, "mlp_ratio must be positive, got " + mlpRatio);
         require(numClasses > 0, "num_classes must be positive, got " + numClasses);
-        require(classDropoutProb >= 0 && classDropoutProb < 1, "class_dropout_prob must be in [0,1), got " + classDropoutProb);
+        require(
+                classDropoutProb >= 0 && classDropoutProb < 1,
+                "class_dropout_prob must be in [0,1), got " + classDropoutProb);
     }
 
     private static void require(boolean ok, String message) {
@@ -67,8 +72,17 @@ public record DiTConfig(
     }
 
     public DiTConfig withDepth(int newDepth) {
-        return new DiTConfig(inputSize, patchSize, inChannels, hiddenSize, newDepth, numHeads, mlpRatio,
-                numClasses, learnSigma, classDropoutProb);
+        return new DiTConfig(
+                inputSize,
+                patchSize,
+                inChannels,
+                hiddenSize,
+                newDepth,
+                numHeads,
+                mlpRatio,
+                numClasses,
+                learnSigma,
+                classDropoutProb);
     }
 
     private static final Map<String, int[]> SIZES = new LinkedHashMap<>();
@@ -100,8 +114,8 @@ public record DiTConfig(
 
     /** The names {@link #preset} accepts. */
     public static String presetNames() {
-        return "DiT-{XL,L,B,S}/{2,4,8}, DiT-{D19,D14,D7}/2 (ImageNet 256: latent 32x32x4, 1000 classes), "
-                + "DiT-" + String.join(", DiT-", FASHION_DEPTHS.keySet()) + " (Fashion-MNIST: 28x28x1, 10 classes)";
+        return "DiT-{XL,L,B,S}/{2,4,8}, DiT-{D19,D14,D7}/2 (ImageNet 256: latent 32x32x4, 1000 classes), " + "DiT-"
+                + String.join(", DiT-", FASHION_DEPTHS.keySet()) + " (Fashion-MNIST: 28x28x1, 10 classes)";
     }
 
     /**
@@ -135,15 +149,33 @@ public record DiTConfig(
     public static DiTConfig fromJson(String json) {
         DiTConfig c = GSON.fromJson(json, DiTConfig.class);
         // Re-run validation (Gson bypasses the canonical constructor).
-        return new DiTConfig(c.inputSize, c.patchSize, c.inChannels, c.hiddenSize, c.depth, c.numHeads,
-                c.mlpRatio, c.numClasses, c.learnSigma, c.classDropoutProb);
+        return new DiTConfig(
+                c.inputSize,
+                c.patchSize,
+                c.inChannels,
+                c.hiddenSize,
+                c.depth,
+                c.numHeads,
+                c.mlpRatio,
+                c.numClasses,
+                c.learnSigma,
+                c.classDropoutProb);
     }
 
     @Override
     public String toString() {
-        return String.format(Locale.ROOT,
+        return String.format(
+                Locale.ROOT,
                 "DiT(input=%d, patch=%d, in_ch=%d, hidden=%d, depth=%d, heads=%d, mlp_ratio=%s, classes=%d, learn_sigma=%s, class_dropout=%s)",
-                inputSize, patchSize, inChannels, hiddenSize, depth, numHeads, mlpRatio, numClasses, learnSigma,
+                inputSize,
+                patchSize,
+                inChannels,
+                hiddenSize,
+                depth,
+                numHeads,
+                mlpRatio,
+                numClasses,
+                learnSigma,
                 classDropoutProb);
     }
 }

@@ -32,8 +32,10 @@ public final class Flops {
         long d = c.hiddenSize();
         long pp = (long) c.patchSize() * c.patchSize();
         long h = c.mlpHidden();
-        long embed = d * c.inChannels() * pp + d // x_embedder
-                + (Blocks.TimestepEmbedder.FREQ_DIM * d + d) + (d * d + d) // t_embedder
+        long embed = d * c.inChannels() * pp
+                + d // x_embedder
+                + (Blocks.TimestepEmbedder.FREQ_DIM * d + d)
+                + (d * d + d) // t_embedder
                 + (long) c.labelTableRows() * d // y_embedder
                 + (long) c.numPatches() * d; // pos_embed
         long block = (3 * d * d + 3 * d) + (d * d + d) + (h * d + h) + (d * h + d) + (6 * d * d + 6 * d);

@@ -25,7 +25,8 @@ final class Init {
             }
         }
         DiTConfig c = model.config();
-        model.posEmbed.set(m.create(PosEmbed.sincos2d(c.hiddenSize(), c.gridSize()), new Shape(1, c.numPatches(), c.hiddenSize())));
+        model.posEmbed.set(m.create(
+                PosEmbed.sincos2d(c.hiddenSize(), c.gridSize()), new Shape(1, c.numPatches(), c.hiddenSize())));
         // Patch embedding initialised like a Linear over the flattened (C·p·p) input.
         Shape ws = model.xEmbedder.weight.value().getShape();
         long fanIn = ws.get(1) * ws.get(2) * ws.get(3);

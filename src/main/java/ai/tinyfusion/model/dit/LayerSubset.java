@@ -2,7 +2,6 @@ package ai.tinyfusion.model.dit;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -29,7 +28,8 @@ public final class LayerSubset {
                 throw new IllegalArgumentException("kept layer index " + kept[i] + " is outside 0.." + (depth - 1));
             }
             if (i > 0 && kept[i] <= kept[i - 1]) {
-                throw new IllegalArgumentException("kept layer indices must be strictly increasing: " + Arrays.toString(kept));
+                throw new IllegalArgumentException(
+                        "kept layer indices must be strictly increasing: " + Arrays.toString(kept));
             }
         }
     }

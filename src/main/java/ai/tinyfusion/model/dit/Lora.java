@@ -8,7 +8,6 @@ import ai.tinyfusion.nn.Linear;
 import ai.tinyfusion.nn.Module;
 import ai.tinyfusion.nn.Parameter;
 import ai.tinyfusion.nn.Scalars;
-
 import java.util.LinkedHashMap;
 import java.util.Map;
 

@@ -2,16 +2,15 @@ package ai.tinyfusion.model.dit;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.tinyfusion.io.HostTensor;
+import ai.tinyfusion.io.Safetensors;
+import ai.tinyfusion.io.StateDicts;
 import ai.tinyfusion.nn.LoadReport;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import ai.tinyfusion.io.Safetensors;
-import ai.tinyfusion.io.HostTensor;
-import ai.tinyfusion.io.StateDicts;
 
 /**
  * Loading and saving whole DiT models. Our safetensors files carry the config as JSON in the
@@ -77,7 +76,8 @@ public final class ModelFiles {
     }
 
     /** Writes any state dict of a DiT config (e.g. EMA weights) as safetensors. */
-    public static void save(Map<String, NDArray> stateDict, DiTConfig config, Path path, Map<String, String> extraMetadata)
+    public static void save(
+            Map<String, NDArray> stateDict, DiTConfig config, Path path, Map<String, String> extraMetadata)
             throws IOException {
         LinkedHashMap<String, HostTensor> tensors = new LinkedHashMap<>();
         stateDict.forEach((k, v) -> tensors.put(k, HostTensor.fromNDArray(v)));

@@ -1,17 +1,16 @@
 package ai.tinyfusion.model.dit;
 
-import ai.djl.ndarray.NDManager;
-import ai.tinyfusion.Fixtures;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
-import java.io.IOException;
-import java.nio.file.Path;
-import java.util.Map;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDManager;
+import ai.tinyfusion.Fixtures;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class DiTConfigTest {
     @Test
@@ -39,7 +38,11 @@ class DiTConfigTest {
     void dit_xl_2_macsMatchThePaper() {
         // The DiT paper reports 118.6 "Gflops" (fvcore multiply-accumulates) for DiT-XL/2.
         assertEquals(118.6, Flops.macsPerImage(DiTConfig.preset("DiT-XL/2")) / 1e9, 0.05);
-        assertEquals(0.5, (double) Flops.macsPerImage(DiTConfig.preset("DiT-D14/2")) / Flops.macsPerImage(DiTConfig.preset("DiT-XL/2")), 0.01);
+        assertEquals(
+                0.5,
+                (double) Flops.macsPerImage(DiTConfig.preset("DiT-D14/2"))
+                        / Flops.macsPerImage(DiTConfig.preset("DiT-XL/2")),
+                0.01);
     }
 
     @Test
@@ -70,14 +73,19 @@ class DiTConfigTest {
             DiTConfig wide = new DiTConfig(8, 2, 4, 96, 4, 4, 4.0, 10, true, 0.1);
             DiT small = ModelFiles.load(Fixtures.reference("dit_small.pt"), m, null);
             DiT other = new DiT(m, wide, false);
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                    () -> other.loadStateDict(small.stateDict(), true));
-            assertTrue(e.getMessage().contains("blocks.0.attn.qkv.weight: checkpoint (192, 64) vs model (288, 96)"), e.getMessage());
+            IllegalArgumentException e =
+                    assertThrows(IllegalArgumentException.class, () -> other.loadStateDict(small.stateDict(), true));
+            assertTrue(
+                    e.getMessage().contains("blocks.0.attn.qkv.weight: checkpoint (192, 64) vs model (288, 96)"),
+                    e.getMessage());
             // Fewer blocks in the checkpoint than the model: the missing keys are named.
             Path shallow = dir.resolve("shallow.safetensors");
-            ModelFiles.save(LayerSubset.renumber(small.stateDict(), new int[] {0, 1}, 4), small.config(), shallow, Map.of());
+            ModelFiles.save(
+                    LayerSubset.renumber(small.stateDict(), new int[] {0, 1}, 4), small.config(), shallow, Map.of());
             IOException io = assertThrows(IOException.class, () -> ModelFiles.load(shallow, m, null));
-            assertTrue(io.getMessage().contains("missing keys") && io.getMessage().contains("blocks.2.attn.qkv.weight"), io.getMessage());
+            assertTrue(
+                    io.getMessage().contains("missing keys") && io.getMessage().contains("blocks.2.attn.qkv.weight"),
+                    io.getMessage());
         }
     }
 }

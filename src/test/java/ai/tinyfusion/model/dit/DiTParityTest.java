@@ -1,21 +1,17 @@
 package ai.tinyfusion.model.dit;
 
+import static ai.tinyfusion.Reference.assertClose;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.tinyfusion.Fixtures;
-import ai.tinyfusion.Reference;
 import ai.tinyfusion.io.TorchCheckpoint;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Map;
-
-import static ai.tinyfusion.Reference.assertClose;
-import static org.junit.jupiter.api.Assertions.assertEquals;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The DiT forward passes against the original PyTorch implementation's recorded outputs. */
 class DiTParityTest extends ai.tinyfusion.ReferenceTestBase {
@@ -28,7 +24,9 @@ class DiTParityTest extends ai.tinyfusion.ReferenceTestBase {
     @Test
     void stateDictKeysAreTheOriginalOnesInOrder() throws Exception {
         var original = TorchCheckpoint.read(Fixtures.reference("dit_small.pt"));
-        assertEquals(new ArrayList<>(original.keySet()), new ArrayList<>(model.stateDict().keySet()));
+        assertEquals(
+                new ArrayList<>(original.keySet()),
+                new ArrayList<>(model.stateDict().keySet()));
     }
 
     @Test
@@ -39,8 +37,12 @@ class DiTParityTest extends ai.tinyfusion.ReferenceTestBase {
 
     @Test
     void forwardWithCfgMatchesReference() {
-        NDArray out = model.forwardWithCfg(io.get("cfg_x"), io.get("cfg_t"), io.get("cfg_y"),
-                io.get("cfg_scale").getFloat(), 3);
+        NDArray out = model.forwardWithCfg(
+                io.get("cfg_x"),
+                io.get("cfg_t"),
+                io.get("cfg_y"),
+                io.get("cfg_scale").getFloat(),
+                3);
         assertClose("forward_with_cfg", io.get("cfg_out"), out, 1e-4, 1e-4);
     }
 
@@ -77,7 +79,8 @@ class DiTParityTest extends ai.tinyfusion.ReferenceTestBase {
         assertEquals(new ai.djl.ndarray.types.Shape(4, 16, 64), o.hidden.get(0).getShape());
         // A gate of all ones is the plain model; masking every block leaves the embedded input.
         NDArray ones = m.ones(new ai.djl.ndarray.types.Shape(4));
-        NDArray gated = model.forward(io.get("fwd_x"), io.get("fwd_t"), io.get("fwd_y"), new DiT.Options().gate(i -> ones));
+        NDArray gated =
+                model.forward(io.get("fwd_x"), io.get("fwd_t"), io.get("fwd_y"), new DiT.Options().gate(i -> ones));
         assertClose("all-ones gate", out, gated, 1e-6, 0);
         NDArray zeros = m.zeros(new ai.djl.ndarray.types.Shape(4));
         DiT.Options z = new DiT.Options().gate(i -> zeros).capture(0, 3);
