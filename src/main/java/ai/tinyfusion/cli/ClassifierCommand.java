@@ -131,7 +131,8 @@ public final class ClassifierCommand implements Runnable {
                         .dropLast(true)
                         .build();
                 long total = loop.totalSteps(batcher);
-                double epochs = (double) total / batcher.batchesPerEpoch();
+                // As given (the metadata value of earlier runs); with --steps, the equivalent epochs.
+                double epochs = loop.steps == null ? loop.epochs : (double) total / batcher.batchesPerEpoch();
                 TrainLoop.Settings settings = optim.settings(loop, total, seed);
                 ClassifierTask task = new ClassifierTask(net, optim.weightDecay, shift);
                 LOG.info(
