@@ -2,11 +2,10 @@ package ai.tinyfusion;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.tinyfusion.model.DiT;
+import ai.tinyfusion.model.dit.DiT;
+import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-
-import java.util.Map;
 
 /** Loads the reference DiT and its recorded inputs/outputs once per test class. */
 public abstract class ReferenceTestBase {

@@ -1,19 +1,20 @@
 package ai.tinyfusion.cli;
 
 import ai.tinyfusion.io.HostTensor;
-import ai.tinyfusion.io.ModelFiles;
 import ai.tinyfusion.io.Safetensors;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-
+import ai.tinyfusion.model.dit.ModelFiles;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 
 /** {@code tinyfusion convert IN OUT}: e.g. an official .pt checkpoint to safetensors. */
-@Command(name = "convert", mixinStandardHelpOptions = true,
+@Command(
+        name = "convert",
+        mixinStandardHelpOptions = true,
         description = "Convert a checkpoint (.pt, .safetensors, sharded set) to safetensors, keeping the original key "
                 + "names and storing the DiT config in the metadata.")
 public final class ConvertCommand implements Callable<Integer> {
@@ -26,8 +27,10 @@ public final class ConvertCommand implements Callable<Integer> {
     @Option(names = "--heads", description = "Attention heads when IN has no stored config.")
     Integer heads;
 
-    @Option(names = "--shard-size", description = "Write a sharded set (model-0000i-of-0000n.safetensors + index) "
-            + "with shards of at most this many MiB.")
+    @Option(
+            names = "--shard-size",
+            description = "Write a sharded set (model-0000i-of-0000n.safetensors + index) "
+                    + "with shards of at most this many MiB.")
     Long shardMiB;
 
     @Override

@@ -4,28 +4,34 @@ import ai.tinyfusion.data.Dataset;
 import ai.tinyfusion.data.FashionMnist;
 import ai.tinyfusion.data.ImageFolderDataset;
 import ai.tinyfusion.data.LatentFolderDataset;
-import picocli.CommandLine.Option;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.stream.Stream;
+import picocli.CommandLine.Option;
 
 /** Where training data comes from. */
 public final class DataOptions {
-    @Option(names = "--data", defaultValue = "fashion-mnist",
-            description = "fashion-mnist (train split), fashion-mnist-test, an image folder (root/<class>/*.png|jpg), "
-                    + "or a folder of pre-extracted latents (<root>/*_features/N.npy + *_labels/N.npy). Default: ${DEFAULT-VALUE}.")
+    @Option(
+            names = "--data",
+            defaultValue = "fashion-mnist",
+            description =
+                    "fashion-mnist (train split), fashion-mnist-test, an image folder (root/<class>/*.png|jpg), "
+                            + "or a folder of pre-extracted latents (<root>/*_features/N.npy + *_labels/N.npy). Default: ${DEFAULT-VALUE}.")
     String data;
 
-    @Option(names = "--data-dir", description = "Directory holding the Fashion-MNIST IDX .gz files "
-            + "(default: $FASHION_MNIST_DIR or /usr/share/datasets/fashion-mnist).")
+    @Option(
+            names = "--data-dir",
+            description = "Directory holding the Fashion-MNIST IDX .gz files "
+                    + "(default: $FASHION_MNIST_DIR or /usr/share/datasets/fashion-mnist).")
     Path dataDir;
 
     @Option(names = "--crop-size", description = "Image-folder data: ADM center-crop size in pixels (default 256).")
     int imageSize = 256;
 
-    @Option(names = "--latent-prefix", defaultValue = "imagenet256",
+    @Option(
+            names = "--latent-prefix",
+            defaultValue = "imagenet256",
             description = "Latent-folder data: the prefix of <prefix>_features / <prefix>_labels (${DEFAULT-VALUE}).")
     String latentPrefix;
 

@@ -4,26 +4,30 @@ import ai.djl.ndarray.NDManager;
 import ai.tinyfusion.eval.FeatureNet;
 import ai.tinyfusion.eval.MetricsReport;
 import ai.tinyfusion.eval.SampleEvaluation;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 
 /** {@code tinyfusion eval}: FID, sFID, IS, precision/recall and class accuracy of sample files. */
-@Command(name = "eval", mixinStandardHelpOptions = true,
-        description = "Evaluate ADM-style sample .npz files (arr_0 uint8 NHWC, arr_1 labels) with the shipped Fashion-MNIST "
-                + "feature network against a reference (the Fashion-MNIST test set by default).")
+@Command(
+        name = "eval",
+        mixinStandardHelpOptions = true,
+        description =
+                "Evaluate ADM-style sample .npz files (arr_0 uint8 NHWC, arr_1 labels) with the shipped Fashion-MNIST "
+                        + "feature network against a reference (the Fashion-MNIST test set by default).")
 public final class EvalCommand implements Callable<Integer> {
     @Parameters(arity = "1..*", paramLabel = "SAMPLES", description = "Sample .npz files.")
     List<Path> samples;
 
-    @Option(names = "--ref", description = "Reference images .npz (default: the Fashion-MNIST test set, cached statistics).")
+    @Option(
+            names = "--ref",
+            description = "Reference images .npz (default: the Fashion-MNIST test set, cached statistics).")
     Path ref;
 
     @Mixin
@@ -35,8 +39,11 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--k", defaultValue = "3", description = "Neighbours for precision/recall (${DEFAULT-VALUE}).")
     int k;
 
-    @Option(names = "--bootstrap", defaultValue = "200",
-            description = "Bootstrap rounds for the FID's standard deviation over resampled samples; 0 skips it (${DEFAULT-VALUE}).")
+    @Option(
+            names = "--bootstrap",
+            defaultValue = "200",
+            description =
+                    "Bootstrap rounds for the FID's standard deviation over resampled samples; 0 skips it (${DEFAULT-VALUE}).")
     int bootstrap;
 
     @Option(names = "--json", description = "Write the results as JSON (one object per sample file, in a list).")

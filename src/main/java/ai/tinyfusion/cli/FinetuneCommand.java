@@ -7,8 +7,8 @@ import ai.tinyfusion.data.Dataset;
 import ai.tinyfusion.diffusion.DiffusionFactory;
 import ai.tinyfusion.diffusion.GaussianDiffusion;
 import ai.tinyfusion.io.FileHashes;
-import ai.tinyfusion.io.ModelFiles;
-import ai.tinyfusion.model.DiT;
+import ai.tinyfusion.model.dit.DiT;
+import ai.tinyfusion.model.dit.ModelFiles;
 import ai.tinyfusion.prune.DecisionRecord;
 import ai.tinyfusion.prune.PrunedModels;
 import ai.tinyfusion.train.DiffusionTask;
@@ -17,12 +17,6 @@ import ai.tinyfusion.train.KdMode;
 import ai.tinyfusion.train.LayerMap;
 import ai.tinyfusion.train.TrainLoop;
 import ai.tinyfusion.train.TrainTask;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,9 +25,16 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /** {@code tinyfusion finetune}: recovery training of a (pruned) DiT, plain or distilled from its teacher. */
-@Command(name = "finetune", mixinStandardHelpOptions = true,
+@Command(
+        name = "finetune",
+        mixinStandardHelpOptions = true,
         description = "Recover a pruned DiT (-m) by fine-tuning: plain diffusion loss (--kd none), output distillation "
                 + "from the teacher (--kd logits: 0.9 L_KD + 0.1 L_GT), or Masked KD (--kd masked: plus beta L_Rep on "
                 + "matched block outputs with massive activations beyond k sigma masked; --kd rep without masks). "
@@ -55,39 +56,52 @@ public final class FinetuneCommand implements Callable<Integer> {
     @Mixin
     OptimOptions optim = new OptimOptions(2e-4, "cosine", 1e-4, 0.9999);
 
-    @Option(names = "--teacher", description = "Teacher checkpoint (default: the source of the student's decision record).")
+    @Option(
+            names = "--teacher",
+            description = "Teacher checkpoint (default: the source of the student's decision record).")
     Path teacher;
 
-    @Option(names = "--kd", defaultValue = "auto",
+    @Option(
+            names = "--kd",
+            defaultValue = "auto",
             description = "none, logits, rep or masked. Default (auto): masked when the student has a decision record, "
                     + "logits when only --teacher is given, none without a teacher.")
     String kd;
 
-    @Option(names = "--alpha-kd", defaultValue = "0.9", description = "Weight of the KD loss (${DEFAULT-VALUE}).")
-    double alphaKd;
+    @Option(names = "--alpha-kd", description = "Weight of the KD loss (${DEFAULT-VALUE}).")
+    double alphaKd = DistillTask.Settings.ALPHA_KD;
 
-    @Option(names = "--alpha-gt", defaultValue = "0.1", description = "Weight of the diffusion (ground-truth) loss (${DEFAULT-VALUE}).")
-    double alphaGt;
+    @Option(names = "--alpha-gt", description = "Weight of the diffusion (ground-truth) loss (${DEFAULT-VALUE}).")
+    double alphaGt = DistillTask.Settings.ALPHA_GT;
 
-    @Option(names = "--beta", defaultValue = "1e-2",
-            description = "Start weight of the representation loss, decaying linearly to 0 at the last step (${DEFAULT-VALUE}).")
-    double beta;
+    @Option(
+            names = "--beta",
+            description =
+                    "Start weight of the representation loss, decaying linearly to 0 at the last step (${DEFAULT-VALUE}).")
+    double beta = DistillTask.Settings.BETA;
 
-    @Option(names = "--mask-k", defaultValue = "2",
-            description = "Masked KD: hidden values beyond k standard deviations from the per-sample mean are masked (${DEFAULT-VALUE}).")
-    double maskK;
+    @Option(
+            names = "--mask-k",
+            description =
+                    "Masked KD: hidden values beyond k standard deviations from the per-sample mean are masked (${DEFAULT-VALUE}).")
+    double maskK = DistillTask.Settings.MASK_K;
 
-    @Option(names = "--layer-map",
-            description = "student:teacher block pairs for the representation loss, e.g. 0:1,1:3 (default: derived from the "
-                    + "decision record: per pattern block, the student's last kept layer <-> the block's last teacher layer; "
-                    + "without a pattern, kept layer k_j <-> k_{j+1}-1; a student as deep as its teacher: i <-> i).")
+    @Option(
+            names = "--layer-map",
+            description =
+                    "student:teacher block pairs for the representation loss, e.g. 0:1,1:3 (default: derived from the "
+                            + "decision record: per pattern block, the student's last kept layer <-> the block's last teacher layer; "
+                            + "without a pattern, kept layer k_j <-> k_{j+1}-1; a student as deep as its teacher: i <-> i).")
     String layerMap;
 
     @Override
     public Integer call() throws Exception {
         DecisionRecord record = studentRecord();
-        Path teacherPath = teacher != null ? teacher
-                : record != null && record.source().path() != null ? Path.of(record.source().path()) : null;
+        Path teacherPath = teacher != null
+                ? teacher
+                : record != null && record.source().path() != null
+                        ? Path.of(record.source().path())
+                        : null;
         KdMode mode = mode(kd, record != null, teacherPath != null);
         if (mode != KdMode.NONE && teacherPath == null) {
             throw new IllegalArgumentException("--kd " + mode + " needs a teacher: give --teacher (the student has "
@@ -114,23 +128,40 @@ public final class FinetuneCommand implements Callable<Integer> {
                 DiT teacherModel = ModelFiles.load(teacherPath, manager, model.heads);
                 if (record != null && teacherModel.depth() != record.source().depth()) {
                     throw new IllegalArgumentException("the teacher " + teacherPath + " has " + teacherModel.depth()
-                            + " layers, the student was pruned from a " + record.source().depth() + "-layer model");
+                            + " layers, the student was pruned from a "
+                            + record.source().depth() + "-layer model");
                 }
                 LayerMap layers = mode.usesHidden() ? layerMap(record, student.depth(), teacherModel.depth()) : null;
-                DistillTask.Settings s = new DistillTask.Settings(mode, alphaKd, alphaGt, beta, maskK, layers,
-                        optim.weightDecay, teacherPath.getFileName().toString());
+                DistillTask.Settings s = new DistillTask.Settings(
+                        mode,
+                        alphaKd,
+                        alphaGt,
+                        beta,
+                        maskK,
+                        layers,
+                        optim.weightDecay,
+                        teacherPath.getFileName().toString());
                 task = new DistillTask(student, teacherModel, diffusion, s);
                 meta.put("teacher", teacherPath.toString());
                 if (layers != null) {
                     meta.put("kd_layer_map", layers.toString());
                 }
                 plot = new String[] {"loss", "kd", "gt", "rep"};
-                LOG.info("distilling {} ({} layers) from {} ({} layers): kd {}, alpha_kd {}, alpha_gt {}{}", model.describe(),
-                        student.depth(), teacherPath, teacherModel.depth(), mode, alphaKd, alphaGt,
+                LOG.info(
+                        "distilling {} ({} layers) from {} ({} layers): kd {}, alpha_kd {}, alpha_gt {}{}",
+                        model.describe(),
+                        student.depth(),
+                        teacherPath,
+                        teacherModel.depth(),
+                        mode,
+                        alphaKd,
+                        alphaGt,
                         layers == null ? "" : ", beta " + beta + ", layer map " + layers);
             }
             if (record != null) {
-                meta.put("kept_layers", Arrays.stream(record.kept()).mapToObj(Integer::toString).collect(Collectors.joining(",")));
+                meta.put(
+                        "kept_layers",
+                        Arrays.stream(record.kept()).mapToObj(Integer::toString).collect(Collectors.joining(",")));
                 meta.put("source_depth", Integer.toString(record.source().depth()));
                 if (record.pattern() != null) {
                     meta.put("pattern", record.pattern());
@@ -138,14 +169,23 @@ public final class FinetuneCommand implements Callable<Integer> {
             }
             Batcher batcher = loop.batcher(dataset, model.seed);
             long total = loop.totalSteps(batcher);
-            LOG.info("fine-tuning {} ({} parameters) on {} images for {} steps of {}", student.config(),
-                    student.parameterCount(), dataset.size(), total, loop.batch);
+            LOG.info(
+                    "fine-tuning {} ({} parameters) on {} images for {} steps of {}",
+                    student.config(),
+                    student.parameterCount(),
+                    dataset.size(),
+                    total,
+                    loop.batch);
             LoopOptions.recordCommand(optim.runDir);
             TrainLoop trainer = optim.trainer(task, batcher, loop, total, model.seed, student, meta);
             TrainLoop.Result r = trainer.run(optim.resume);
             optim.finish(trainer, r, student, loop, meta, plot);
-            LOG.info("done: {} steps, last loss {}, {} non-finite steps skipped; wrote {}", r.steps(), r.lastLoss(),
-                    r.skippedNonFinite(), optim.runDir.resolve("ema.safetensors"));
+            LOG.info(
+                    "done: {} steps, last loss {}, {} non-finite steps skipped; wrote {}",
+                    r.steps(),
+                    r.lastLoss(),
+                    r.skippedNonFinite(),
+                    optim.runDir.resolve("ema.safetensors"));
         }
         return 0;
     }
@@ -173,12 +213,12 @@ public final class FinetuneCommand implements Callable<Integer> {
         if (layerMap != null) {
             m = LayerMap.parse(layerMap);
         } else if (record != null) {
-            m = LayerMap.fromRecord(record);
+            m = record.layerMap();
         } else if (studentDepth == teacherDepth) {
             m = LayerMap.identity(studentDepth);
         } else {
-            throw new IllegalArgumentException("the student has no decision record and " + studentDepth + " layers, the teacher "
-                    + teacherDepth + ": give --layer-map for --kd " + kd);
+            throw new IllegalArgumentException("the student has no decision record and " + studentDepth
+                    + " layers, the teacher " + teacherDepth + ": give --layer-map for --kd " + kd);
         }
         return m.check(studentDepth, teacherDepth);
     }

@@ -1,22 +1,23 @@
 package ai.tinyfusion.cli;
 
 import ai.tinyfusion.io.HostTensor;
-import ai.tinyfusion.io.ModelFiles;
-import ai.tinyfusion.model.DiTConfig;
-import ai.tinyfusion.model.Flops;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-
+import ai.tinyfusion.model.dit.DiTConfig;
+import ai.tinyfusion.model.dit.Flops;
+import ai.tinyfusion.model.dit.ModelFiles;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 
 /** {@code tinyfusion info MODEL}: config, depth, parameters and MACs of a checkpoint or preset. */
-@Command(name = "info", mixinStandardHelpOptions = true,
+@Command(
+        name = "info",
+        mixinStandardHelpOptions = true,
         description = "Show the config, depth, parameter count and MACs per image of a checkpoint or preset.")
 public final class InfoCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "MODEL", description = "Checkpoint path or preset name.")
@@ -42,7 +43,8 @@ public final class InfoCommand implements Callable<Integer> {
             System.out.println("file:       " + path + " (" + tensors.size() + " tensors)");
             loaded.metadata().forEach((k, v) -> {
                 if (!k.equals(ModelFiles.CONFIG_KEY)) {
-                    System.out.println("metadata:   " + k + " = " + (v.length() > 200 ? v.substring(0, 200) + "..." : v));
+                    System.out.println(
+                            "metadata:   " + k + " = " + (v.length() > 200 ? v.substring(0, 200) + "..." : v));
                 }
             });
         } else {
@@ -52,9 +54,16 @@ public final class InfoCommand implements Callable<Integer> {
         }
         System.out.println("config:     " + config);
         System.out.println("depth:      " + config.depth());
-        System.out.printf(Locale.ROOT, "parameters: %,d (%,d of them the fixed pos_embed)%n", params,
+        System.out.printf(
+                Locale.ROOT,
+                "parameters: %,d (%,d of them the fixed pos_embed)%n",
+                params,
                 (long) config.numPatches() * config.hiddenSize());
-        System.out.printf(Locale.ROOT, "MACs/image: %,d (%.3f G)%n", Flops.macsPerImage(config), Flops.macsPerImage(config) / 1e9);
+        System.out.printf(
+                Locale.ROOT,
+                "MACs/image: %,d (%.3f G)%n",
+                Flops.macsPerImage(config),
+                Flops.macsPerImage(config) / 1e9);
         if (keys && tensors != null) {
             tensors.forEach((k, v) -> System.out.printf("  %-50s %-6s %s%n", k, v.dtype(), Arrays.toString(v.shape())));
         }

@@ -4,11 +4,26 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** The {@code tinyfusion} command line. */
-@Command(name = "tinyfusion", mixinStandardHelpOptions = true, version = "tinyfusion 0.1.0",
+@Command(
+        name = "tinyfusion",
+        mixinStandardHelpOptions = true,
+        version = "tinyfusion 0.1.0",
         description = "Learnable depth pruning (TinyFusion) for diffusion transformers.",
-        subcommands = {InfoCommand.class, ConvertCommand.class, BenchCommand.class, TrainCommand.class, SampleCommand.class,
-                PruneCommand.class, StudyCommand.class, FinetuneCommand.class, ClassifierCommand.class, EvalCommand.class,
-                ReportCommand.class, PlotCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {
+            InfoCommand.class,
+            ConvertCommand.class,
+            BenchCommand.class,
+            TrainCommand.class,
+            SampleCommand.class,
+            PruneCommand.class,
+            StudyCommand.class,
+            FinetuneCommand.class,
+            ClassifierCommand.class,
+            EvalCommand.class,
+            ReportCommand.class,
+            PlotCommand.class,
+            CommandLine.HelpCommand.class
+        })
 public final class Main implements Runnable {
     @Override
     public void run() {
@@ -16,7 +31,7 @@ public final class Main implements Runnable {
     }
 
     public static void main(String[] args) {
-        Runtime.configure();
+        EngineDefaults.configure();
         System.exit(commandLine().execute(args));
     }
 

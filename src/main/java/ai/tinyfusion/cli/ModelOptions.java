@@ -2,28 +2,33 @@ package ai.tinyfusion.cli;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
-import ai.tinyfusion.io.ModelFiles;
-import ai.tinyfusion.model.DiT;
-import ai.tinyfusion.model.DiTConfig;
-import picocli.CommandLine.Option;
-
+import ai.tinyfusion.model.dit.DiT;
+import ai.tinyfusion.model.dit.DiTConfig;
+import ai.tinyfusion.model.dit.ModelFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import picocli.CommandLine.Option;
 
 /** How a command gets its model: a checkpoint path or a preset name (randomly initialised). */
 public final class ModelOptions {
-    @Option(names = {"-m", "--model"}, defaultValue = "DiT-F28",
+    @Option(
+            names = {"-m", "--model"},
+            defaultValue = "DiT-F28",
             description = "Checkpoint (.safetensors, .pt, sharded index) or preset name (${DEFAULT-VALUE}); "
                     + "presets: DiT-{XL,L,B,S}/{2,4,8}, DiT-{D19,D14,D7}/2, DiT-F28/F14/F7.")
     String model;
 
-    @Option(names = "--heads", description = "Attention heads: for checkpoints without a stored config (default: by width, "
-            + "as the original presets), or to override a preset.")
+    @Option(
+            names = "--heads",
+            description = "Attention heads: for checkpoints without a stored config (default: by width, "
+                    + "as the original presets), or to override a preset.")
     Integer heads;
 
-    @Option(names = "--image-size", description = "With a preset: image size in pixels; latent presets use 1/8 of it (256 → 32).")
+    @Option(
+            names = "--image-size",
+            description = "With a preset: image size in pixels; latent presets use 1/8 of it (256 → 32).")
     Integer imageSize;
 
     @Option(names = "--num-classes", description = "With a preset: number of classes.")
@@ -42,7 +47,10 @@ public final class ModelOptions {
     @Option(names = "--in-channels", description = "With a preset: input channels.")
     Integer inChannels;
 
-    @Option(names = "--device", defaultValue = "cpu", description = "cpu, or gpu / gpu:N with a CUDA libtorch (${DEFAULT-VALUE}).")
+    @Option(
+            names = "--device",
+            defaultValue = "cpu",
+            description = "cpu, or gpu / gpu:N with a CUDA libtorch (${DEFAULT-VALUE}).")
     String device;
 
     @Option(names = "--seed", defaultValue = "0", description = "Seed for random initialisation (${DEFAULT-VALUE}).")
@@ -60,9 +68,17 @@ public final class ModelOptions {
     public DiTConfig presetConfig() {
         DiTConfig c = DiTConfig.preset(model);
         int input = imageSize == null ? c.inputSize() : (c.inChannels() == 4 ? imageSize / 8 : imageSize);
-        return new DiTConfig(input, or(patch, c.patchSize()), or(inChannels, c.inChannels()), or(hidden, c.hiddenSize()),
-                or(depth, c.depth()), or(heads, c.numHeads()), c.mlpRatio(), or(numClasses, c.numClasses()),
-                c.learnSigma(), c.classDropoutProb());
+        return new DiTConfig(
+                input,
+                or(patch, c.patchSize()),
+                or(inChannels, c.inChannels()),
+                or(hidden, c.hiddenSize()),
+                or(depth, c.depth()),
+                or(heads, c.numHeads()),
+                c.mlpRatio(),
+                or(numClasses, c.numClasses()),
+                c.learnSigma(),
+                c.classDropoutProb());
     }
 
     private static int or(Integer v, int fallback) {

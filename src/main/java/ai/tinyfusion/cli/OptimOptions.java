@@ -1,15 +1,13 @@
 package ai.tinyfusion.cli;
 
 import ai.tinyfusion.data.Batcher;
-import ai.tinyfusion.eval.Plots;
-import ai.tinyfusion.io.ModelFiles;
-import ai.tinyfusion.model.DiT;
+import ai.tinyfusion.model.dit.DiT;
+import ai.tinyfusion.model.dit.ModelFiles;
 import ai.tinyfusion.train.LrSchedule;
 import ai.tinyfusion.train.MetricsLog;
 import ai.tinyfusion.train.TrainLoop;
 import ai.tinyfusion.train.TrainTask;
-import picocli.CommandLine.Option;
-
+import ai.tinyfusion.util.Plots;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,10 +15,11 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import picocli.CommandLine.Option;
 
 /**
- * The run directory, optimiser schedule, EMA and resume options of the commands that train a DiT's
- * weights (train, finetune), and what such a run writes at the end. Each command gives its own
+ * The run directory, optimiser schedule, EMA and resume options of the commands that train weights
+ * (train, finetune, classifier train), and what a DiT run writes at the end. Each command gives its own
  * defaults through the constructor: {@code @Mixin OptimOptions optim = new OptimOptions(...)}.
  */
 public final class OptimOptions {
@@ -36,13 +35,20 @@ public final class OptimOptions {
     @Option(names = "--lr-min", description = "Final LR of the cosine schedule (${DEFAULT-VALUE}).")
     double lrMin;
 
-    @Option(names = "--lr-decay-steps", description = "Cosine horizon: the LR reaches --lr-min at this step and stays there "
-            + "(default 0: the end of the run). Fixing it lets a finished run be extended with --resume and more steps.")
+    @Option(
+            names = "--lr-decay-steps",
+            description =
+                    "Cosine horizon: the LR reaches --lr-min at this step and stays there "
+                            + "(default 0: the end of the run). Fixing it lets a finished run be extended with --resume and more steps.")
     long lrDecaySteps;
 
-    @Option(names = "--snapshots", split = ",", paramLabel = "STEP",
-            description = "Also write the EMA weights to <run>/ema-step-STEP.safetensors after these steps (e.g. 468,936,2340: "
-                    + "1, 2 and 5 epochs at batch 128), to evaluate one run at several budgets.")
+    @Option(
+            names = "--snapshots",
+            split = ",",
+            paramLabel = "STEP",
+            description =
+                    "Also write the EMA weights to <run>/ema-step-STEP.safetensors after these steps (e.g. 468,936,2340: "
+                            + "1, 2 and 5 epochs at batch 128), to evaluate one run at several budgets.")
     List<Long> snapshots = new ArrayList<>();
 
     @Option(names = "--warmup", description = "Linear warm-up steps (${DEFAULT-VALUE}).")
@@ -54,8 +60,11 @@ public final class OptimOptions {
     @Option(names = "--ema", description = "EMA decay (${DEFAULT-VALUE}).")
     double emaDecay;
 
-    @Option(names = "--ema-warmup", description = "Warm the EMA decay up as min(decay, (1+n)/(10+n)); for short runs, "
-            + "where a constant decay keeps a large share of the initial weights (the original uses a constant decay).")
+    @Option(
+            names = "--ema-warmup",
+            description =
+                    "Warm the EMA decay up as min(decay, (1+n)/(10+n)); for short runs, "
+                            + "where a constant decay keeps a large share of the initial weights (the original uses a constant decay).")
     boolean emaWarmup;
 
     @Option(names = "--resume", description = "Resume from this checkpoint, or the newest in this run directory.")
@@ -67,9 +76,15 @@ public final class OptimOptions {
     }
 
     public OptimOptions(double lr, String lrSchedule, double lrMin, double emaDecay) {
+        this(lr, lrSchedule, lrMin, 0, 0, emaDecay);
+    }
+
+    public OptimOptions(double lr, String lrSchedule, double lrMin, long warmup, double weightDecay, double emaDecay) {
         this.lr = lr;
         this.lrSchedule = lrSchedule;
         this.lrMin = lrMin;
+        this.warmup = warmup;
+        this.weightDecay = weightDecay;
         this.emaDecay = emaDecay;
     }
 
@@ -78,16 +93,32 @@ public final class OptimOptions {
     }
 
     TrainLoop.Settings settings(LoopOptions loop, long totalSteps, long seed) {
-        return new TrainLoop.Settings(totalSteps, schedule(), loop.clip, emaDecay, loop.ckptEvery, loop.logEvery, loop.keep,
-                seed, !loop.noProgress, emaWarmup);
+        return new TrainLoop.Settings(
+                totalSteps,
+                schedule(),
+                loop.clip,
+                emaDecay,
+                loop.ckptEvery,
+                loop.logEvery,
+                loop.keep,
+                seed,
+                !loop.noProgress,
+                emaWarmup);
     }
 
     /**
      * A trainer for {@code dit} with these options; {@code --snapshots} write the EMA weights as model
      * files ({@code ema-step-N.safetensors}, with {@code meta} and the step) during the run.
      */
-    TrainLoop trainer(TrainTask task, Batcher batcher, LoopOptions loop, long totalSteps, long seed, DiT dit,
-            Map<String, String> meta) throws IOException {
+    TrainLoop trainer(
+            TrainTask task,
+            Batcher batcher,
+            LoopOptions loop,
+            long totalSteps,
+            long seed,
+            DiT dit,
+            Map<String, String> meta)
+            throws IOException {
         for (long s : snapshots) {
             if (s < 1 || s > totalSteps) {
                 throw new IllegalArgumentException("--snapshots: step " + s + " is outside the run's 1.." + totalSteps);
@@ -118,8 +149,14 @@ public final class OptimOptions {
      * step count, batch size and EMA decay, closes the EMA and plots {@code plotColumns} of the
      * metrics to {@code loss.png}.
      */
-    void finish(TrainLoop trainer, TrainLoop.Result r, DiT dit, LoopOptions loop, Map<String, String> meta,
-            String... plotColumns) throws IOException {
+    void finish(
+            TrainLoop trainer,
+            TrainLoop.Result r,
+            DiT dit,
+            LoopOptions loop,
+            Map<String, String> meta,
+            String... plotColumns)
+            throws IOException {
         Map<String, String> m = new LinkedHashMap<>();
         m.put("trained_steps", Long.toString(r.steps()));
         m.put("batch_size", Integer.toString(loop.batch));

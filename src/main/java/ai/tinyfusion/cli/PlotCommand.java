@@ -1,13 +1,9 @@
 package ai.tinyfusion.cli;
 
-import ai.tinyfusion.eval.Plots;
 import ai.tinyfusion.train.MetricsLog;
+import ai.tinyfusion.util.Plots;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,6 +11,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 
 /**
  * {@code tinyfusion plot}: charts over finished runs, for write-ups. {@code curves} overlays the
@@ -24,7 +23,10 @@ import java.util.concurrent.Callable;
  * results against the training budget that produced them (FID after 1, 2, 5 epochs of recovery), one line
  * per pruned model, with the rank correlation of a pre-recovery score at each budget.
  */
-@Command(name = "plot", mixinStandardHelpOptions = true, description = "PNG charts over finished runs and reports.",
+@Command(
+        name = "plot",
+        mixinStandardHelpOptions = true,
+        description = "PNG charts over finished runs and reports.",
         subcommands = {PlotCommand.Curves.class, PlotCommand.Scatter.class, PlotCommand.Budget.class})
 public final class PlotCommand implements Runnable {
     @Override
@@ -32,17 +34,25 @@ public final class PlotCommand implements Runnable {
         picocli.CommandLine.usage(this, System.out);
     }
 
-    @Command(name = "curves", mixinStandardHelpOptions = true,
+    @Command(
+            name = "curves",
+            mixinStandardHelpOptions = true,
             description = "Overlay one metrics.csv column of several runs (moving average), e.g. recovery loss curves.")
     static final class Curves implements Callable<Integer> {
-        @Parameters(arity = "1..*", paramLabel = "NAME=RUN", mapFallbackValue = "",
+        @Parameters(
+                arity = "1..*",
+                paramLabel = "NAME=RUN",
+                mapFallbackValue = "",
                 description = "A label and a run directory (holding metrics.csv) or a metrics.csv file.")
         Map<String, Path> runs = new LinkedHashMap<>();
 
         @Option(names = "--column", defaultValue = "loss", description = "Column to plot (${DEFAULT-VALUE}).")
         String column;
 
-        @Option(names = "--smooth", defaultValue = "25", description = "Moving-average window in logged rows (${DEFAULT-VALUE}).")
+        @Option(
+                names = "--smooth",
+                defaultValue = "25",
+                description = "Moving-average window in logged rows (${DEFAULT-VALUE}).")
         int smooth;
 
         @Option(names = "--linear", description = "Linear y axis (default logarithmic).")
@@ -67,20 +77,30 @@ public final class PlotCommand implements Runnable {
                 }
                 Map<String, double[]> m = MetricsLog.read(csv);
                 if (!m.containsKey(column)) {
-                    throw new IllegalArgumentException(csv + " has no column '" + column + "' (columns: " + m.keySet() + ")");
+                    throw new IllegalArgumentException(
+                            csv + " has no column '" + column + "' (columns: " + m.keySet() + ")");
                 }
                 series.put(run.getKey(), new double[][] {m.get("step"), m.get(column)});
             }
-            Plots.smoothedLines(out, title, "step", column + (smooth > 1 ? " (moving average of " + smooth + ")" : ""),
-                    series, smooth, !linear);
+            Plots.smoothedLines(
+                    out,
+                    title,
+                    "step",
+                    column + (smooth > 1 ? " (moving average of " + smooth + ")" : ""),
+                    series,
+                    smooth,
+                    !linear);
             System.out.println("wrote " + out);
             return 0;
         }
     }
 
-    @Command(name = "scatter", mixinStandardHelpOptions = true,
-            description = "Plot two fields of a `report --json` file, one labelled point per model. Fields are dotted paths, "
-                    + "e.g. calibrationLoss, speedup, metrics.fid, metrics.classAccuracy.")
+    @Command(
+            name = "scatter",
+            mixinStandardHelpOptions = true,
+            description =
+                    "Plot two fields of a `report --json` file, one labelled point per model. Fields are dotted paths, "
+                            + "e.g. calibrationLoss, speedup, metrics.fid, metrics.classAccuracy.")
     static final class Scatter implements Callable<Integer> {
         @Option(names = "--report", required = true, description = "JSON written by `tinyfusion report --json`.")
         Path report;
@@ -152,28 +172,43 @@ public final class PlotCommand implements Runnable {
         return e.getAsDouble();
     }
 
-    @Command(name = "budget", mixinStandardHelpOptions = true,
-            description = "One metric of `eval --json` results against the training steps that produced them, one line per "
-                    + "row: each row directory holds step-<N>.json files. Writes the PNG (with ± bars from the metric's "
-                    + "spread when present, e.g. fidStd) and prints a markdown table; with --calib, Spearman's rho between "
-                    + "that score and the metric at each budget.")
+    @Command(
+            name = "budget",
+            mixinStandardHelpOptions = true,
+            description =
+                    "One metric of `eval --json` results against the training steps that produced them, one line per "
+                            + "row: each row directory holds step-<N>.json files. Writes the PNG (with ± bars from the metric's "
+                            + "spread when present, e.g. fidStd) and prints a markdown table; with --calib, Spearman's rho between "
+                            + "that score and the metric at each budget.")
     static final class Budget implements Callable<Integer> {
-        @Parameters(arity = "1..*", paramLabel = "NAME=DIR", mapFallbackValue = "",
+        @Parameters(
+                arity = "1..*",
+                paramLabel = "NAME=DIR",
+                mapFallbackValue = "",
                 description = "A row label and a directory of step-<N>.json evaluation files.")
         Map<String, Path> rows = new LinkedHashMap<>();
 
         @Option(names = "--field", defaultValue = "fid", description = "Metric to plot (${DEFAULT-VALUE}).")
         String field;
 
-        @Option(names = "--error", description = "Field holding the metric's standard deviation (default: <field>Std when present).")
+        @Option(
+                names = "--error",
+                description = "Field holding the metric's standard deviation (default: <field>Std when present).")
         String error;
 
-        @Option(names = "--reference", paramLabel = "NAME=JSON", mapFallbackValue = "",
+        @Option(
+                names = "--reference",
+                paramLabel = "NAME=JSON",
+                mapFallbackValue = "",
                 description = "A horizontal reference line from an eval JSON, e.g. teacher=metrics/teacher.json.")
         Map<String, Path> references = new LinkedHashMap<>();
 
-        @Option(names = "--calib", paramLabel = "NAME=SCORE", mapFallbackValue = "",
-                description = "A pre-recovery score of a row (e.g. its calibration loss) for the per-budget rank correlation.")
+        @Option(
+                names = "--calib",
+                paramLabel = "NAME=SCORE",
+                mapFallbackValue = "",
+                description =
+                        "A pre-recovery score of a row (e.g. its calibration loss) for the per-budget rank correlation.")
         Map<String, String> calib = new LinkedHashMap<>();
 
         @Option(names = "--per-epoch", description = "Steps per epoch: also label budgets in epochs.")
@@ -196,16 +231,20 @@ public final class PlotCommand implements Runnable {
             for (Map.Entry<String, Path> row : rows.entrySet()) {
                 Path dir = row.getValue();
                 if (dir == null || dir.toString().isEmpty() || !Files.isDirectory(dir)) {
-                    throw new IllegalArgumentException("'" + row.getKey() + "': expected NAME=DIR with an existing directory");
+                    throw new IllegalArgumentException(
+                            "'" + row.getKey() + "': expected NAME=DIR with an existing directory");
                 }
                 java.util.TreeMap<Long, double[]> points = new java.util.TreeMap<>();
                 try (var files = Files.list(dir)) {
                     for (Path f : (Iterable<Path>) files::iterator) {
-                        java.util.regex.Matcher m = STEP_FILE.matcher(f.getFileName().toString());
+                        java.util.regex.Matcher m =
+                                STEP_FILE.matcher(f.getFileName().toString());
                         if (m.matches()) {
                             JsonObject o = metricsObject(f);
                             double e = field(o, err);
-                            points.put(Long.parseLong(m.group(1)), new double[] {field(o, field), Double.isNaN(e) ? 0 : e});
+                            points.put(
+                                    Long.parseLong(m.group(1)),
+                                    new double[] {field(o, field), Double.isNaN(e) ? 0 : e});
                         }
                     }
                 }
@@ -240,15 +279,21 @@ public final class PlotCommand implements Runnable {
             return 0;
         }
 
-        private String table(Map<String, java.util.TreeMap<Long, double[]>> table, java.util.SortedSet<Long> budgets,
-                Map<String, Double> refs, String err) {
+        private String table(
+                Map<String, java.util.TreeMap<Long, double[]>> table,
+                java.util.SortedSet<Long> budgets,
+                Map<String, Double> refs,
+                String err) {
             StringBuilder sb = new StringBuilder("| row |");
             StringBuilder rule = new StringBuilder("| --- |");
             for (long b : budgets) {
                 sb.append(' ').append(b).append(" steps");
                 if (perEpoch != null && perEpoch > 0) {
-                    sb.append(" (").append(new java.text.DecimalFormat("0.##", java.text.DecimalFormatSymbols.getInstance(
-                            java.util.Locale.ROOT)).format((double) b / perEpoch)).append(" ep)");
+                    sb.append(" (")
+                            .append(new java.text.DecimalFormat(
+                                            "0.##", java.text.DecimalFormatSymbols.getInstance(java.util.Locale.ROOT))
+                                    .format((double) b / perEpoch))
+                            .append(" ep)");
                 }
                 sb.append(" |");
                 rule.append(" ---: |");
@@ -258,14 +303,22 @@ public final class PlotCommand implements Runnable {
                 sb.append("| ").append(name).append(" |");
                 for (long b : budgets) {
                     double[] p = points.get(b);
-                    sb.append(' ').append(p == null ? "" : p[1] > 0
-                            ? String.format(java.util.Locale.ROOT, "%.1f ± %.1f", p[0], p[1])
-                            : String.format(java.util.Locale.ROOT, "%.4g", p[0])).append(" |");
+                    sb.append(' ')
+                            .append(
+                                    p == null
+                                            ? ""
+                                            : p[1] > 0
+                                                    ? String.format(java.util.Locale.ROOT, "%.1f ± %.1f", p[0], p[1])
+                                                    : String.format(java.util.Locale.ROOT, "%.4g", p[0]))
+                            .append(" |");
                 }
                 sb.append('\n');
             });
-            refs.forEach((name, v) -> sb.append("| ").append(name).append(" (reference) |")
-                    .append(String.format(java.util.Locale.ROOT, " %.4g |", v).repeat(budgets.size())).append('\n'));
+            refs.forEach((name, v) -> sb.append("| ")
+                    .append(name)
+                    .append(" (reference) |")
+                    .append(String.format(java.util.Locale.ROOT, " %.4g |", v).repeat(budgets.size()))
+                    .append('\n'));
             if (!calib.isEmpty()) {
                 sb.append("| Spearman rho (").append(field).append(", calibration score) |");
                 for (long b : budgets) {
@@ -276,7 +329,9 @@ public final class PlotCommand implements Runnable {
                         }
                     });
                     String c = correlation(pts);
-                    sb.append(' ').append(c.isEmpty() ? "" : c.replace("Spearman rho = ", "")).append(" |");
+                    sb.append(' ')
+                            .append(c.isEmpty() ? "" : c.replace("Spearman rho = ", ""))
+                            .append(" |");
                 }
                 sb.append('\n');
             }

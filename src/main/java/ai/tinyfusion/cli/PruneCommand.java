@@ -5,7 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.tinyfusion.data.Batcher;
 import ai.tinyfusion.data.Dataset;
 import ai.tinyfusion.io.FileHashes;
-import ai.tinyfusion.model.DiT;
+import ai.tinyfusion.model.dit.DiT;
 import ai.tinyfusion.prune.BaselinePruning;
 import ai.tinyfusion.prune.CalibrationSet;
 import ai.tinyfusion.prune.DecisionRecord;
@@ -13,30 +13,39 @@ import ai.tinyfusion.prune.DeltaMode;
 import ai.tinyfusion.prune.LearnedPruning;
 import ai.tinyfusion.prune.PrunedModels;
 import ai.tinyfusion.prune.Target;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
-
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /** {@code tinyfusion prune}: choose layers to remove and write the shallower model with its decision record. */
-@Command(name = "prune", mixinStandardHelpOptions = true,
-        description = {"Depth-prune a DiT: choose the layers to keep, write the shallower model (the chosen layers of the "
-                + "ORIGINAL weights) to OUT and the decision to OUT.decision.json.",
+@Command(
+        name = "prune",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Depth-prune a DiT: choose the layers to keep, write the shallower model (the chosen layers of the "
+                    + "ORIGINAL weights) to OUT and the decision to OUT.decision.json.",
             "--method learned (TinyFusion): learn per-block layer choices under an N:M --pattern with differentiable "
-                + "(Gumbel-softmax) masks and a co-optimised weight update (LoRA); also writes <run>/decisions.csv, "
-                + "decisions.png, metrics.csv, checkpoints/.",
+                    + "(Gumbel-softmax) masks and a co-optimised weight update (LoRA); also writes <run>/decisions.csv, "
+                    + "decisions.png, metrics.csv, checkpoints/.",
             "Baselines (target --depth K or --pattern N:M): bi (ShortGPT block influence, 1 - cos(input, output); the last "
-                + "block is always kept), flux-lite (mean squared input/output difference), sensitivity (loss increase when "
-                + "the block alone is removed), all three on a calibration set (--calib-*); oracle (BK-SDM: first layer "
-                + "of each encoder pair, last of each decoder pair; ratio 1:2 only); indices (--keep-layers or --drop-layers list); "
-                + "random (seeded by --seed); first, last, uniform (evenly spaced)."})
+                    + "block is always kept), flux-lite (mean squared input/output difference), sensitivity (loss increase when "
+                    + "the block alone is removed), all three on a calibration set (--calib-*); oracle (BK-SDM: first layer "
+                    + "of each encoder pair, last of each decoder pair; ratio 1:2 only); indices (--keep-layers or --drop-layers list); "
+                    + "random (seeded by --seed); first, last, uniform (evenly spaced)."
+        })
 public final class PruneCommand implements Callable<Integer> {
-    @Option(names = "--method", defaultValue = "learned",
-            description = "learned, bi, flux-lite, sensitivity, oracle, indices, random, first, last, uniform (${DEFAULT-VALUE}).")
+    /** The search defaults (the original's); the options below start from them. */
+    private static final LearnedPruning.Options SEARCH = new LearnedPruning.Options();
+
+    @Option(
+            names = "--method",
+            defaultValue = "learned",
+            description =
+                    "learned, bi, flux-lite, sensitivity, oracle, indices, random, first, last, uniform (${DEFAULT-VALUE}).")
     String method;
 
     @Mixin
@@ -61,43 +70,53 @@ public final class PruneCommand implements Callable<Integer> {
     @Option(names = "--drop-layers", split = ",", description = "--method indices: the layers to remove, e.g. 1,3,4.")
     int[] drop;
 
-    @Option(names = "--out", required = true, description = "Pruned model (.safetensors); the record goes to OUT.decision.json.")
+    @Option(
+            names = "--out",
+            required = true,
+            description = "Pruned model (.safetensors); the record goes to OUT.decision.json.")
     Path out;
 
     @Option(names = "--run", description = "Run directory for checkpoints and logs (default: OUT.run).")
     Path runDir;
 
-    @Option(names = "--delta", defaultValue = "lora",
+    @Option(
+            names = "--delta",
             description = "Weight update during the search: lora (adapters on every Linear, base frozen), full (all "
                     + "weights), none (gates only). Default: ${DEFAULT-VALUE}.")
-    String delta;
+    String delta = SEARCH.delta.label();
 
-    @Option(names = "--lora-rank", defaultValue = "8", description = "LoRA rank (${DEFAULT-VALUE}).")
-    int loraRank;
+    @Option(names = "--lora-rank", description = "LoRA rank (${DEFAULT-VALUE}).")
+    int loraRank = SEARCH.loraRank;
 
-    @Option(names = "--lora-alpha", description = "LoRA alpha (default: 2 x rank, as the original; scale = alpha/rank).")
+    @Option(
+            names = "--lora-alpha",
+            description = "LoRA alpha (default: 2 x rank, as the original; scale = alpha/rank).")
     Double loraAlpha;
 
-    @Option(names = "--tau", defaultValue = "4:0.1", description = "Gumbel-softmax temperature, start:end, linear per step (${DEFAULT-VALUE}).")
-    String tau;
+    @Option(names = "--tau", description = "Gumbel-softmax temperature, start:end, linear per step (${DEFAULT-VALUE}).")
+    String tau = SEARCH.tauStart + ":" + SEARCH.tauEnd;
 
-    @Option(names = "--scaling", defaultValue = "100:100", description = "Logit scaling, start:end, linear per step (${DEFAULT-VALUE}).")
-    String scaling;
+    @Option(names = "--scaling", description = "Logit scaling, start:end, linear per step (${DEFAULT-VALUE}).")
+    String scaling = SEARCH.scalingStart + ":" + SEARCH.scalingEnd;
 
-    @Option(names = "--lr", defaultValue = "1e-4", description = "Learning rate of the weight update (${DEFAULT-VALUE}; constant).")
-    double lr;
+    @Option(names = "--lr", description = "Learning rate of the weight update (${DEFAULT-VALUE}; constant).")
+    double lr = SEARCH.lr;
 
-    @Option(names = "--gate-lr-scale", defaultValue = "10", description = "Gate learning rate = lr x this (${DEFAULT-VALUE}).")
-    double gateLrScale;
+    @Option(names = "--gate-lr-scale", description = "Gate learning rate = lr x this (${DEFAULT-VALUE}).")
+    double gateLrScale = SEARCH.gateLrScale;
 
-    @Option(names = "--ema", defaultValue = "0.999", description = "EMA decay of gates and weight update (${DEFAULT-VALUE}).")
-    double emaDecay;
+    @Option(names = "--ema", description = "EMA decay of gates and weight update (${DEFAULT-VALUE}).")
+    double emaDecay = SEARCH.emaDecay;
 
-    @Option(names = "--decision-every", defaultValue = "10", description = "Log the EMA decision every N steps (${DEFAULT-VALUE}).")
-    int decisionEvery;
+    @Option(names = "--decision-every", description = "Log the EMA decision every N steps (${DEFAULT-VALUE}).")
+    int decisionEvery = SEARCH.decisionEvery;
 
-    @Option(names = "--resume", arity = "0..1", fallbackValue = "",
-            description = "Resume the search: from the given checkpoint, or (without a value) the newest one in the run directory.")
+    @Option(
+            names = "--resume",
+            arity = "0..1",
+            fallbackValue = "",
+            description =
+                    "Resume the search: from the given checkpoint, or (without a value) the newest one in the run directory.")
     String resume;
 
     /** "a:b" or "a" (constant). */
@@ -121,7 +140,8 @@ public final class PruneCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         String name = method.trim().toLowerCase(Locale.ROOT);
         if ((keep != null || drop != null) && !name.equals("indices")) {
-            throw new IllegalArgumentException("--keep-layers / --drop-layers belong to --method indices, not " + method);
+            throw new IllegalArgumentException(
+                    "--keep-layers / --drop-layers belong to --method indices, not " + method);
         }
         if (name.equals("learned")) {
             return learned();
@@ -161,13 +181,17 @@ public final class PruneCommand implements Callable<Integer> {
                 LoopOptions.checkFits(dit, dataset);
                 cal = calibration.draw(dataset, data.data, 1024);
             }
-            DecisionRecord rec = BaselinePruning.decide(dit, new BaselinePruning.Request(m, t, keep, drop, model.seed), cal,
+            DecisionRecord rec = BaselinePruning.decide(
+                    dit,
+                    new BaselinePruning.Request(m, t, keep, drop, model.seed),
+                    cal,
                     src.describe(model, dit.depth()));
             // Baselines do not change the model: save its (original) layers directly.
-            PrunedModels.Saved saved = src.path() != null ? PrunedModels.save(rec, out, model.heads)
-                    : PrunedModels.save(dit, rec, out);
+            PrunedModels.Saved saved =
+                    src.path() != null ? PrunedModels.save(rec, out, model.heads) : PrunedModels.save(dit, rec, out);
             System.out.println("method:      " + rec.method() + (t == null ? "" : " (" + t + ")"));
-            System.out.println("kept:        " + Arrays.toString(rec.kept()) + "  (removed " + Arrays.toString(rec.removed()) + ")");
+            System.out.println("kept:        " + Arrays.toString(rec.kept()) + "  (removed "
+                    + Arrays.toString(rec.removed()) + ")");
             if (rec.layerScores() != null) {
                 StringBuilder sb = new StringBuilder("[");
                 for (double v : rec.layerScores()) {
@@ -182,15 +206,26 @@ public final class PruneCommand implements Callable<Integer> {
 
     private Integer learned() throws Exception {
         if (target.pattern == null) {
-            throw new IllegalArgumentException("--method learned needs --pattern N:M (the search chooses N of every M layers)");
+            throw new IllegalArgumentException(
+                    "--method learned needs --pattern N:M (the search chooses N of every M layers)");
         }
         double[] tauRange = range("--tau", tau);
         double[] scalingRange = range("--scaling", scaling);
-        LearnedPruning.Options o = new LearnedPruning.Options().pattern(target.pattern).delta(DeltaMode.parse(delta))
-                .lora(loraRank, loraAlpha == null ? 2.0 * loraRank : loraAlpha).tau(tauRange[0], tauRange[1])
-                .scaling(scalingRange[0], scalingRange[1]).lr(lr).gateLrScale(gateLrScale).ema(emaDecay).clip(loop.clip)
-                .decisionEvery(decisionEvery).logEvery(loop.logEvery).checkpoints(loop.ckptEvery, loop.keep)
-                .seed(model.seed).progress(!loop.noProgress);
+        LearnedPruning.Options o = new LearnedPruning.Options()
+                .pattern(target.pattern)
+                .delta(DeltaMode.parse(delta))
+                .lora(loraRank, loraAlpha == null ? LearnedPruning.Options.defaultLoraAlpha(loraRank) : loraAlpha)
+                .tau(tauRange[0], tauRange[1])
+                .scaling(scalingRange[0], scalingRange[1])
+                .lr(lr)
+                .gateLrScale(gateLrScale)
+                .ema(emaDecay)
+                .clip(loop.clip)
+                .decisionEvery(decisionEvery)
+                .logEvery(loop.logEvery)
+                .checkpoints(loop.ckptEvery, loop.keep)
+                .seed(model.seed)
+                .progress(!loop.noProgress);
         Path run = runDir != null ? runDir : out.resolveSibling(out.getFileName() + ".run");
         Path resumeFrom = resume == null ? null : resume.isEmpty() ? run : Path.of(resume);
         Dataset dataset = data.open();
@@ -233,17 +268,27 @@ public final class PruneCommand implements Callable<Integer> {
                 + Arrays.toString(saved.decision().removed()) + ")");
         System.out.println("confidence:  " + conf);
         long done = r.train().steps() - r.startStep();
-        System.out.printf(Locale.ROOT, "time:        %.1f s for %d steps in this run (%.3f s/step); %d steps in total, %d non-finite skipped%n",
-                r.train().seconds(), done, r.train().seconds() / Math.max(1, done), r.train().steps(),
+        System.out.printf(
+                Locale.ROOT,
+                "time:        %.1f s for %d steps in this run (%.3f s/step); %d steps in total, %d non-finite skipped%n",
+                r.train().seconds(),
+                done,
+                r.train().seconds() / Math.max(1, done),
+                r.train().steps(),
                 r.train().skippedNonFinite());
-        System.out.printf(Locale.ROOT, "trainable:   %,d values = %.3f%% of the %,d base values%n", r.trainableParameters(),
-                100 * r.trainableShare(), r.baseParameters());
+        System.out.printf(
+                Locale.ROOT,
+                "trainable:   %,d values = %.3f%% of the %,d base values%n",
+                r.trainableParameters(),
+                100 * r.trainableShare(),
+                r.baseParameters());
         printSaved(saved);
         System.out.println("dynamics:    " + r.plot());
     }
 
     static void printSaved(PrunedModels.Saved saved) {
-        System.out.println("pruned:      " + saved.model() + " (depth " + saved.decision().prunedDepth() + ", "
+        System.out.println("pruned:      " + saved.model() + " (depth "
+                + saved.decision().prunedDepth() + ", "
                 + String.format(Locale.ROOT, "%,d", saved.decision().output().parameters()) + " parameters)");
         System.out.println("record:      " + saved.record());
     }

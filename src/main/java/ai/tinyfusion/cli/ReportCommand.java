@@ -2,49 +2,58 @@ package ai.tinyfusion.cli;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
+import ai.tinyfusion.bench.SpeedBench;
 import ai.tinyfusion.eval.MetricsReport;
 import ai.tinyfusion.eval.ModelReport;
-import ai.tinyfusion.eval.SpeedBench;
-import ai.tinyfusion.io.ModelFiles;
-import ai.tinyfusion.model.DiT;
-import ai.tinyfusion.model.Flops;
+import ai.tinyfusion.model.dit.DiT;
+import ai.tinyfusion.model.dit.Flops;
+import ai.tinyfusion.model.dit.ModelFiles;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonParser;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 
 /**
  * {@code tinyfusion report}: depth, parameters, MACs and CFG sampling speed of several models measured
  * in one run (round-robin, medians), the speedup against the first, joined with their evaluation
  * metrics when given.
  */
-@Command(name = "report", mixinStandardHelpOptions = true,
+@Command(
+        name = "report",
+        mixinStandardHelpOptions = true,
         description = "Compare models: depth, parameters, MACs per image, CFG sampling throughput at a batch size "
                 + "(measured round-robin in one run) and speedup against the first model; optionally joined with "
                 + "`tinyfusion eval --json` results. Prints a table; --json writes it.")
 public final class ReportCommand implements Callable<Integer> {
-    @Parameters(arity = "1..*", paramLabel = "MODEL", description = "Model checkpoints; the first is the speedup baseline.")
+    @Parameters(
+            arity = "1..*",
+            paramLabel = "MODEL",
+            description = "Model checkpoints; the first is the speedup baseline.")
     List<Path> models;
 
     @Option(names = "--name", split = ",", description = "Row labels, one per model (default: file names).")
     List<String> names;
 
-    @Option(names = "--metrics", split = ",",
+    @Option(
+            names = "--metrics",
+            split = ",",
             description = "Eval JSON files (from `eval --json`), one per model in the same order; '-' for none.")
     List<String> metrics;
 
-    @Option(names = "--calib-loss", split = ",",
-            description = "Calibration loss of each model's layer mask (e.g. from `study calibration` marks.csv), one per "
-                    + "model in the same order; '-' for none.")
+    @Option(
+            names = "--calib-loss",
+            split = ",",
+            description =
+                    "Calibration loss of each model's layer mask (e.g. from `study calibration` marks.csv), one per "
+                            + "model in the same order; '-' for none.")
     List<String> calibLoss;
 
     @Option(names = "--markdown", description = "Also write the table as markdown to this file.")
@@ -53,7 +62,10 @@ public final class ReportCommand implements Callable<Integer> {
     @Option(names = "--batch", defaultValue = "100", description = "Images per sampling batch (${DEFAULT-VALUE}).")
     int batch;
 
-    @Option(names = "--steps", defaultValue = "50", description = "Sampling steps for the images/s column (${DEFAULT-VALUE}).")
+    @Option(
+            names = "--steps",
+            defaultValue = "50",
+            description = "Sampling steps for the images/s column (${DEFAULT-VALUE}).")
     int steps;
 
     @Option(names = "--rounds", defaultValue = "10", description = "Timed round-robin rounds (${DEFAULT-VALUE}).")
@@ -74,13 +86,15 @@ public final class ReportCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--name: " + names.size() + " labels for " + models.size() + " models");
         }
         if (metrics != null && metrics.size() != models.size()) {
-            throw new IllegalArgumentException("--metrics: " + metrics.size() + " files for " + models.size() + " models");
+            throw new IllegalArgumentException(
+                    "--metrics: " + metrics.size() + " files for " + models.size() + " models");
         }
         if (batch < 1 || steps < 1 || rounds < 1 || warmup < 0) {
             throw new IllegalArgumentException("--batch, --steps and --rounds must be >= 1 and --warmup >= 0");
         }
         if (calibLoss != null && calibLoss.size() != models.size()) {
-            throw new IllegalArgumentException("--calib-loss: " + calibLoss.size() + " values for " + models.size() + " models");
+            throw new IllegalArgumentException(
+                    "--calib-loss: " + calibLoss.size() + " values for " + models.size() + " models");
         }
         List<MetricsReport> quality = new ArrayList<>();
         for (int i = 0; i < models.size(); i++) {
@@ -93,16 +107,33 @@ public final class ReportCommand implements Callable<Integer> {
             for (Path p : models) {
                 loaded.add(ModelFiles.load(p, manager, heads));
             }
-            System.out.printf(Locale.ROOT, "timing CFG sampling steps at batch %d: %d warm-up + %d rounds over %d models...%n",
-                    batch, warmup, rounds, models.size());
+            System.out.printf(
+                    Locale.ROOT,
+                    "timing CFG sampling steps at batch %d: %d warm-up + %d rounds over %d models...%n",
+                    batch,
+                    warmup,
+                    rounds,
+                    models.size());
             double[] sec = SpeedBench.interleavedCfgStepSeconds(loaded, batch, warmup, rounds);
             List<ModelReport> rows = new ArrayList<>();
             for (int i = 0; i < loaded.size(); i++) {
                 DiT m = loaded.get(i);
                 double it = 1.0 / sec[i];
-                String label = names != null ? names.get(i) : models.get(i).getFileName().toString();
-                rows.add(new ModelReport(label, m.depth(), m.parameterCount(), Flops.macsPerImage(m.config()) / 1e9, batch,
-                        it, it * batch / steps, steps, sec[0] / sec[i], quality.get(i), calibrationLoss(i)));
+                String label = names != null
+                        ? names.get(i)
+                        : models.get(i).getFileName().toString();
+                rows.add(new ModelReport(
+                        label,
+                        m.depth(),
+                        m.parameterCount(),
+                        Flops.macsPerImage(m.config()) / 1e9,
+                        batch,
+                        it,
+                        it * batch / steps,
+                        steps,
+                        sec[0] / sec[i],
+                        quality.get(i),
+                        calibrationLoss(i)));
             }
             System.out.print(ModelReport.table(rows));
             if (json != null) {

@@ -7,14 +7,9 @@ import ai.tinyfusion.eval.ImageGrid;
 import ai.tinyfusion.io.DType;
 import ai.tinyfusion.io.HostTensor;
 import ai.tinyfusion.io.Npz;
-import ai.tinyfusion.io.ProgressBars;
-import ai.tinyfusion.model.DiT;
-import ai.tinyfusion.model.DiTConfig;
-import me.tongfei.progressbar.ProgressBar;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
-
+import ai.tinyfusion.model.dit.DiT;
+import ai.tinyfusion.model.dit.DiTConfig;
+import ai.tinyfusion.util.ProgressBars;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -23,11 +18,18 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import me.tongfei.progressbar.ProgressBar;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /** {@code tinyfusion sample}: class-conditional samples as a labelled PNG grid and an ADM-style .npz. */
-@Command(name = "sample", mixinStandardHelpOptions = true,
-        description = "Sample images from a DiT with DDPM or DDIM and classifier-free guidance; writes a labelled PNG grid "
-                + "and an ADM-compatible .npz (arr_0 uint8 NHWC, arr_1 labels).")
+@Command(
+        name = "sample",
+        mixinStandardHelpOptions = true,
+        description =
+                "Sample images from a DiT with DDPM or DDIM and classifier-free guidance; writes a labelled PNG grid "
+                        + "and an ADM-compatible .npz (arr_0 uint8 NHWC, arr_1 labels).")
 public final class SampleCommand implements Callable<Integer> {
     @Mixin
     ModelOptions model;
@@ -38,10 +40,16 @@ public final class SampleCommand implements Callable<Integer> {
     @Option(names = "--steps", defaultValue = "50", description = "Sampling steps (${DEFAULT-VALUE}).")
     int steps;
 
-    @Option(names = "--cfg", defaultValue = "1.5", description = "Classifier-free guidance scale; 1 = none (${DEFAULT-VALUE}).")
+    @Option(
+            names = "--cfg",
+            defaultValue = "1.5",
+            description = "Classifier-free guidance scale; 1 = none (${DEFAULT-VALUE}).")
     double cfg;
 
-    @Option(names = "--cfg-all-channels", description = "Guide every eps channel (the original guides the first 3 only; never the variance channels).")
+    @Option(
+            names = "--cfg-all-channels",
+            description =
+                    "Guide every eps channel (the original guides the first 3 only; never the variance channels).")
     boolean cfgAll;
 
     @Option(names = "--eta", defaultValue = "0", description = "DDIM eta (${DEFAULT-VALUE}).")
@@ -50,7 +58,10 @@ public final class SampleCommand implements Callable<Integer> {
     @Option(names = "--labels", split = ",", description = "Class labels to sample (one image each).")
     List<Long> labels;
 
-    @Option(names = {"-n", "--num"}, defaultValue = "100", description = "With no --labels: this many images over uniform classes (${DEFAULT-VALUE}).")
+    @Option(
+            names = {"-n", "--num"},
+            defaultValue = "100",
+            description = "With no --labels: this many images over uniform classes (${DEFAULT-VALUE}).")
     int num;
 
     @Option(names = "--batch", defaultValue = "100", description = "Images per batch (${DEFAULT-VALUE}).")
@@ -59,13 +70,19 @@ public final class SampleCommand implements Callable<Integer> {
     @Option(names = "--sample-seed", defaultValue = "0", description = "Seed of the initial noise (${DEFAULT-VALUE}).")
     int sampleSeed;
 
-    @Option(names = "--clip", negatable = true, description = "Clip predicted x0 to [-1,1] (default: on for pixel models, off for latents).")
+    @Option(
+            names = "--clip",
+            negatable = true,
+            description = "Clip predicted x0 to [-1,1] (default: on for pixel models, off for latents).")
     Boolean clip;
 
     @Option(names = "--out", defaultValue = "samples", description = "Output directory (${DEFAULT-VALUE}).")
     Path out;
 
-    @Option(names = "--grid-max", defaultValue = "100", description = "At most this many images in grid.png (${DEFAULT-VALUE}).")
+    @Option(
+            names = "--grid-max",
+            defaultValue = "100",
+            description = "At most this many images in grid.png (${DEFAULT-VALUE}).")
     int gridMax;
 
     @Override
@@ -73,10 +90,15 @@ public final class SampleCommand implements Callable<Integer> {
         try (NDManager manager = NDManager.newBaseManager(model.device())) {
             DiT dit = model.load(manager);
             DiTConfig c = dit.config();
-            Sampler.Settings s = new Sampler.Settings(method, steps, cfg,
-                    cfgAll ? c.inChannels() : Sampler.Settings.originalGuidedChannels(c), eta,
+            Sampler.Settings s = new Sampler.Settings(
+                    method,
+                    steps,
+                    cfg,
+                    cfgAll ? c.inChannels() : Sampler.Settings.originalGuidedChannels(c),
+                    eta,
                     clip != null ? clip : c.inChannels() != 4);
-            long[] ys = labels != null ? labels.stream().mapToLong(Long::longValue).toArray()
+            long[] ys = labels != null
+                    ? labels.stream().mapToLong(Long::longValue).toArray()
                     : Sampler.uniformLabels(num, c.numClasses());
             for (long y : ys) {
                 if (y < 0 || y >= c.numClasses()) {
@@ -86,7 +108,8 @@ public final class SampleCommand implements Callable<Integer> {
             Sampler sampler = new Sampler(dit, s);
             long t0 = System.nanoTime();
             byte[] images;
-            try (ProgressBar bar = ProgressBars.builder("sample", ys.length, true).build()) {
+            try (ProgressBar bar =
+                    ProgressBars.builder("sample", ys.length, true).build()) {
                 images = sampler.generateUint8(manager, ys, batch, sampleSeed, bar::stepTo);
             }
             double secs = (System.nanoTime() - t0) / 1e9;
@@ -106,8 +129,16 @@ public final class SampleCommand implements Callable<Integer> {
                 byte[] head = java.util.Arrays.copyOf(images, g * hw * hw * ch);
                 ImageGrid.write(out.resolve("grid.png"), head, g, hw, hw, ch, captions, 10, hw < 64 ? 3 : 1);
             }
-            System.out.printf(Locale.ROOT, "%d images in %.1f s (%.2f img/s, %s %d steps, cfg %.2f) -> %s%n", ys.length, secs,
-                    ys.length / secs, s.method(), steps, cfg, out.toAbsolutePath());
+            System.out.printf(
+                    Locale.ROOT,
+                    "%d images in %.1f s (%.2f img/s, %s %d steps, cfg %.2f) -> %s%n",
+                    ys.length,
+                    secs,
+                    ys.length / secs,
+                    s.method(),
+                    steps,
+                    cfg,
+                    out.toAbsolutePath());
         }
         return 0;
     }

@@ -8,9 +8,11 @@ public final class TargetOptions {
     @Option(names = "--depth", description = "Layers to keep (K of the model's L).")
     Integer depth;
 
-    @Option(names = "--pattern",
-            description = "N:M repeated over the depth (1:2, 2:4, 7:14, 1:4), or a comma list of N:M blocks whose M's sum "
-                    + "to the depth (2:4,2:4,3:4,...); score-based methods then keep the best N of every M.")
+    @Option(
+            names = "--pattern",
+            description =
+                    "N:M repeated over the depth (1:2, 2:4, 7:14, 1:4), or a comma list of N:M blocks whose M's sum "
+                            + "to the depth (2:4,2:4,3:4,...); score-based methods then keep the best N of every M.")
     String pattern;
 
     boolean given() {

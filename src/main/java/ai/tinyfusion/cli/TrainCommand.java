@@ -5,20 +5,21 @@ import ai.djl.ndarray.NDManager;
 import ai.tinyfusion.data.Batcher;
 import ai.tinyfusion.data.Dataset;
 import ai.tinyfusion.diffusion.DiffusionFactory;
-import ai.tinyfusion.model.DiT;
+import ai.tinyfusion.model.dit.DiT;
 import ai.tinyfusion.train.DiffusionTask;
 import ai.tinyfusion.train.TrainLoop;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 
 /** {@code tinyfusion train}: DiT training from scratch or from a checkpoint, resumable. */
-@Command(name = "train", mixinStandardHelpOptions = true,
+@Command(
+        name = "train",
+        mixinStandardHelpOptions = true,
         description = "Train a DiT with the diffusion loss (MSE + VB): AdamW, constant or cosine LR, clipping, EMA, "
                 + "label dropout for CFG, atomic checkpoints and exact resume. Writes <run>/ema.safetensors, "
                 + "<run>/model.safetensors, metrics.csv and loss.png.")
@@ -47,14 +48,24 @@ public final class TrainCommand implements Callable<Integer> {
             Batcher batcher = loop.batcher(dataset, model.seed);
             long total = loop.totalSteps(batcher);
             DiffusionTask task = new DiffusionTask(dit, DiffusionFactory.create(""), optim.weightDecay);
-            LOG.info("training {} ({} parameters) on {} images for {} steps of {} ({} epochs)", dit.config(),
-                    dit.parameterCount(), dataset.size(), total, loop.batch, String.format("%.2f", (double) total / batcher.batchesPerEpoch()));
+            LOG.info(
+                    "training {} ({} parameters) on {} images for {} steps of {} ({} epochs)",
+                    dit.config(),
+                    dit.parameterCount(),
+                    dataset.size(),
+                    total,
+                    loop.batch,
+                    String.format("%.2f", (double) total / batcher.batchesPerEpoch()));
             LoopOptions.recordCommand(optim.runDir);
             TrainLoop trainer = optim.trainer(task, batcher, loop, total, model.seed, dit, Map.of());
             TrainLoop.Result r = trainer.run(optim.resume);
             optim.finish(trainer, r, dit, loop, Map.of(), "loss", "mse", "vb");
-            LOG.info("done: {} steps, last loss {}, {} non-finite steps skipped; wrote {}", r.steps(), r.lastLoss(),
-                    r.skippedNonFinite(), optim.runDir.resolve("ema.safetensors"));
+            LOG.info(
+                    "done: {} steps, last loss {}, {} non-finite steps skipped; wrote {}",
+                    r.steps(),
+                    r.lastLoss(),
+                    r.skippedNonFinite(),
+                    optim.runDir.resolve("ema.safetensors"));
         }
         return 0;
     }

@@ -3,7 +3,6 @@ package ai.tinyfusion.data;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-
 import java.nio.FloatBuffer;
 import java.util.stream.IntStream;
 
@@ -81,8 +80,8 @@ public final class Batcher {
         this.resizer = b.resizer;
         this.parallel = b.parallel;
         if (epochEnd() == 0) {
-            throw new IllegalArgumentException("dataset of " + dataset.size() + " items yields no batch of "
-                    + batchSize + (dropLast ? " with dropLast" : ""));
+            throw new IllegalArgumentException("dataset of " + dataset.size() + " items yields no batch of " + batchSize
+                    + (dropLast ? " with dropLast" : ""));
         }
         startEpoch(0);
     }
@@ -199,10 +198,12 @@ public final class Batcher {
     /** Continues from {@code state}, which must come from a Batcher with the same seed and dataset size. */
     public void restore(State state) {
         if (state.seed() != seed) {
-            throw new IllegalArgumentException("state was saved with seed " + state.seed() + ", this Batcher uses " + seed);
+            throw new IllegalArgumentException(
+                    "state was saved with seed " + state.seed() + ", this Batcher uses " + seed);
         }
         if (state.epoch() < 0 || state.position() < 0 || state.position() > epochEnd()) {
-            throw new IllegalArgumentException("invalid state " + state + " for an epoch of " + epochEnd() + " samples");
+            throw new IllegalArgumentException(
+                    "invalid state " + state + " for an epoch of " + epochEnd() + " samples");
         }
         epoch = state.epoch();
         order = epochOrder(epoch);
@@ -255,7 +256,8 @@ public final class Batcher {
                 img = resizer.apply(img, c, dataset.height(), dataset.width());
             }
             if (img.length != per) {
-                throw new IllegalStateException("item " + indices[k] + " has " + img.length + " values, expected " + per);
+                throw new IllegalStateException(
+                        "item " + indices[k] + " has " + img.length + " values, expected " + per);
             }
             System.arraycopy(img, 0, images, k * per, per);
             labels[k] = s.label();

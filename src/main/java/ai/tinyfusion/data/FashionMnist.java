@@ -30,7 +30,8 @@ public final class FashionMnist implements Dataset {
 
     /** The two splits and their file-name prefixes. */
     public enum Split {
-        TRAIN("train"), TEST("t10k");
+        TRAIN("train"),
+        TEST("t10k");
 
         private final String prefix;
 
@@ -70,7 +71,8 @@ public final class FashionMnist implements Dataset {
         }
         for (int i = 0; i < labels.length; i++) {
             if (labels[i] >= CLASS_NAMES.size()) {
-                throw new IOException(labelsFile + ": label " + labels[i] + " at index " + i + " is not a Fashion-MNIST class");
+                throw new IOException(
+                        labelsFile + ": label " + labels[i] + " at index " + i + " is not a Fashion-MNIST class");
             }
         }
         return new FashionMnist(split, im, labels);
@@ -90,11 +92,12 @@ public final class FashionMnist implements Dataset {
         }
         throw new FileNotFoundException("Fashion-MNIST file " + name + ".gz (or " + name + ") not found in " + d
                 + (dir == null
-                ? ". Install the Debian package with `apt-get install dataset-fashion-mnist` (it provides "
-                        + DEFAULT_DIR + "/{train,t10k}-{images-idx3,labels-idx1}-ubyte.gz), or pass the directory that "
-                        + "holds these files."
-                : ". The directory must hold {train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz]; on Debian, "
-                        + "`apt-get install dataset-fashion-mnist` installs them in " + DEFAULT_DIR + "."));
+                        ? ". Install the Debian package with `apt-get install dataset-fashion-mnist` (it provides "
+                                + DEFAULT_DIR
+                                + "/{train,t10k}-{images-idx3,labels-idx1}-ubyte.gz), or pass the directory that "
+                                + "holds these files."
+                        : ". The directory must hold {train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz]; on Debian, "
+                                + "`apt-get install dataset-fashion-mnist` installs them in " + DEFAULT_DIR + "."));
     }
 
     public Split split() {

@@ -75,15 +75,18 @@ public final class IdxReader {
     private static int[] header(Path file, byte[] data, int magic, int ndim) throws IOException {
         int headerBytes = 4 + 4 * ndim;
         if (data.length < 4) {
-            throw new IOException(file + ": truncated IDX header: expected " + headerBytes + " bytes, got " + data.length);
+            throw new IOException(
+                    file + ": truncated IDX header: expected " + headerBytes + " bytes, got " + data.length);
         }
         int m = readInt(data, 0);
         if (m != magic) {
-            throw new IOException(String.format("%s: bad IDX magic 0x%08x, expected 0x%08x (%s)", file, m, magic,
-                    magic == IMAGES_MAGIC ? "ubyte images, 3 dims" : "ubyte labels, 1 dim"));
+            throw new IOException(String.format(
+                    "%s: bad IDX magic 0x%08x, expected 0x%08x (%s)",
+                    file, m, magic, magic == IMAGES_MAGIC ? "ubyte images, 3 dims" : "ubyte labels, 1 dim"));
         }
         if (data.length < headerBytes) {
-            throw new IOException(file + ": truncated IDX header: expected " + headerBytes + " bytes, got " + data.length);
+            throw new IOException(
+                    file + ": truncated IDX header: expected " + headerBytes + " bytes, got " + data.length);
         }
         int[] dims = new int[ndim];
         for (int i = 0; i < ndim; i++) {
@@ -109,8 +112,8 @@ public final class IdxReader {
                     + headerBytes + "-byte header, got " + actual);
         }
         if (actual > expected) {
-            throw new IOException(file + ": IDX file has " + actual + " data bytes after the header, expected " + expected
-                    + " (trailing data)");
+            throw new IOException(file + ": IDX file has " + actual + " data bytes after the header, expected "
+                    + expected + " (trailing data)");
         }
     }
 
@@ -125,8 +128,10 @@ public final class IdxReader {
             try (InputStream in = new GZIPInputStream(new ByteArrayInputStream(raw), 1 << 16)) {
                 return in.readAllBytes();
             } catch (EOFException | ZipException e) {
-                throw new IOException(file + ": corrupt or truncated gzip stream (" + raw.length + " compressed bytes): "
-                        + e.getMessage(), e);
+                throw new IOException(
+                        file + ": corrupt or truncated gzip stream (" + raw.length + " compressed bytes): "
+                                + e.getMessage(),
+                        e);
             }
         }
         return raw;

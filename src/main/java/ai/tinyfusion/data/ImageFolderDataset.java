@@ -1,6 +1,5 @@
 package ai.tinyfusion.data;
 
-import javax.imageio.ImageIO;
 import java.awt.color.ColorSpace;
 import java.awt.image.BufferedImage;
 import java.awt.image.ColorModel;
@@ -18,6 +17,7 @@ import java.util.Locale;
 import java.util.Objects;
 import java.util.Set;
 import java.util.stream.Stream;
+import javax.imageio.ImageIO;
 
 /**
  * Images in class folders, {@code root/<class_name>/**.png|jpg|jpeg|bmp|tif|tiff}, read like the
@@ -75,11 +75,15 @@ public final class ImageFolderDataset implements Dataset {
             Path dir = root.resolve(cls.get(c));
             List<Path> found = new ArrayList<>();
             try (Stream<Path> s = Files.walk(dir, FileVisitOption.FOLLOW_LINKS)) {
-                s.filter(Files::isRegularFile).filter(ImageFolderDataset::hasImageExtension).forEach(found::add);
+                s.filter(Files::isRegularFile)
+                        .filter(ImageFolderDataset::hasImageExtension)
+                        .forEach(found::add);
             }
-            found.sort(Comparator.comparing((Path p) -> p.getParent().toString()).thenComparing(p -> p.getFileName().toString()));
+            found.sort(Comparator.comparing((Path p) -> p.getParent().toString())
+                    .thenComparing(p -> p.getFileName().toString()));
             if (found.isEmpty()) {
-                throw new IOException("class directory " + dir + " holds no image (" + String.join(", ", EXTENSIONS) + ")");
+                throw new IOException(
+                        "class directory " + dir + " holds no image (" + String.join(", ", EXTENSIONS) + ")");
             }
             for (Path p : found) {
                 all.add(p);
@@ -155,7 +159,8 @@ public final class ImageFolderDataset implements Dataset {
 
     /** The centre-cropped 8-bit RGB pixels of item {@code index} (interleaved, row-major). */
     public byte[] croppedRgb(int index) throws IOException {
-        return PilResample.centerCropArr(readRgb(files.get(Objects.checkIndex(index, files.size()))), imageSize).pixels();
+        return PilResample.centerCropArr(readRgb(files.get(Objects.checkIndex(index, files.size()))), imageSize)
+                .pixels();
     }
 
     /** Interleaved RGB → C×H×W floats (v/255 − 0.5)/0.5, optionally mirrored. */

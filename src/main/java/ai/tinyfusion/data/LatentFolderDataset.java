@@ -1,5 +1,8 @@
 package ai.tinyfusion.data;
 
+import ai.tinyfusion.io.DType;
+import ai.tinyfusion.io.HostTensor;
+import ai.tinyfusion.io.Npy;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -71,10 +74,10 @@ public final class LatentFolderDataset implements Dataset {
             throw new IOException("no .npy files in " + featuresDir);
         }
         this.files = List.copyOf(features);
-        NpyLite.Array first = readFeatures(0);
-        this.c = first.shape()[1];
-        this.h = first.shape()[2];
-        this.w = first.shape()[3];
+        long[] first = readFeatures(0).shape();
+        this.c = (int) first[1];
+        this.h = (int) first[2];
+        this.w = (int) first[3];
     }
 
     private static List<String> listNpy(Path dir) throws IOException {
@@ -83,19 +86,21 @@ public final class LatentFolderDataset implements Dataset {
         }
         List<String> names = new ArrayList<>();
         try (Stream<Path> s = Files.list(dir)) {
-            s.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".npy")).forEach(names::add);
+            s.map(p -> p.getFileName().toString())
+                    .filter(n -> n.endsWith(".npy"))
+                    .forEach(names::add);
         }
         names.sort(String::compareTo);
         return names;
     }
 
-    private NpyLite.Array readFeatures(int index) throws IOException {
+    private HostTensor readFeatures(int index) throws IOException {
         Path p = featuresDir.resolve(files.get(index));
-        NpyLite.Array a = NpyLite.read(p);
-        int[] s = a.shape();
-        if (a.f32() == null || s.length != 4 || (s[0] != 1 && s[0] != 2)) {
+        HostTensor a = Npy.read(p);
+        long[] s = a.shape();
+        if (a.dtype() != DType.F32 || s.length != 4 || (s[0] != 1 && s[0] != 2)) {
             throw new IOException(p + ": expected float32 (2, C, H, W) or (1, C, H, W), got "
-                    + (a.f32() == null ? "int64 " : "") + Arrays.toString(s));
+                    + (a.dtype() != DType.F32 ? a.dtype() + " " : "") + Arrays.toString(s));
         }
         return a;
     }
@@ -135,21 +140,23 @@ public final class LatentFolderDataset implements Dataset {
     public Sample get(int index, boolean hflip) {
         Objects.checkIndex(index, files.size());
         try {
-            NpyLite.Array f = readFeatures(index);
-            int[] s = f.shape();
+            HostTensor f = readFeatures(index);
+            long[] s = f.shape();
             if (s[1] != c || s[2] != h || s[3] != w) {
                 throw new IOException(featuresDir.resolve(files.get(index)) + ": latent shape " + Arrays.toString(s)
                         + " differs from the first file's (" + c + ", " + h + ", " + w + ")");
             }
             int per = c * h * w;
             int which = hflip && s[0] == 2 ? 1 : 0;
-            float[] latent = Arrays.copyOfRange(f.f32(), which * per, (which + 1) * per);
+            float[] latent = new float[per];
+            f.data().asFloatBuffer().get(which * per, latent);
             Path lp = labelsDir.resolve(files.get(index));
-            NpyLite.Array l = NpyLite.read(lp);
-            if (l.i64() == null || l.numel() != 1) {
-                throw new IOException(lp + ": expected one int64 label, got shape " + Arrays.toString(l.shape()));
+            HostTensor l = Npy.read(lp);
+            if (l.dtype() != DType.I64 || l.numel() != 1) {
+                throw new IOException(
+                        lp + ": expected one int64 label, got " + l.dtype() + " " + Arrays.toString(l.shape()));
             }
-            long label = l.i64()[0];
+            long label = l.toLongArray()[0];
             if (label < 0 || label >= numClasses) {
                 throw new IOException(lp + ": label " + label + " outside [0, " + numClasses + ")");
             }

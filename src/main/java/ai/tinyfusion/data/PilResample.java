@@ -21,7 +21,8 @@ final class PilResample {
     private static final int PRECISION_BITS = 32 - 8 - 2;
 
     enum Filter {
-        BOX(0.5), BICUBIC(2.0);
+        BOX(0.5),
+        BICUBIC(2.0);
 
         final double support;
 
@@ -90,7 +91,8 @@ final class PilResample {
      */
     static byte[] resize(byte[] src, int w, int h, int channels, int outW, int outH, Filter filter) {
         if (src.length != w * h * channels) {
-            throw new IllegalArgumentException("image buffer of " + src.length + " bytes is not " + w + "x" + h + "x" + channels);
+            throw new IllegalArgumentException(
+                    "image buffer of " + src.length + " bytes is not " + w + "x" + h + "x" + channels);
         }
         if (outW <= 0 || outH <= 0) {
             throw new IllegalArgumentException("output size must be positive, got " + outW + "x" + outH);

@@ -20,7 +20,11 @@ package ai.tinyfusion.data;
  */
 public final class Resizer {
     /** How the size is changed. */
-    public enum Mode { PAD_CONSTANT, PAD_EDGE, BILINEAR }
+    public enum Mode {
+        PAD_CONSTANT,
+        PAD_EDGE,
+        BILINEAR
+    }
 
     private final Mode mode;
     private final int height;

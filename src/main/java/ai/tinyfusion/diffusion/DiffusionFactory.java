@@ -18,17 +18,23 @@ public final class DiffusionFactory {
     }
 
     /** Every setting of {@code create_diffusion}, positionally. */
-    public static SpacedDiffusion create(String timestepRespacing, String noiseSchedule, boolean useKl,
-            boolean sigmaSmall, boolean predictXstart, boolean learnSigma, boolean rescaleLearnedSigmas,
+    public static SpacedDiffusion create(
+            String timestepRespacing,
+            String noiseSchedule,
+            boolean useKl,
+            boolean sigmaSmall,
+            boolean predictXstart,
+            boolean learnSigma,
+            boolean rescaleLearnedSigmas,
             int diffusionSteps) {
         double[] betas = BetaSchedules.named(noiseSchedule, diffusionSteps);
-        LossType lossType = useKl ? LossType.RESCALED_KL
-                : rescaleLearnedSigmas ? LossType.RESCALED_MSE : LossType.MSE;
+        LossType lossType = useKl ? LossType.RESCALED_KL : rescaleLearnedSigmas ? LossType.RESCALED_MSE : LossType.MSE;
         int[] kept = timestepRespacing == null || timestepRespacing.isEmpty()
                 ? Respacing.spaceTimesteps(diffusionSteps, diffusionSteps)
                 : Respacing.spaceTimesteps(diffusionSteps, timestepRespacing);
         ModelMeanType meanType = predictXstart ? ModelMeanType.START_X : ModelMeanType.EPSILON;
-        ModelVarType varType = learnSigma ? ModelVarType.LEARNED_RANGE
+        ModelVarType varType = learnSigma
+                ? ModelVarType.LEARNED_RANGE
                 : sigmaSmall ? ModelVarType.FIXED_SMALL : ModelVarType.FIXED_LARGE;
         return new SpacedDiffusion(kept, betas, meanType, varType, lossType);
     }
@@ -91,8 +97,15 @@ public final class DiffusionFactory {
         }
 
         public SpacedDiffusion build() {
-            return create(timestepRespacing, noiseSchedule, useKl, sigmaSmall, predictXstart, learnSigma,
-                    rescaleLearnedSigmas, diffusionSteps);
+            return create(
+                    timestepRespacing,
+                    noiseSchedule,
+                    useKl,
+                    sigmaSmall,
+                    predictXstart,
+                    learnSigma,
+                    rescaleLearnedSigmas,
+                    diffusionSteps);
         }
     }
 }

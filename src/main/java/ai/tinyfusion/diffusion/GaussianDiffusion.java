@@ -55,8 +55,8 @@ public class GaussianDiffusion {
     /**
      * @param betas the per-step noise variances, each in (0, 1]
      */
-    public GaussianDiffusion(double[] betas, ModelMeanType modelMeanType, ModelVarType modelVarType,
-            LossType lossType) {
+    public GaussianDiffusion(
+            double[] betas, ModelMeanType modelMeanType, ModelVarType modelVarType, LossType lossType) {
         this.modelMeanType = Objects.requireNonNull(modelMeanType, "model mean type");
         this.modelVarType = Objects.requireNonNull(modelVarType, "model variance type");
         this.lossType = Objects.requireNonNull(lossType, "loss type");
@@ -236,8 +236,7 @@ public class GaussianDiffusion {
     /** Gathered values shaped (N, 1, ..., 1) to broadcast against {@code shape}. */
     private static NDArray gather(double[] arr, long[] idx, NDManager manager, Shape shape, DataType dtype) {
         if (shape.get(0) != idx.length) {
-            throw new IllegalArgumentException(
-                    "batch of " + idx.length + " timesteps does not match shape " + shape);
+            throw new IllegalArgumentException("batch of " + idx.length + " timesteps does not match shape " + shape);
         }
         float[] values = new float[idx.length];
         for (int i = 0; i < idx.length; i++) {
@@ -335,7 +334,12 @@ public class GaussianDiffusion {
      * @param clipDenoised clamp the x_0 prediction to [-1, 1]
      * @param denoisedFn applied to the x_0 prediction before clamping; may be {@code null}
      */
-    public PMeanVariance pMeanVariance(DenoiserFn model, NDArray x, NDArray t, NDArray y, boolean clipDenoised,
+    public PMeanVariance pMeanVariance(
+            DenoiserFn model,
+            NDArray x,
+            NDArray t,
+            NDArray y,
+            boolean clipDenoised,
             UnaryOperator<NDArray> denoisedFn) {
         long[] idx = HostArrays.timesteps(t);
         checkBatch(idx, x);
@@ -346,15 +350,15 @@ public class GaussianDiffusion {
     /**
      * The reverse step for an already computed model output (N, C or 2C, ...), e.g. to reuse one forward pass.
      */
-    public PMeanVariance pMeanVarianceFromOutput(NDArray modelOutput, NDArray x, NDArray t, boolean clipDenoised,
-            UnaryOperator<NDArray> denoisedFn) {
+    public PMeanVariance pMeanVarianceFromOutput(
+            NDArray modelOutput, NDArray x, NDArray t, boolean clipDenoised, UnaryOperator<NDArray> denoisedFn) {
         long[] idx = HostArrays.timesteps(t);
         checkBatch(idx, x);
         return fromOutput(modelOutput, x, idx, clipDenoised, denoisedFn);
     }
 
-    private PMeanVariance fromOutput(NDArray output, NDArray x, long[] idx, boolean clipDenoised,
-            UnaryOperator<NDArray> denoisedFn) {
+    private PMeanVariance fromOutput(
+            NDArray output, NDArray x, long[] idx, boolean clipDenoised, UnaryOperator<NDArray> denoisedFn) {
         Shape xs = x.getShape();
         long channels = xs.get(1);
         NDArray meanOutput;
@@ -375,13 +379,12 @@ public class GaussianDiffusion {
             requireOutputShape(output, xs, channels);
             meanOutput = output;
             double[] v = modelVarType == ModelVarType.FIXED_LARGE ? fixedLargeVariance : posteriorVariance;
-            double[] lv = modelVarType == ModelVarType.FIXED_LARGE ? fixedLargeLogVariance
-                    : posteriorLogVarianceClipped;
+            double[] lv =
+                    modelVarType == ModelVarType.FIXED_LARGE ? fixedLargeLogVariance : posteriorLogVarianceClipped;
             variance = full(coef(v, idx, x), x);
             logVariance = full(coef(lv, idx, x), x);
         }
-        NDArray rawXstart = modelMeanType == ModelMeanType.START_X ? meanOutput
-                : xstartFromEps(x, idx, meanOutput);
+        NDArray rawXstart = modelMeanType == ModelMeanType.START_X ? meanOutput : xstartFromEps(x, idx, meanOutput);
         NDArray predXstart = processXstart(rawXstart, clipDenoised, denoisedFn);
         NDArray mean = qPosterior(predXstart, x, idx).mean();
         return new PMeanVariance(mean, variance, logVariance, predXstart);
@@ -401,13 +404,25 @@ public class GaussianDiffusion {
      *
      * @param noise the standard normal noise of x's shape; {@code null} draws it (after the model call)
      */
-    public SampleStep pSample(DenoiserFn model, NDArray x, NDArray t, NDArray y, boolean clipDenoised,
-            UnaryOperator<NDArray> denoisedFn, NDArray noise) {
+    public SampleStep pSample(
+            DenoiserFn model,
+            NDArray x,
+            NDArray t,
+            NDArray y,
+            boolean clipDenoised,
+            UnaryOperator<NDArray> denoisedFn,
+            NDArray noise) {
         return pSampleWith(model, x, t, y, clipDenoised, denoisedFn, given(noise));
     }
 
-    private SampleStep pSampleWith(DenoiserFn model, NDArray x, NDArray t, NDArray y, boolean clipDenoised,
-            UnaryOperator<NDArray> denoisedFn, NoiseSource noiseSource) {
+    private SampleStep pSampleWith(
+            DenoiserFn model,
+            NDArray x,
+            NDArray t,
+            NDArray y,
+            boolean clipDenoised,
+            UnaryOperator<NDArray> denoisedFn,
+            NoiseSource noiseSource) {
         PMeanVariance out = pMeanVariance(model, x, t, y, clipDenoised, denoisedFn);
         NDArray noise = noiseSource.next(x.getManager(), x.getShape(), x.getDataType());
         requireSameShape("noise", noise, "x", x);
@@ -423,10 +438,14 @@ public class GaussianDiffusion {
      * @param shape the sample shape (N, C, H, W); must match the initial noise if one is given
      * @param y conditioning passed to the model at every step (may be {@code null})
      */
-    public NDArray pSampleLoop(DenoiserFn model, NDManager manager, Shape shape, NDArray y,
-            SamplingOptions options) {
-        return loop(manager, shape, y, options, (img, t) ->
-                pSampleWith(model, img, t, y, options.clipDenoised(), options.denoisedFn(), options.noiseSource()));
+    public NDArray pSampleLoop(DenoiserFn model, NDManager manager, Shape shape, NDArray y, SamplingOptions options) {
+        return loop(
+                manager,
+                shape,
+                y,
+                options,
+                (img, t) -> pSampleWith(
+                        model, img, t, y, options.clipDenoised(), options.denoisedFn(), options.noiseSource()));
     }
 
     // ------------------------------------------------------------------------------------------------------------
@@ -438,20 +457,36 @@ public class GaussianDiffusion {
      * @param noise the standard normal noise of x's shape, scaled by sigma (0 when eta is 0); {@code null} draws it
      *     (after the model call, as the reference does even when eta is 0)
      */
-    public SampleStep ddimSample(DenoiserFn model, NDArray x, NDArray t, NDArray y, boolean clipDenoised,
-            UnaryOperator<NDArray> denoisedFn, double eta, NDArray noise) {
+    public SampleStep ddimSample(
+            DenoiserFn model,
+            NDArray x,
+            NDArray t,
+            NDArray y,
+            boolean clipDenoised,
+            UnaryOperator<NDArray> denoisedFn,
+            double eta,
+            NDArray noise) {
         return ddimSampleWith(model, x, t, y, clipDenoised, denoisedFn, eta, given(noise));
     }
 
-    private SampleStep ddimSampleWith(DenoiserFn model, NDArray x, NDArray t, NDArray y, boolean clipDenoised,
-            UnaryOperator<NDArray> denoisedFn, double eta, NoiseSource noiseSource) {
+    private SampleStep ddimSampleWith(
+            DenoiserFn model,
+            NDArray x,
+            NDArray t,
+            NDArray y,
+            boolean clipDenoised,
+            UnaryOperator<NDArray> denoisedFn,
+            double eta,
+            NoiseSource noiseSource) {
         long[] idx = HostArrays.timesteps(t);
         PMeanVariance out = pMeanVariance(model, x, t, y, clipDenoised, denoisedFn);
         NDArray eps = epsFromXstart(x, idx, out.predXstart());
         NDArray alphaBar = coef(alphasCumprod, idx, x);
         NDArray alphaBarPrev = coef(alphasCumprodPrev, idx, x);
-        NDArray ratio = Scalars.rsub(1.0, alphaBarPrev).div(Scalars.rsub(1.0, alphaBar)).sqrt();
-        NDArray sigma = Scalars.mul(ratio, eta).mul(Scalars.rsub(1.0, alphaBar.div(alphaBarPrev)).sqrt());
+        NDArray ratio =
+                Scalars.rsub(1.0, alphaBarPrev).div(Scalars.rsub(1.0, alphaBar)).sqrt();
+        NDArray sigma = Scalars.mul(ratio, eta)
+                .mul(Scalars.rsub(1.0, alphaBar.div(alphaBarPrev)).sqrt());
         NDArray noise = noiseSource.next(x.getManager(), x.getShape(), x.getDataType());
         requireSameShape("noise", noise, "x", x);
         NDArray epsScale = Scalars.rsub(1.0, alphaBarPrev).sub(sigma.mul(sigma)).sqrt();
@@ -461,13 +496,19 @@ public class GaussianDiffusion {
     }
 
     /** One deterministic reverse-DDIM step x_t to x_{t+1} (encoding an image into its latent noise). */
-    public SampleStep ddimReverseSample(DenoiserFn model, NDArray x, NDArray t, NDArray y, boolean clipDenoised,
+    public SampleStep ddimReverseSample(
+            DenoiserFn model,
+            NDArray x,
+            NDArray t,
+            NDArray y,
+            boolean clipDenoised,
             UnaryOperator<NDArray> denoisedFn) {
         long[] idx = HostArrays.timesteps(t);
         PMeanVariance out = pMeanVariance(model, x, t, y, clipDenoised, denoisedFn);
         NDArray eps = epsFromXstart(x, idx, out.predXstart());
         NDArray alphaBarNext = coef(alphasCumprodNext, idx, x);
-        NDArray meanPred = out.predXstart().mul(alphaBarNext.sqrt())
+        NDArray meanPred = out.predXstart()
+                .mul(alphaBarNext.sqrt())
                 .add(Scalars.rsub(1.0, alphaBarNext).sqrt().mul(eps));
         return new SampleStep(meanPred, out.predXstart());
     }
@@ -476,10 +517,22 @@ public class GaussianDiffusion {
      * DDIM sampling from x_T through every step of this process (respace to "ddimN" or "N" for fewer steps).
      * Parameters as {@link #pSampleLoop}; {@link SamplingOptions#eta(double)} sets the stochasticity.
      */
-    public NDArray ddimSampleLoop(DenoiserFn model, NDManager manager, Shape shape, NDArray y,
-            SamplingOptions options) {
-        return loop(manager, shape, y, options, (img, t) -> ddimSampleWith(model, img, t, y,
-                options.clipDenoised(), options.denoisedFn(), options.eta(), options.noiseSource()));
+    public NDArray ddimSampleLoop(
+            DenoiserFn model, NDManager manager, Shape shape, NDArray y, SamplingOptions options) {
+        return loop(
+                manager,
+                shape,
+                y,
+                options,
+                (img, t) -> ddimSampleWith(
+                        model,
+                        img,
+                        t,
+                        y,
+                        options.clipDenoised(),
+                        options.denoisedFn(),
+                        options.eta(),
+                        options.noiseSource()));
     }
 
     @FunctionalInterface
@@ -544,16 +597,15 @@ public class GaussianDiffusion {
      * One term of the variational bound per sample, in bits per dimension: the discretised-Gaussian decoder NLL of
      * x_0 where t == 0, otherwise KL(q(x_{t-1} | x_t, x_0) || p(x_{t-1} | x_t)).
      */
-    public VbTerms vbTermsBpd(DenoiserFn model, NDArray xStart, NDArray xT, NDArray t, NDArray y,
-            boolean clipDenoised) {
+    public VbTerms vbTermsBpd(
+            DenoiserFn model, NDArray xStart, NDArray xT, NDArray t, NDArray y, boolean clipDenoised) {
         long[] idx = HostArrays.timesteps(t);
         checkBatch(idx, xT);
         NDArray output = callModel(model, xT, t, y);
         return vbTerms(output, xStart, xT, t, idx, clipDenoised);
     }
 
-    private VbTerms vbTerms(NDArray output, NDArray xStart, NDArray xT, NDArray t, long[] idx,
-            boolean clipDenoised) {
+    private VbTerms vbTerms(NDArray output, NDArray xStart, NDArray xT, NDArray t, long[] idx, boolean clipDenoised) {
         requireSameShape("x_start", xStart, "x_t", xT);
         MeanVariance truth = qPosterior(xStart, xT, idx);
         PMeanVariance out = fromOutput(output, xT, idx, clipDenoised, null);
@@ -650,8 +702,8 @@ public class GaussianDiffusion {
      * {@code noiseSource}), the prior term and their sum, with the x_0 and epsilon MSEs per step. Results are owned
      * by x_0's manager.
      */
-    public BpdTerms calcBpdLoop(DenoiserFn model, NDArray xStart, NDArray y, boolean clipDenoised,
-            NoiseSource noiseSource) {
+    public BpdTerms calcBpdLoop(
+            DenoiserFn model, NDArray xStart, NDArray y, boolean clipDenoised, NoiseSource noiseSource) {
         NoiseSource source = noiseSource == null ? NoiseSource.standardNormal() : noiseSource;
         NDManager manager = xStart.getManager();
         long batch = xStart.getShape().get(0);
@@ -672,8 +724,8 @@ public class GaussianDiffusion {
                 NDArray dx = out.predXstart().sub(xStart);
                 NDArray eps = epsFromXstart(xT, idx, out.predXstart());
                 NDArray de = eps.sub(noise);
-                NDArray[] keep = {out.output(), DiffusionUtils.meanFlat(dx.mul(dx)),
-                    DiffusionUtils.meanFlat(de.mul(de))};
+                NDArray[] keep = {out.output(), DiffusionUtils.meanFlat(dx.mul(dx)), DiffusionUtils.meanFlat(de.mul(de))
+                };
                 for (NDArray k : keep) {
                     k.attach(manager);
                 }
@@ -717,8 +769,8 @@ public class GaussianDiffusion {
         long[] expected = xs.getShape().clone();
         expected[1] = channels;
         if (!output.getShape().equals(new Shape(expected))) {
-            throw new IllegalArgumentException("model output " + output.getShape() + " does not match expected "
-                    + new Shape(expected));
+            throw new IllegalArgumentException(
+                    "model output " + output.getShape() + " does not match expected " + new Shape(expected));
         }
     }
 

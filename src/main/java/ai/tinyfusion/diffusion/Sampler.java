@@ -5,9 +5,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.tinyfusion.model.DiT;
-import ai.tinyfusion.model.DiTConfig;
-
+import ai.tinyfusion.model.dit.DiT;
+import ai.tinyfusion.model.dit.DiTConfig;
 import java.util.Locale;
 import java.util.function.IntConsumer;
 
@@ -18,8 +17,8 @@ import java.util.function.IntConsumer;
  */
 public final class Sampler {
     /** Sampling settings. {@code steps} respaces the 1000-step process ("250" or "ddim50"). */
-    public record Settings(String method, int steps, double cfgScale, int guidedChannels, double eta,
-            boolean clipDenoised) {
+    public record Settings(
+            String method, int steps, double cfgScale, int guidedChannels, double eta, boolean clipDenoised) {
         public Settings {
             String m = method.toLowerCase(Locale.ROOT);
             if (!m.equals("ddpm") && !m.equals("ddim")) {
@@ -57,12 +56,14 @@ public final class Sampler {
     private final Settings settings;
     private final SpacedDiffusion diffusion;
 
+    /** A sampler for {@code model}; its diffusion is the 1000-step process respaced to {@code settings}' steps. */
     public Sampler(DiT model, Settings settings) {
         this.model = model;
         this.settings = settings;
         this.diffusion = DiffusionFactory.create(settings.respacing());
     }
 
+    /** The respaced diffusion the sampler steps through. */
     public SpacedDiffusion diffusion() {
         return diffusion;
     }
@@ -90,7 +91,9 @@ public final class Sampler {
             fn = model::forward;
         }
         int[] done = {0};
-        SamplingOptions opts = SamplingOptions.defaults().initialNoise(z).clipDenoised(settings.clipDenoised())
+        SamplingOptions opts = SamplingOptions.defaults()
+                .initialNoise(z)
+                .clipDenoised(settings.clipDenoised())
                 .eta(settings.eta());
         if (onStep != null) {
             opts = opts.listener((i, x, x0) -> onStep.accept(++done[0]));
@@ -137,7 +140,11 @@ public final class Sampler {
 
     /** [-1, 1] floats (N, C, H, W) to uint8 NHWC as the ADM evaluator expects: clamp((x+1)·127.5) truncated. */
     public static byte[] toUint8Nhwc(NDArray images) {
-        NDArray u = images.add(1).mul(127.5).clip(0, 255).toType(DataType.UINT8, false).transpose(0, 2, 3, 1);
+        NDArray u = images.add(1)
+                .mul(127.5)
+                .clip(0, 255)
+                .toType(DataType.UINT8, false)
+                .transpose(0, 2, 3, 1);
         return u.toByteArray();
     }
 }

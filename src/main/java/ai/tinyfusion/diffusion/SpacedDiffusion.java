@@ -20,14 +20,26 @@ public class SpacedDiffusion extends GaussianDiffusion {
      * @param useTimesteps original steps to keep (any order; duplicates and out-of-range entries are ignored)
      * @param baseBetas the betas of the original process
      */
-    public SpacedDiffusion(int[] useTimesteps, double[] baseBetas, ModelMeanType modelMeanType,
-            ModelVarType modelVarType, LossType lossType) {
-        this(respace(useTimesteps, baseBetas, modelMeanType, modelVarType, lossType), baseBetas.length,
-                modelMeanType, modelVarType, lossType);
+    public SpacedDiffusion(
+            int[] useTimesteps,
+            double[] baseBetas,
+            ModelMeanType modelMeanType,
+            ModelVarType modelVarType,
+            LossType lossType) {
+        this(
+                respace(useTimesteps, baseBetas, modelMeanType, modelVarType, lossType),
+                baseBetas.length,
+                modelMeanType,
+                modelVarType,
+                lossType);
     }
 
-    private SpacedDiffusion(Respaced r, int originalNumSteps, ModelMeanType modelMeanType,
-            ModelVarType modelVarType, LossType lossType) {
+    private SpacedDiffusion(
+            Respaced r,
+            int originalNumSteps,
+            ModelMeanType modelMeanType,
+            ModelVarType modelVarType,
+            LossType lossType) {
         super(r.betas, modelMeanType, modelVarType, lossType);
         this.timestepMap = r.map;
         this.originalNumSteps = originalNumSteps;
@@ -35,8 +47,8 @@ public class SpacedDiffusion extends GaussianDiffusion {
 
     private record Respaced(double[] betas, int[] map) {}
 
-    private static Respaced respace(int[] useTimesteps, double[] baseBetas, ModelMeanType meanType,
-            ModelVarType varType, LossType lossType) {
+    private static Respaced respace(
+            int[] useTimesteps, double[] baseBetas, ModelMeanType meanType, ModelVarType varType, LossType lossType) {
         double[] baseCumprod = new GaussianDiffusion(baseBetas, meanType, varType, lossType).alphasCumprod();
         boolean[] keep = new boolean[baseCumprod.length];
         for (int step : useTimesteps) {
@@ -57,7 +69,8 @@ public class SpacedDiffusion extends GaussianDiffusion {
         if (map.isEmpty()) {
             throw new IllegalArgumentException("no timestep of the " + baseBetas.length + "-step process is kept");
         }
-        return new Respaced(betas.stream().mapToDouble(Double::doubleValue).toArray(),
+        return new Respaced(
+                betas.stream().mapToDouble(Double::doubleValue).toArray(),
                 map.stream().mapToInt(Integer::intValue).toArray());
     }
 

@@ -9,7 +9,6 @@ import ai.tinyfusion.nn.Module;
 import ai.tinyfusion.nn.Parameter;
 import ai.tinyfusion.train.TrainTask;
 import com.google.gson.JsonObject;
-
 import java.nio.FloatBuffer;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -89,7 +88,8 @@ public final class ClassifierTask implements TrainTask {
         NDArray logits = net.logits(x);
         NDArray y = batch.labels();
         NDArray loss = crossEntropy(logits, y);
-        NDArray accuracy = logits.argMax(1).eq(y).toType(DataType.FLOAT32, false).mean();
+        NDArray accuracy =
+                logits.argMax(1).eq(y).toType(DataType.FLOAT32, false).mean();
         return new StepLoss(loss, Map.of("accuracy", accuracy));
     }
 

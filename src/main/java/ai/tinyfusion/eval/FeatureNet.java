@@ -15,7 +15,6 @@ import ai.tinyfusion.nn.Linear;
 import ai.tinyfusion.nn.LoadReport;
 import ai.tinyfusion.nn.Module;
 import ai.tinyfusion.nn.ModuleList;
-
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.nio.FloatBuffer;
@@ -76,6 +75,7 @@ public final class FeatureNet extends Module {
     public static final String ARCHITECTURE = "fmnist-cnn-v1";
     /** Metadata keys of saved networks. */
     public static final String ARCHITECTURE_KEY = "architecture";
+
     public static final String TEST_ACCURACY_KEY = "test_accuracy";
     public static final int IMAGE_SIZE = 28;
     public static final int NUM_CLASSES = 10;
@@ -89,6 +89,7 @@ public final class FeatureNet extends Module {
 
     /** The shipped files under {@code <home>/models}. */
     public static final String SHIPPED_MODEL = "fmnist-classifier.safetensors";
+
     public static final String SHIPPED_STATS = "fmnist-test-stats.npz";
     /** System property naming the project directory that holds {@code models/}. */
     public static final String HOME_PROPERTY = "tinyfusion.home";
@@ -183,8 +184,8 @@ public final class FeatureNet extends Module {
      * features (FID, sFID), the pooled features themselves (precision/recall), the softmax
      * probabilities (Inception Score) and the argmax class of each image (class accuracy).
      */
-    public record Summary(FeatureStats pooledStats, FeatureStats spatialStats, double[][] pooled, double[][] probs,
-            int[] predicted) {
+    public record Summary(
+            FeatureStats pooledStats, FeatureStats spatialStats, double[][] pooled, double[][] probs, int[] predicted) {
         public int count() {
             return predicted.length;
         }
@@ -220,16 +221,16 @@ public final class FeatureNet extends Module {
      *
      * @param keepPooled whether to return the pooled feature matrix (N × 128 doubles)
      */
-    public Summary summarize(byte[] nhwc, int first, int count, int height, int width, int channels, int batchSize,
-            boolean keepPooled) {
+    public Summary summarize(
+            byte[] nhwc, int first, int count, int height, int width, int channels, int batchSize, boolean keepPooled) {
         if (height != IMAGE_SIZE || width != IMAGE_SIZE || channels != 1) {
             throw new IllegalArgumentException("FeatureNet evaluates 28×28 grayscale images (H, W, C = 28, 28, 1), got "
                     + height + "×" + width + "×" + channels);
         }
         int per = height * width * channels;
         if (first < 0 || count < 0 || ((long) first + count) * per > nhwc.length) {
-            throw new IllegalArgumentException("images " + first + ".." + (first + count) + " exceed the "
-                    + nhwc.length / per + " given");
+            throw new IllegalArgumentException(
+                    "images " + first + ".." + (first + count) + " exceed the " + nhwc.length / per + " given");
         }
         if (count < 2) {
             throw new IllegalArgumentException("need at least 2 images for feature statistics, got " + count);
@@ -295,8 +296,8 @@ public final class FeatureNet extends Module {
         }
         long[] s = images.shape();
         if (s.length != 3 && s.length != 4) {
-            throw new IllegalArgumentException("images must be (N, H, W, C) or (N, H, W), got shape "
-                    + java.util.Arrays.toString(s));
+            throw new IllegalArgumentException(
+                    "images must be (N, H, W, C) or (N, H, W), got shape " + java.util.Arrays.toString(s));
         }
         byte[] raw = new byte[Math.toIntExact(images.numel())];
         images.data().duplicate().get(raw);
@@ -348,7 +349,9 @@ public final class FeatureNet extends Module {
         meta.put("format", "pt");
         meta.put(ARCHITECTURE_KEY, ARCHITECTURE);
         meta.put("input", "(N, 1, 28, 28) float32, (v/255 - 0.5)/0.5");
-        meta.put("outputs", "pooled 128 (fc, before its ReLU), spatial 392 (features.6 before ReLU, channels 0-7, 7x7), logits 10 (classifier)");
+        meta.put(
+                "outputs",
+                "pooled 128 (fc, before its ReLU), spatial 392 (features.6 before ReLU, channels 0-7, 7x7), logits 10 (classifier)");
         meta.putAll(extraMetadata);
         Path parent = file.toAbsolutePath().getParent();
         if (parent != null) {

@@ -1,9 +1,10 @@
 package ai.tinyfusion.eval;
 
+import ai.tinyfusion.io.HostTensor;
+import ai.tinyfusion.io.Npz;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -91,7 +92,8 @@ public final class FeatureStats {
         double[][] rows = new double[b][];
         for (int r = 0; r < b; r++) {
             if (batch[r].length != dim) {
-                throw new IllegalArgumentException("row " + r + " has " + batch[r].length + " features, expected " + dim);
+                throw new IllegalArgumentException(
+                        "row " + r + " has " + batch[r].length + " features, expected " + dim);
             }
             rows[r] = batch[r];
         }
@@ -103,7 +105,8 @@ public final class FeatureStats {
         double[][] rows = new double[batch.length][];
         for (int r = 0; r < batch.length; r++) {
             if (batch[r].length != dim) {
-                throw new IllegalArgumentException("row " + r + " has " + batch[r].length + " features, expected " + dim);
+                throw new IllegalArgumentException(
+                        "row " + r + " has " + batch[r].length + " features, expected " + dim);
             }
             rows[r] = new double[dim];
             for (int j = 0; j < dim; j++) {
@@ -255,15 +258,21 @@ public final class FeatureStats {
 
     /** Writes {@code mu}, {@code sigma} and {@code count} to an uncompressed npz at {@code path}. */
     public void saveNpz(Path path) throws IOException {
+        Map<String, HostTensor> arrays = new LinkedHashMap<>();
+        putMoments(arrays, "mu", "sigma");
+        arrays.put("count", HostTensor.ofLongs(new long[] {count}));
+        Npz.write(path, arrays);
+    }
+
+    /** Puts the mean (float64, {@code (d,)}) and covariance (float64, {@code (d, d)}) under the given keys. */
+    void putMoments(Map<String, HostTensor> arrays, String muKey, String sigmaKey) {
         double[][] sigma = covariance();
         double[] flat = new double[Math.multiplyExact(dim, dim)];
         for (int i = 0; i < dim; i++) {
             System.arraycopy(sigma[i], 0, flat, i * dim, dim);
         }
-        Map<String, NpzIo.Array> arrays = new LinkedHashMap<>();
-        arrays.put("mu", new NpzIo.Array(new long[] {dim}, mean()));
-        arrays.put("sigma", new NpzIo.Array(new long[] {dim, dim}, flat));
-        NpzIo.write(path, arrays, Map.of("count", count));
+        arrays.put(muKey, HostTensor.ofDoubles(mean(), dim));
+        arrays.put(sigmaKey, HostTensor.ofDoubles(flat, dim, dim));
     }
 
     /** Loads {@code mu}/{@code sigma} (and {@code count} if present) from an npz. */
@@ -277,26 +286,25 @@ public final class FeatureStats {
      * makes the result updatable.
      */
     public static FeatureStats loadNpz(Path path, String muKey, String sigmaKey) throws IOException {
-        List<String> keys = NpzIo.keys(path);
-        Map<String, NpzIo.Array> a = NpzIo.read(path, muKey, sigmaKey);
-        NpzIo.Array mu = a.get(muKey);
-        NpzIo.Array sigma = a.get(sigmaKey);
-        if (mu.shape().length != 1) {
-            throw new IOException(path + ": " + muKey + " must be 1-D, has shape " + java.util.Arrays.toString(mu.shape()));
+        try (Npz.Archive npz = Npz.open(path)) {
+            HostTensor mu = npz.get(muKey);
+            HostTensor sigma = npz.get(sigmaKey);
+            if (mu.shape().length != 1) {
+                throw new IOException(
+                        path + ": " + muKey + " must be 1-D, has shape " + java.util.Arrays.toString(mu.shape()));
+            }
+            int d = (int) mu.shape()[0];
+            if (sigma.shape().length != 2 || sigma.shape()[0] != d || sigma.shape()[1] != d) {
+                throw new IOException(path + ": " + sigmaKey + " must be " + d + "x" + d + ", has shape "
+                        + java.util.Arrays.toString(sigma.shape()));
+            }
+            double[] flat = sigma.toDoubleArray();
+            double[][] s = new double[d][d];
+            for (int i = 0; i < d; i++) {
+                System.arraycopy(flat, i * d, s[i], 0, d);
+            }
+            long count = npz.contains("count") ? (long) npz.get("count").toDoubleArray()[0] : 0;
+            return fromMoments(mu.toDoubleArray(), s, count);
         }
-        int d = (int) mu.shape()[0];
-        if (sigma.shape().length != 2 || sigma.shape()[0] != d || sigma.shape()[1] != d) {
-            throw new IOException(path + ": " + sigmaKey + " must be " + d + "x" + d + ", has shape "
-                    + java.util.Arrays.toString(sigma.shape()));
-        }
-        double[][] s = new double[d][d];
-        for (int i = 0; i < d; i++) {
-            System.arraycopy(sigma.data(), i * d, s[i], 0, d);
-        }
-        long count = 0;
-        if (keys.contains("count")) {
-            count = (long) NpzIo.read(path, "count").get("count").data()[0];
-        }
-        return fromMoments(mu.data(), s, count);
     }
 }

@@ -35,7 +35,8 @@ public final class FidBootstrap {
             throw new IllegalArgumentException("need at least 2 samples to bootstrap, got " + n);
         }
         if (samples[0].length != reference.dim()) {
-            throw new IllegalArgumentException("samples have " + samples[0].length + " features, reference " + reference.dim());
+            throw new IllegalArgumentException(
+                    "samples have " + samples[0].length + " features, reference " + reference.dim());
         }
         SplittableRandom rng = new SplittableRandom(seed);
         double[][] draw = new double[n][];

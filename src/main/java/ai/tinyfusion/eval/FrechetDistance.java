@@ -67,8 +67,8 @@ public final class FrechetDistance {
         return compute(mu1, sigma1, mu2, sigma2, eps, FrechetDistance::traceSqrtProduct);
     }
 
-    static double compute(double[] mu1, double[][] sigma1, double[] mu2, double[][] sigma2, double eps,
-                          TraceSqrt traceSqrt) {
+    static double compute(
+            double[] mu1, double[][] sigma1, double[] mu2, double[][] sigma2, double eps, TraceSqrt traceSqrt) {
         int d = mu1.length;
         if (mu2.length != d) {
             throw new IllegalArgumentException("mean vectors have different lengths: " + d + ", " + mu2.length);
@@ -140,8 +140,11 @@ public final class FrechetDistance {
             min = Math.min(min, l);
         }
         if (min < -1e-6 * max) {
-            LOG.warn("L'·S2·L has eigenvalue {} (largest {}): a covariance is not positive semi-definite; "
-                    + "clamping to 0", min, max);
+            LOG.warn(
+                    "L'·S2·L has eigenvalue {} (largest {}): a covariance is not positive semi-definite; "
+                            + "clamping to 0",
+                    min,
+                    max);
         }
         double sum = 0;
         for (double l : lambda) {

@@ -1,6 +1,5 @@
 package ai.tinyfusion.eval;
 
-import javax.imageio.ImageIO;
 import java.awt.Color;
 import java.awt.Font;
 import java.awt.Graphics2D;
@@ -11,24 +10,29 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.List;
+import javax.imageio.ImageIO;
 
 /** Writes uint8 NHWC images as a PNG grid, optionally with a caption under each tile. */
 public final class ImageGrid {
     private ImageGrid() {}
 
     /**
+     * Writes {@code n} images as a PNG of {@code columns} tiles per row, atomically.
+     *
      * @param nhwc N·H·W·C bytes (C = 1 grey or 3 RGB)
      * @param captions one caption per image, or null
      * @param columns tiles per row
      * @param scale integer upscaling of each tile (nearest neighbour)
      */
-    public static void write(Path png, byte[] nhwc, int n, int h, int w, int c, List<String> captions, int columns,
-            int scale) throws IOException {
+    public static void write(
+            Path png, byte[] nhwc, int n, int h, int w, int c, List<String> captions, int columns, int scale)
+            throws IOException {
         if (c != 1 && c != 3) {
             throw new IllegalArgumentException("image grid needs 1 or 3 channels, got " + c);
         }
         if ((long) n * h * w * c != nhwc.length) {
-            throw new IllegalArgumentException("image bytes " + nhwc.length + " do not match " + n + "x" + h + "x" + w + "x" + c);
+            throw new IllegalArgumentException(
+                    "image bytes " + nhwc.length + " do not match " + n + "x" + h + "x" + w + "x" + c);
         }
         int cols = Math.max(1, Math.min(columns, n));
         int rows = (n + cols - 1) / cols;

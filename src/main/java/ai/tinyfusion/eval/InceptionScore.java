@@ -133,8 +133,8 @@ public final class InceptionScore {
                 s += v;
             }
             if (Math.abs(s - 1) > 1e-3) {
-                throw new IllegalArgumentException("row " + r + " sums to " + s + ", not 1; pass logits through softmax()"
-                        + " or use computeFromLogits");
+                throw new IllegalArgumentException("row " + r + " sums to " + s
+                        + ", not 1; pass logits through softmax()" + " or use computeFromLogits");
             }
         }
     }

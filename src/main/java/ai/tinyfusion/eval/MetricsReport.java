@@ -2,7 +2,6 @@ package ai.tinyfusion.eval;
 
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -22,18 +21,37 @@ import java.util.Locale;
  * @param fidStd         standard deviation of the FID over bootstrap resamples of the samples
  *                       ({@link FidBootstrap}; null if not computed)
  */
-public record MetricsReport(String model, int numSamples, Double fid, Double sfid, Double inceptionScore,
-                            Double precision, Double recall, Double classAccuracy, Double fidStd) {
+public record MetricsReport(
+        String model,
+        int numSamples,
+        Double fid,
+        Double sfid,
+        Double inceptionScore,
+        Double precision,
+        Double recall,
+        Double classAccuracy,
+        Double fidStd) {
 
     /** A report without a bootstrap spread of the FID. */
-    public MetricsReport(String model, int numSamples, Double fid, Double sfid, Double inceptionScore,
-                         Double precision, Double recall, Double classAccuracy) {
+    public MetricsReport(
+            String model,
+            int numSamples,
+            Double fid,
+            Double sfid,
+            Double inceptionScore,
+            Double precision,
+            Double recall,
+            Double classAccuracy) {
         this(model, numSamples, fid, sfid, inceptionScore, precision, recall, classAccuracy, null);
     }
 
-    private static final Gson GSON = new GsonBuilder().serializeSpecialFloatingPointValues().setPrettyPrinting().create();
+    private static final Gson GSON = new GsonBuilder()
+            .serializeSpecialFloatingPointValues()
+            .setPrettyPrinting()
+            .create();
 
-    private static final String[] HEADERS = {"model", "samples", "FID", "sFID", "IS", "Precision", "Recall", "Accuracy"};
+    private static final String[] HEADERS = {"model", "samples", "FID", "sFID", "IS", "Precision", "Recall", "Accuracy"
+    };
 
     /** Pretty-printed JSON; absent metrics are omitted, NaN/Infinity are written as such. */
     public String toJson() {

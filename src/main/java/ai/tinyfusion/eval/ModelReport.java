@@ -2,7 +2,6 @@ package ai.tinyfusion.eval;
 
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -24,13 +23,40 @@ import java.util.Locale;
  * @param metrics quality metrics (null if none were given)
  * @param calibrationLoss the calibration loss of the model's layer mask before recovery (null if not given)
  */
-public record ModelReport(String model, int depth, long parameters, double gmacs, int batch, double itPerSec,
-        double imagesPerSec, int steps, double speedup, MetricsReport metrics, Double calibrationLoss) {
+public record ModelReport(
+        String model,
+        int depth,
+        long parameters,
+        double gmacs,
+        int batch,
+        double itPerSec,
+        double imagesPerSec,
+        int steps,
+        double speedup,
+        MetricsReport metrics,
+        Double calibrationLoss) {
 
-    private static final Gson GSON = new GsonBuilder().serializeSpecialFloatingPointValues().setPrettyPrinting().create();
+    private static final Gson GSON = new GsonBuilder()
+            .serializeSpecialFloatingPointValues()
+            .setPrettyPrinting()
+            .create();
 
-    private static final String[] HEADERS = {"model", "depth", "params", "GMACs", "calib loss", "it/s", "img/s",
-        "speedup", "FID", "sFID", "IS", "prec", "recall", "class acc"};
+    private static final String[] HEADERS = {
+        "model",
+        "depth",
+        "params",
+        "GMACs",
+        "calib loss",
+        "it/s",
+        "img/s",
+        "speedup",
+        "FID",
+        "sFID",
+        "IS",
+        "prec",
+        "recall",
+        "class acc"
+    };
 
     public static String toJson(List<ModelReport> rows) {
         return GSON.toJson(rows);
@@ -41,11 +67,22 @@ public record ModelReport(String model, int depth, long parameters, double gmacs
         cells.add(HEADERS);
         for (ModelReport r : rows) {
             MetricsReport m = r.metrics;
-            cells.add(new String[] {r.model, Integer.toString(r.depth), String.format(Locale.ROOT, "%.2fM", r.parameters / 1e6),
-                fmt(r.gmacs, 4), fmt(r.calibrationLoss, 4), fmt(r.itPerSec, 2), fmt(r.imagesPerSec, 2), fmt(r.speedup, 2) + "x",
-                m == null ? "-" : m.fidText(), m == null ? "-" : fmt(m.sfid(), 2),
-                m == null ? "-" : fmt(m.inceptionScore(), 2), m == null ? "-" : fmt(m.precision(), 3),
-                m == null ? "-" : fmt(m.recall(), 3), m == null ? "-" : fmt(m.classAccuracy(), 3)});
+            cells.add(new String[] {
+                r.model,
+                Integer.toString(r.depth),
+                String.format(Locale.ROOT, "%.2fM", r.parameters / 1e6),
+                fmt(r.gmacs, 4),
+                fmt(r.calibrationLoss, 4),
+                fmt(r.itPerSec, 2),
+                fmt(r.imagesPerSec, 2),
+                fmt(r.speedup, 2) + "x",
+                m == null ? "-" : m.fidText(),
+                m == null ? "-" : fmt(m.sfid(), 2),
+                m == null ? "-" : fmt(m.inceptionScore(), 2),
+                m == null ? "-" : fmt(m.precision(), 3),
+                m == null ? "-" : fmt(m.recall(), 3),
+                m == null ? "-" : fmt(m.classAccuracy(), 3)
+            });
         }
         return cells;
     }

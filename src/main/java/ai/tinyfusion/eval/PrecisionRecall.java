@@ -31,6 +31,7 @@ import java.util.stream.IntStream;
 public final class PrecisionRecall {
     /** ADM's neighbourhood size. */
     public static final int DEFAULT_K = 3;
+
     static final int ROW_BLOCK = 64;
     static final int COL_BLOCK = 512;
 
@@ -49,7 +50,8 @@ public final class PrecisionRecall {
         checkFeatures(real, "real");
         checkFeatures(generated, "generated");
         if (real[0].length != generated[0].length) {
-            throw new IllegalArgumentException("feature dimensions differ: " + real[0].length + " vs " + generated[0].length);
+            throw new IllegalArgumentException(
+                    "feature dimensions differ: " + real[0].length + " vs " + generated[0].length);
         }
         double[] realRadii = manifoldRadii(real, k);
         double[] genRadii = manifoldRadii(generated, k);
@@ -68,7 +70,8 @@ public final class PrecisionRecall {
             throw new IllegalArgumentException("k must be >= 1, got " + k);
         }
         if (n < k + 1) {
-            throw new IllegalArgumentException("need at least k+1 = " + (k + 1) + " samples for k = " + k + ", have " + n);
+            throw new IllegalArgumentException(
+                    "need at least k+1 = " + (k + 1) + " samples for k = " + k + ", have " + n);
         }
         double[] radii = new double[n];
         int blocks = (n + ROW_BLOCK - 1) / ROW_BLOCK;
@@ -113,7 +116,8 @@ public final class PrecisionRecall {
         checkFeatures(refFeatures, "refFeatures");
         checkFeatures(evalFeatures, "evalFeatures");
         if (refRadii.length != refFeatures.length) {
-            throw new IllegalArgumentException(refRadii.length + " radii for " + refFeatures.length + " reference rows");
+            throw new IllegalArgumentException(
+                    refRadii.length + " radii for " + refFeatures.length + " reference rows");
         }
         int n = evalFeatures.length;
         boolean[] inside = new boolean[n];
@@ -143,37 +147,40 @@ public final class PrecisionRecall {
         int nb = b.length;
         boolean[] aIn = new boolean[na];
         int blocks = (na + ROW_BLOCK - 1) / ROW_BLOCK;
-        BitSet bIn = IntStream.range(0, blocks).parallel().mapToObj(blk -> {
-            int r0 = blk * ROW_BLOCK;
-            int r1 = Math.min(na, r0 + ROW_BLOCK);
-            BitSet local = new BitSet(nb);
-            for (int c0 = 0; c0 < nb; c0 += COL_BLOCK) {
-                int c1 = Math.min(nb, c0 + COL_BLOCK);
-                for (int r = r0; r < r1; r++) {
-                    double[] x = a[r];
-                    double ra = aRadii[r];
-                    for (int c = c0; c < c1; c++) {
-                        boolean needA = !aIn[r];
-                        boolean needB = !local.get(c);
-                        if (!needA && !needB) {
-                            continue;
-                        }
-                        double dist = squaredDistance(x, b[c]);
-                        if (needA && dist <= bRadii[c]) {
-                            aIn[r] = true;
-                        }
-                        if (needB && dist <= ra) {
-                            local.set(c);
+        BitSet bIn = IntStream.range(0, blocks)
+                .parallel()
+                .mapToObj(blk -> {
+                    int r0 = blk * ROW_BLOCK;
+                    int r1 = Math.min(na, r0 + ROW_BLOCK);
+                    BitSet local = new BitSet(nb);
+                    for (int c0 = 0; c0 < nb; c0 += COL_BLOCK) {
+                        int c1 = Math.min(nb, c0 + COL_BLOCK);
+                        for (int r = r0; r < r1; r++) {
+                            double[] x = a[r];
+                            double ra = aRadii[r];
+                            for (int c = c0; c < c1; c++) {
+                                boolean needA = !aIn[r];
+                                boolean needB = !local.get(c);
+                                if (!needA && !needB) {
+                                    continue;
+                                }
+                                double dist = squaredDistance(x, b[c]);
+                                if (needA && dist <= bRadii[c]) {
+                                    aIn[r] = true;
+                                }
+                                if (needB && dist <= ra) {
+                                    local.set(c);
+                                }
+                            }
                         }
                     }
-                }
-            }
-            return local;
-        }).reduce(new BitSet(nb), (x, y) -> {
-            BitSet z = (BitSet) x.clone();
-            z.or(y);
-            return z;
-        });
+                    return local;
+                })
+                .reduce(new BitSet(nb), (x, y) -> {
+                    BitSet z = (BitSet) x.clone();
+                    z.or(y);
+                    return z;
+                });
         boolean[] bFlags = new boolean[nb];
         for (int j = bIn.nextSetBit(0); j >= 0; j = bIn.nextSetBit(j + 1)) {
             bFlags[j] = true;
@@ -241,7 +248,8 @@ public final class PrecisionRecall {
         int d = f[0].length;
         for (int i = 0; i < f.length; i++) {
             if (f[i].length != d) {
-                throw new IllegalArgumentException(name + " row " + i + " has " + f[i].length + " features, expected " + d);
+                throw new IllegalArgumentException(
+                        name + " row " + i + " has " + f[i].length + " features, expected " + d);
             }
         }
     }

@@ -2,15 +2,14 @@ package ai.tinyfusion.eval;
 
 import ai.tinyfusion.io.HostTensor;
 import ai.tinyfusion.io.Npz;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Cached reference features: the statistics (FID, sFID) and pooled features (precision/recall) of

@@ -1,5 +1,7 @@
 package ai.tinyfusion.eval;
 
+import ai.tinyfusion.io.HostTensor;
+import ai.tinyfusion.io.Npz;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -20,8 +22,8 @@ import java.util.Map;
 public record ReferenceStats(FeatureStats pooled, FeatureStats spatial) {
     public ReferenceStats {
         if (pooled.count() != spatial.count()) {
-            throw new IllegalArgumentException("pooled and spatial statistics cover " + pooled.count() + " and "
-                    + spatial.count() + " images");
+            throw new IllegalArgumentException(
+                    "pooled and spatial statistics cover " + pooled.count() + " and " + spatial.count() + " images");
         }
     }
 
@@ -41,26 +43,19 @@ public record ReferenceStats(FeatureStats pooled, FeatureStats spatial) {
 
     /** Writes the npz described above. */
     public void save(Path path) throws IOException {
-        Map<String, NpzIo.Array> arrays = new LinkedHashMap<>();
-        put(arrays, "mu", "sigma", pooled);
-        put(arrays, "mu_s", "sigma_s", spatial);
-        NpzIo.write(path, arrays, Map.of("count", count()));
-    }
-
-    private static void put(Map<String, NpzIo.Array> arrays, String muKey, String sigmaKey, FeatureStats s) {
-        int d = s.dim();
-        double[][] sigma = s.covariance();
-        double[] flat = new double[Math.multiplyExact(d, d)];
-        for (int i = 0; i < d; i++) {
-            System.arraycopy(sigma[i], 0, flat, i * d, d);
-        }
-        arrays.put(muKey, new NpzIo.Array(new long[] {d}, s.mean()));
-        arrays.put(sigmaKey, new NpzIo.Array(new long[] {d, d}, flat));
+        Map<String, HostTensor> arrays = new LinkedHashMap<>();
+        pooled.putMoments(arrays, "mu", "sigma");
+        spatial.putMoments(arrays, "mu_s", "sigma_s");
+        arrays.put("count", HostTensor.ofLongs(new long[] {count()}));
+        Npz.write(path, arrays);
     }
 
     /** Reads a file written by {@link #save} (or an ADM reference batch, whose count is unknown). */
     public static ReferenceStats load(Path path) throws IOException {
-        List<String> keys = NpzIo.keys(path);
+        List<String> keys;
+        try (Npz.Archive npz = Npz.open(path)) {
+            keys = npz.keys();
+        }
         for (String k : new String[] {"mu", "sigma", "mu_s", "sigma_s"}) {
             if (!keys.contains(k)) {
                 throw new IOException(path + " is not a reference-statistics npz: no '" + k + "' (has " + keys + ")");

@@ -1,11 +1,9 @@
 package ai.tinyfusion.eval;
 
-import ai.djl.ndarray.NDManager;
 import ai.tinyfusion.data.FashionMnist;
 import ai.tinyfusion.io.FileHashes;
 import ai.tinyfusion.io.HostTensor;
 import ai.tinyfusion.io.Npz;
-
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -26,8 +24,11 @@ public final class SampleEvaluation {
             FashionMnist test = FashionMnist.load(dataDir, FashionMnist.Split.TEST);
             var imgs = test.images();
             String key = "fmnist-test-" + shortHash(imgs.pixels()) + "-" + net.fingerprint();
-            ReferenceCache.Entry e = ReferenceCache.standard().get(key,
-                    () -> net.summarize(imgs.pixels(), 0, imgs.count(), imgs.rows(), imgs.cols(), 1, batch, true));
+            ReferenceCache.Entry e = ReferenceCache.standard()
+                    .get(
+                            key,
+                            () -> net.summarize(
+                                    imgs.pixels(), 0, imgs.count(), imgs.rows(), imgs.cols(), 1, batch, true));
             return new Reference(e.stats(), e.pooled(), "fashion-mnist-test");
         }
 
@@ -55,8 +56,9 @@ public final class SampleEvaluation {
      * @param k neighbours for precision/recall
      * @param bootstrapRounds rounds of {@link FidBootstrap} for the FID's spread (0: not computed)
      */
-    public static MetricsReport evaluate(FeatureNet net, Reference ref, Path samples, String name, int batch, int k,
-            int bootstrapRounds) throws IOException {
+    public static MetricsReport evaluate(
+            FeatureNet net, Reference ref, Path samples, String name, int batch, int k, int bootstrapRounds)
+            throws IOException {
         LinkedHashMap<String, HostTensor> arrays = Npz.read(samples);
         FeatureNet.Summary s = net.summarizeNpz(samples, batch, true);
         Double accuracy = null;
@@ -73,12 +75,8 @@ public final class SampleEvaluation {
         double sfid = ref.stats().sfid(s.spatialStats());
         double is = InceptionScore.compute(s.probs(), 1);
         PrecisionRecall.Result pr = PrecisionRecall.compute(ref.pooled(), s.pooled(), k);
-        Double fidStd = bootstrapRounds > 0 ? FidBootstrap.std(s.pooled(), ref.stats().pooled(), bootstrapRounds, 0) : null;
+        Double fidStd =
+                bootstrapRounds > 0 ? FidBootstrap.std(s.pooled(), ref.stats().pooled(), bootstrapRounds, 0) : null;
         return new MetricsReport(name, s.count(), fid, sfid, is, pr.precision(), pr.recall(), accuracy, fidStd);
-    }
-
-    /** Loads the shipped network into {@code manager}. */
-    public static FeatureNet shippedNet(NDManager manager) throws IOException {
-        return FeatureNet.loadShipped(manager);
     }
 }

@@ -24,7 +24,8 @@ public final class TextTable {
             }
             sb.append('\n');
             if (r == 0) {
-                sb.append("-".repeat(Arrays.stream(w).sum() + 2 * (w.length - 1))).append('\n');
+                sb.append("-".repeat(Arrays.stream(w).sum() + 2 * (w.length - 1)))
+                        .append('\n');
             }
         }
         return sb.toString();
@@ -36,7 +37,9 @@ public final class TextTable {
         for (int r = 0; r < rows.size(); r++) {
             sb.append("| ").append(String.join(" | ", rows.get(r))).append(" |\n");
             if (r == 0) {
-                sb.append("| --- |").append(" ---: |".repeat(rows.get(0).length - 1)).append('\n');
+                sb.append("| --- |")
+                        .append(" ---: |".repeat(rows.get(0).length - 1))
+                        .append('\n');
             }
         }
         return sb.toString();

@@ -69,15 +69,26 @@ public enum DType {
      */
     public DataType ndArrayType() {
         switch (this) {
-            case F64: return DataType.FLOAT64;
-            case F32: case BF16: return DataType.FLOAT32;
-            case F16: return DataType.FLOAT16;
-            case I64: return DataType.INT64;
-            case I32: case I16: return DataType.INT32;
-            case I8: return DataType.INT8;
-            case U8: return DataType.UINT8;
-            case BOOL: return DataType.BOOLEAN;
-            default: throw new AssertionError(this);
+            case F64:
+                return DataType.FLOAT64;
+            case F32:
+            case BF16:
+                return DataType.FLOAT32;
+            case F16:
+                return DataType.FLOAT16;
+            case I64:
+                return DataType.INT64;
+            case I32:
+            case I16:
+                return DataType.INT32;
+            case I8:
+                return DataType.INT8;
+            case U8:
+                return DataType.UINT8;
+            case BOOL:
+                return DataType.BOOLEAN;
+            default:
+                throw new AssertionError(this);
         }
     }
 
@@ -88,17 +99,28 @@ public enum DType {
      */
     public static DType fromNDArrayType(DataType type) {
         switch (type) {
-            case FLOAT64: return F64;
-            case FLOAT32: return F32;
-            case FLOAT16: return F16;
-            case BFLOAT16: return BF16;
-            case INT64: return I64;
-            case INT32: return I32;
-            case INT16: return I16;
-            case INT8: return I8;
-            case UINT8: return U8;
-            case BOOLEAN: return BOOL;
-            default: throw new IllegalArgumentException("no DType for DJL data type " + type);
+            case FLOAT64:
+                return F64;
+            case FLOAT32:
+                return F32;
+            case FLOAT16:
+                return F16;
+            case BFLOAT16:
+                return BF16;
+            case INT64:
+                return I64;
+            case INT32:
+                return I32;
+            case INT16:
+                return I16;
+            case INT8:
+                return I8;
+            case UINT8:
+                return U8;
+            case BOOLEAN:
+                return BOOL;
+            default:
+                throw new IllegalArgumentException("no DType for DJL data type " + type);
         }
     }
 }

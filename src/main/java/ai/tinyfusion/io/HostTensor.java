@@ -2,9 +2,7 @@ package ai.tinyfusion.io;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;
@@ -38,8 +36,8 @@ public final class HostTensor {
         long[] s = shape.clone();
         long bytes = Shapes.byteSize(s, dtype);
         if (data.remaining() != bytes) {
-            throw new IllegalArgumentException(dtype + " tensor of shape " + Shapes.format(s) + " needs "
-                    + bytes + " bytes but " + data.remaining() + " were given");
+            throw new IllegalArgumentException(dtype + " tensor of shape " + Shapes.format(s) + " needs " + bytes
+                    + " bytes but " + data.remaining() + " were given");
         }
         return new HostTensor(dtype, s, data.slice().asReadOnlyBuffer());
     }
@@ -116,10 +114,18 @@ public final class HostTensor {
         ByteBuffer b = data();
         float[] out = new float[n];
         switch (dtype) {
-            case F32: b.asFloatBuffer().get(out); break;
-            case F64: for (int i = 0; i < n; i++) out[i] = (float) b.getDouble(i * 8); break;
-            case F16: for (int i = 0; i < n; i++) out[i] = HalfFloats.f16ToFloat(b.getShort(i * 2)); break;
-            case BF16: for (int i = 0; i < n; i++) out[i] = HalfFloats.bf16ToFloat(b.getShort(i * 2)); break;
+            case F32:
+                b.asFloatBuffer().get(out);
+                break;
+            case F64:
+                for (int i = 0; i < n; i++) out[i] = (float) b.getDouble(i * 8);
+                break;
+            case F16:
+                for (int i = 0; i < n; i++) out[i] = HalfFloats.f16ToFloat(b.getShort(i * 2));
+                break;
+            case BF16:
+                for (int i = 0; i < n; i++) out[i] = HalfFloats.bf16ToFloat(b.getShort(i * 2));
+                break;
             default:
                 long[] longs = toLongArray();
                 for (int i = 0; i < n; i++) out[i] = longs[i];
@@ -156,12 +162,24 @@ public final class HostTensor {
         ByteBuffer b = data();
         long[] out = new long[n];
         switch (dtype) {
-            case I64: b.asLongBuffer().get(out); break;
-            case I32: for (int i = 0; i < n; i++) out[i] = b.getInt(i * 4); break;
-            case I16: for (int i = 0; i < n; i++) out[i] = b.getShort(i * 2); break;
-            case I8: for (int i = 0; i < n; i++) out[i] = b.get(i); break;
-            case U8: case BOOL: for (int i = 0; i < n; i++) out[i] = b.get(i) & 0xff; break;
-            default: throw new AssertionError(dtype);
+            case I64:
+                b.asLongBuffer().get(out);
+                break;
+            case I32:
+                for (int i = 0; i < n; i++) out[i] = b.getInt(i * 4);
+                break;
+            case I16:
+                for (int i = 0; i < n; i++) out[i] = b.getShort(i * 2);
+                break;
+            case I8:
+                for (int i = 0; i < n; i++) out[i] = b.get(i);
+                break;
+            case U8:
+            case BOOL:
+                for (int i = 0; i < n; i++) out[i] = b.get(i) & 0xff;
+                break;
+            default:
+                throw new AssertionError(dtype);
         }
         return out;
     }
@@ -176,9 +194,14 @@ public final class HostTensor {
     public NDArray toNDArray(NDManager manager) {
         ByteBuffer buffer;
         switch (dtype) {
-            case BF16: buffer = widenBf16(); break;
-            case I16: buffer = widenI16(); break;
-            default: buffer = data();
+            case BF16:
+                buffer = widenBf16();
+                break;
+            case I16:
+                buffer = widenI16();
+                break;
+            default:
+                buffer = data();
         }
         try (NDArray borrowed = manager.create(buffer, new Shape(shape), dtype.ndArrayType())) {
             return borrowed.duplicate();

@@ -10,7 +10,6 @@ import com.google.gson.JsonPrimitive;
 import com.google.gson.Strictness;
 import com.google.gson.stream.JsonReader;
 import com.google.gson.stream.JsonToken;
-
 import java.io.IOException;
 import java.io.StringReader;
 import java.nio.ByteBuffer;
@@ -25,16 +24,19 @@ final class Json {
     /** Compact JSON without HTML escaping (so names keep characters like {@code <} as they are). */
     static final Gson COMPACT = new GsonBuilder().disableHtmlEscaping().create();
     /** Indented JSON without HTML escaping. */
-    static final Gson PRETTY = new GsonBuilder().disableHtmlEscaping().setPrettyPrinting().create();
+    static final Gson PRETTY =
+            new GsonBuilder().disableHtmlEscaping().setPrettyPrinting().create();
 
     /** Decodes strict UTF-8 and parses one strict JSON object, with nothing after it. */
     static JsonObject parseObject(byte[] utf8, String what) throws IOException {
         String text;
         try {
-            text = StandardCharsets.UTF_8.newDecoder()
+            text = StandardCharsets.UTF_8
+                    .newDecoder()
                     .onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(utf8)).toString();
+                    .decode(ByteBuffer.wrap(utf8))
+                    .toString();
         } catch (CharacterCodingException e) {
             throw new IOException(what + " is not valid UTF-8");
         }
@@ -46,7 +48,7 @@ final class Json {
             try {
                 next = reader.peek();
             } catch (IOException e) {
-                next = null;   // strict mode reports a second top-level value as malformed JSON
+                next = null; // strict mode reports a second top-level value as malformed JSON
             }
             if (next != JsonToken.END_DOCUMENT) {
                 throw new IOException(what + " has data after its JSON object");

@@ -15,7 +15,7 @@ final class NamespaceMap extends LinkedHashMap<Object, Object> implements Pickle
     public void setState(Object state) throws IOException {
         Object dict = state;
         if (state instanceof PickleTuple && ((PickleTuple) state).size() == 2) {
-            dict = ((PickleTuple) state).get(0);   // (instance dict, slot dict)
+            dict = ((PickleTuple) state).get(0); // (instance dict, slot dict)
         }
         if (dict == null) {
             return;

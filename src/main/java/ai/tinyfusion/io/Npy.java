@@ -35,7 +35,8 @@ public final class Npy {
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
             long expected = dataBytes(header, file.toString());
             checkLength(channel.size() - header.dataOffset(), expected, file.toString());
-            ByteBuffer data = expected == 0 ? ByteBuffer.allocate(0)
+            ByteBuffer data = expected == 0
+                    ? ByteBuffer.allocate(0)
                     : channel.map(FileChannel.MapMode.READ_ONLY, header.dataOffset(), expected);
             return toTensor(header, data);
         }
@@ -122,7 +123,8 @@ public final class Npy {
 
     private static void checkLength(long available, long expected, String source) throws IOException {
         if (available < expected) {
-            throw new IOException(source + ": truncated .npy data: " + Math.max(available, 0) + " of " + expected + " bytes");
+            throw new IOException(
+                    source + ": truncated .npy data: " + Math.max(available, 0) + " of " + expected + " bytes");
         }
         if (available > expected) {
             throw new IOException(source + ": " + (available - expected) + " unexpected bytes after the .npy data");

@@ -25,6 +25,7 @@ record NpyHeader(DType dtype, boolean bigEndian, boolean fortranOrder, long[] sh
     private static final byte[] MAGIC = {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y'};
     /** Largest header accepted; numpy itself refuses headers over 10000 bytes by default. */
     private static final int MAX_HEADER_BYTES = 1 << 20;
+
     private static final int ALIGN = 64;
     private static final int GROWTH_DIGITS = 21;
 
@@ -65,8 +66,8 @@ record NpyHeader(DType dtype, boolean bigEndian, boolean fortranOrder, long[] sh
     private static NpyHeader fromDict(String text, long dataOffset) throws IOException {
         Map<String, Object> dict = new PyLiteral(text).parseDict();
         if (!dict.keySet().equals(new java.util.HashSet<>(List.of("descr", "fortran_order", "shape")))) {
-            throw new IOException(".npy header must have exactly the keys descr, fortran_order and shape, has "
-                    + dict.keySet());
+            throw new IOException(
+                    ".npy header must have exactly the keys descr, fortran_order and shape, has " + dict.keySet());
         }
         if (!(dict.get("descr") instanceof String)) {
             throw new IOException(".npy descr is not a dtype string");
@@ -78,8 +79,12 @@ record NpyHeader(DType dtype, boolean bigEndian, boolean fortranOrder, long[] sh
             throw new IOException(".npy shape is not a tuple of integers");
         }
         String descr = (String) dict.get("descr");
-        return new NpyHeader(NpyDescr.dtype(descr), NpyDescr.isBigEndian(descr), (Boolean) dict.get("fortran_order"),
-                (long[]) dict.get("shape"), dataOffset);
+        return new NpyHeader(
+                NpyDescr.dtype(descr),
+                NpyDescr.isBigEndian(descr),
+                (Boolean) dict.get("fortran_order"),
+                (long[]) dict.get("shape"),
+                dataOffset);
     }
 
     /**
@@ -93,17 +98,21 @@ record NpyHeader(DType dtype, boolean bigEndian, boolean fortranOrder, long[] sh
         for (long d : shape) {
             dims.add(Long.toString(d));
         }
-        StringBuilder dict = new StringBuilder("{'descr': '").append(NpyDescr.descr(dtype))
-                .append("', 'fortran_order': False, 'shape': ").append(dims).append(", }");
+        StringBuilder dict = new StringBuilder("{'descr': '")
+                .append(NpyDescr.descr(dtype))
+                .append("', 'fortran_order': False, 'shape': ")
+                .append(dims)
+                .append(", }");
         if (shape.length > 0) {
-            dict.append(" ".repeat(Math.max(0, GROWTH_DIGITS - Long.toString(shape[0]).length())));
+            dict.append(" "
+                    .repeat(Math.max(0, GROWTH_DIGITS - Long.toString(shape[0]).length())));
         }
         byte[] text = dict.toString().getBytes(StandardCharsets.ISO_8859_1);
         int textAndNewline = text.length + 1;
         int prefix = 10;
         int padding = ALIGN - (prefix + textAndNewline) % ALIGN;
         if (textAndNewline + padding > 0xffff) {
-            prefix = 12;   // version 2.0: 4-byte header length
+            prefix = 12; // version 2.0: 4-byte header length
             padding = ALIGN - (prefix + textAndNewline) % ALIGN;
         }
         int headerLength = textAndNewline + padding;
@@ -210,7 +219,7 @@ record NpyHeader(DType dtype, boolean bigEndian, boolean fortranOrder, long[] sh
             }
             long v = Long.parseLong(s.substring(start, i));
             if (i < s.length() && s.charAt(i) == 'L') {
-                i++;   // Python 2 long suffix
+                i++; // Python 2 long suffix
             }
             return v;
         }

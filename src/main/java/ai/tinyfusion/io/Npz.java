@@ -1,8 +1,5 @@
 package ai.tinyfusion.io;
 
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -13,12 +10,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Enumeration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.zip.CRC32;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipException;
 import java.util.zip.ZipFile;
 import java.util.zip.ZipOutputStream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Reads and writes NumPy {@code .npz} archives: a zip of {@code <key>.npy} members, stored or
@@ -35,31 +35,90 @@ public final class Npz {
      * Members that are not {@code .npy} files are skipped with a warning.
      */
     public static LinkedHashMap<String, HostTensor> read(Path file) throws IOException {
-        checkZipMagic(file);
         LinkedHashMap<String, HostTensor> out = new LinkedHashMap<>();
-        try (ZipFile zip = open(file)) {
-            Enumeration<? extends ZipEntry> entries = zip.entries();
-            while (entries.hasMoreElements()) {
-                ZipEntry entry = entries.nextElement();
+        try (Archive archive = open(file)) {
+            for (String key : archive.keys()) {
+                out.put(key, archive.get(key));
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Opens an archive for reading members one at a time: nothing is decompressed until
+     * {@link Archive#get} asks for it, so large unrelated members (an ADM reference batch's
+     * {@code arr_0} of images) are never read.
+     */
+    public static Archive open(Path file) throws IOException {
+        checkZipMagic(file);
+        ZipFile zip;
+        try {
+            zip = new ZipFile(file.toFile());
+        } catch (ZipException e) {
+            throw new IOException(file + ": corrupt or truncated .npz archive (" + e.getMessage() + ")", e);
+        }
+        try {
+            return new Archive(file, zip);
+        } catch (IOException | RuntimeException e) {
+            zip.close();
+            throw e;
+        }
+    }
+
+    /** An open {@code .npz} archive: its member names, and each member decoded on request. */
+    public static final class Archive implements AutoCloseable {
+        private final Path file;
+        private final ZipFile zip;
+        private final LinkedHashMap<String, ZipEntry> entries = new LinkedHashMap<>();
+
+        private Archive(Path file, ZipFile zip) throws IOException {
+            this.file = file;
+            this.zip = zip;
+            Enumeration<? extends ZipEntry> all = zip.entries();
+            while (all.hasMoreElements()) {
+                ZipEntry entry = all.nextElement();
                 String name = entry.getName();
                 if (entry.isDirectory() || !name.endsWith(".npy")) {
                     LOG.warn("{}: skipping member {}, which is not a .npy array", file, name);
                     continue;
                 }
-                String key = name.substring(0, name.length() - 4);
-                if (out.containsKey(key)) {
+                if (entries.putIfAbsent(name.substring(0, name.length() - 4), entry) != null) {
                     throw new IOException(file + ": duplicate member " + name);
-                }
-                String source = file + ":" + name;
-                try (InputStream in = CrcCheckedZipStream.open(zip, entry)) {
-                    out.put(key, Npy.read(in, source));
-                } catch (IOException e) {
-                    String message = String.valueOf(e.getMessage());
-                    throw message.startsWith(source) ? e : new IOException(source + ": corrupt member (" + message + ")", e);
                 }
             }
         }
-        return out;
+
+        /** Array names (member names without {@code .npy}) in archive order. */
+        public List<String> keys() {
+            return List.copyOf(entries.keySet());
+        }
+
+        /** Whether the archive holds an array named {@code key}. */
+        public boolean contains(String key) {
+            return entries.containsKey(key);
+        }
+
+        /** Decodes the array {@code key}; a missing key is an IOException naming the keys present. */
+        public HostTensor get(String key) throws IOException {
+            ZipEntry entry = entries.get(key);
+            if (entry == null) {
+                throw new IOException(file + ": no array '" + key + "' (has " + keys() + ")");
+            }
+            String source = file + ":" + entry.getName();
+            try (InputStream in = CrcCheckedZipStream.open(zip, entry)) {
+                return Npy.read(in, source);
+            } catch (IOException e) {
+                String message = String.valueOf(e.getMessage());
+                throw message.startsWith(source)
+                        ? e
+                        : new IOException(source + ": corrupt member (" + message + ")", e);
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            zip.close();
+        }
     }
 
     /** Writes {@code arrays} as an uncompressed archive (like {@code numpy.savez}), atomically. */
@@ -121,14 +180,6 @@ public final class Npz {
         }
         if (head.length < 4 || head[0] != 'P' || head[1] != 'K') {
             throw new IOException(file + ": not an .npz archive (expected a zip file)");
-        }
-    }
-
-    private static ZipFile open(Path file) throws IOException {
-        try {
-            return new ZipFile(file.toFile());
-        } catch (ZipException e) {
-            throw new IOException(file + ": corrupt or truncated .npz archive (" + e.getMessage() + ")", e);
         }
     }
 }

@@ -38,7 +38,9 @@ final class PickleInput {
 
     int i32() throws IOException {
         need(4, "a 4-byte integer");
-        int v = (data[pos] & 0xff) | (data[pos + 1] & 0xff) << 8 | (data[pos + 2] & 0xff) << 16
+        int v = (data[pos] & 0xff)
+                | (data[pos + 1] & 0xff) << 8
+                | (data[pos + 2] & 0xff) << 16
                 | (data[pos + 3] & 0xff) << 24;
         pos += 4;
         return v;

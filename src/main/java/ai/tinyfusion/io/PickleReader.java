@@ -1,7 +1,6 @@
 package ai.tinyfusion.io;
 
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import static ai.tinyfusion.io.PickleOpcodes.*;
 
 import java.io.IOException;
 import java.math.BigInteger;
@@ -14,8 +13,8 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-
-import static ai.tinyfusion.io.PickleOpcodes.*;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A restricted pickle virtual machine for the opcodes {@code torch.save} emits (protocols 2–5).
@@ -121,7 +120,9 @@ public final class PickleReader {
                         }
                         break;
                     }
-                    case FRAME: in.requireAvailable(in.i64(), "frame"); break;
+                    case FRAME:
+                        in.requireAvailable(in.i64(), "frame");
+                        break;
                     case GLOBAL: {
                         String module = in.line("GLOBAL module name");
                         String name = in.line("GLOBAL name");
@@ -137,24 +138,48 @@ public final class PickleReader {
                         push(globals.resolve((String) module, (String) name));
                         break;
                     }
-                    case BINPUT: memo.put((long) in.u8(), peek()); break;
-                    case LONG_BINPUT: memo.put(in.u32(), peek()); break;
-                    case MEMOIZE: memo.put((long) memo.size(), peek()); break;
-                    case BINGET: push(memoGet(in.u8())); break;
-                    case LONG_BINGET: push(memoGet(in.u32())); break;
-                    case MARK: pushMark(); break;
-                    case EMPTY_DICT: push(new LinkedHashMap<Object, Object>()); break;
+                    case BINPUT:
+                        memo.put((long) in.u8(), peek());
+                        break;
+                    case LONG_BINPUT:
+                        memo.put(in.u32(), peek());
+                        break;
+                    case MEMOIZE:
+                        memo.put((long) memo.size(), peek());
+                        break;
+                    case BINGET:
+                        push(memoGet(in.u8()));
+                        break;
+                    case LONG_BINGET:
+                        push(memoGet(in.u32()));
+                        break;
+                    case MARK:
+                        pushMark();
+                        break;
+                    case EMPTY_DICT:
+                        push(new LinkedHashMap<Object, Object>());
+                        break;
                     case DICT: {
                         Map<Object, Object> dict = new LinkedHashMap<>();
                         putPairs(dict, popMark());
                         push(dict);
                         break;
                     }
-                    case EMPTY_LIST: push(new ArrayList<Object>()); break;
-                    case LIST: push(new ArrayList<>(popMark())); break;
-                    case EMPTY_TUPLE: push(new PickleTuple()); break;
-                    case TUPLE: push(new PickleTuple(popMark().toArray())); break;
-                    case TUPLE1: push(new PickleTuple(pop())); break;
+                    case EMPTY_LIST:
+                        push(new ArrayList<Object>());
+                        break;
+                    case LIST:
+                        push(new ArrayList<>(popMark()));
+                        break;
+                    case EMPTY_TUPLE:
+                        push(new PickleTuple());
+                        break;
+                    case TUPLE:
+                        push(new PickleTuple(popMark().toArray()));
+                        break;
+                    case TUPLE1:
+                        push(new PickleTuple(pop()));
+                        break;
                     case TUPLE2: {
                         Object b = pop();
                         push(new PickleTuple(pop(), b));
@@ -187,22 +212,54 @@ public final class PickleReader {
                         listOnTop().addAll(items);
                         break;
                     }
-                    case BININT: push((long) in.i32()); break;
-                    case BININT1: push((long) in.u8()); break;
-                    case BININT2: push((long) in.u16()); break;
-                    case LONG1: push(decodeLong(in.bytes(in.u8(), "LONG1 integer"))); break;
-                    case BINFLOAT: push(in.f64BigEndian()); break;
-                    case NEWTRUE: push(Boolean.TRUE); break;
-                    case NEWFALSE: push(Boolean.FALSE); break;
-                    case NONE: push(null); break;
-                    case BINUNICODE: push(in.utf8(in.u32(), "BINUNICODE string")); break;
-                    case SHORT_BINUNICODE: push(in.utf8(in.u8(), "SHORT_BINUNICODE string")); break;
-                    case BINUNICODE8: push(in.utf8(in.i64(), "BINUNICODE8 string")); break;
-                    case BINSTRING: push(in.utf8(in.i32(), "BINSTRING string")); break;
-                    case SHORT_BINSTRING: push(in.utf8(in.u8(), "SHORT_BINSTRING string")); break;
-                    case BINBYTES: push(in.bytes(in.u32(), "BINBYTES data")); break;
-                    case SHORT_BINBYTES: push(in.bytes(in.u8(), "SHORT_BINBYTES data")); break;
-                    case BINPERSID: push(persistentLoader.load(pop())); break;
+                    case BININT:
+                        push((long) in.i32());
+                        break;
+                    case BININT1:
+                        push((long) in.u8());
+                        break;
+                    case BININT2:
+                        push((long) in.u16());
+                        break;
+                    case LONG1:
+                        push(decodeLong(in.bytes(in.u8(), "LONG1 integer")));
+                        break;
+                    case BINFLOAT:
+                        push(in.f64BigEndian());
+                        break;
+                    case NEWTRUE:
+                        push(Boolean.TRUE);
+                        break;
+                    case NEWFALSE:
+                        push(Boolean.FALSE);
+                        break;
+                    case NONE:
+                        push(null);
+                        break;
+                    case BINUNICODE:
+                        push(in.utf8(in.u32(), "BINUNICODE string"));
+                        break;
+                    case SHORT_BINUNICODE:
+                        push(in.utf8(in.u8(), "SHORT_BINUNICODE string"));
+                        break;
+                    case BINUNICODE8:
+                        push(in.utf8(in.i64(), "BINUNICODE8 string"));
+                        break;
+                    case BINSTRING:
+                        push(in.utf8(in.i32(), "BINSTRING string"));
+                        break;
+                    case SHORT_BINSTRING:
+                        push(in.utf8(in.u8(), "SHORT_BINSTRING string"));
+                        break;
+                    case BINBYTES:
+                        push(in.bytes(in.u32(), "BINBYTES data"));
+                        break;
+                    case SHORT_BINBYTES:
+                        push(in.bytes(in.u8(), "SHORT_BINBYTES data"));
+                        break;
+                    case BINPERSID:
+                        push(persistentLoader.load(pop()));
+                        break;
                     case REDUCE:
                     case NEWOBJ: {
                         Object args = pop();
@@ -215,7 +272,9 @@ public final class PickleReader {
                         build(peek(), state);
                         break;
                     }
-                    case EMPTY_SET: push(new LinkedHashSet<Object>()); break;
+                    case EMPTY_SET:
+                        push(new LinkedHashSet<Object>());
+                        break;
                     case ADDITEMS: {
                         List<Object> items = popMark();
                         Set<Object> set = setOnTop();
@@ -268,7 +327,8 @@ public final class PickleReader {
         }
 
         private void charge(Object arg) throws IOException {
-            long size = arg instanceof Collection ? ((Collection<?>) arg).size()
+            long size = arg instanceof Collection
+                    ? ((Collection<?>) arg).size()
                     : arg instanceof Map ? ((Map<?, ?>) arg).size() : 0;
             copyBudget -= size;
             if (copyBudget < 0) {
@@ -303,8 +363,13 @@ public final class PickleReader {
                         pending.add(item);
                         depths.add(depth + 1);
                     }
-                } else if (!(k == null || k instanceof String || k instanceof Long || k instanceof BigInteger
-                        || k instanceof Double || k instanceof Boolean || k instanceof DType)) {
+                } else if (!(k == null
+                        || k instanceof String
+                        || k instanceof Long
+                        || k instanceof BigInteger
+                        || k instanceof Double
+                        || k instanceof Boolean
+                        || k instanceof DType)) {
                     throw error("unsupported dict key or set item of type " + typeName(k));
                 }
             }

@@ -1,8 +1,5 @@
 package ai.tinyfusion.io;
 
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -12,6 +9,8 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Reads and writes safetensors files, single or sharded.
@@ -62,7 +61,8 @@ public final class Safetensors {
                     throw new IOException(file + ": tensor '" + e.name() + "' has " + length
                             + " bytes, more than one buffer can hold (2 GiB)");
                 }
-                ByteBuffer data = length == 0 ? ByteBuffer.allocate(0)
+                ByteBuffer data = length == 0
+                        ? ByteBuffer.allocate(0)
                         : channel.map(FileChannel.MapMode.READ_ONLY, parsed.dataStart() + e.begin(), length);
                 out.put(e.name(), HostTensor.of(e.dtype(), e.shape(), data));
             }
@@ -83,8 +83,8 @@ public final class Safetensors {
         readFully(channel, lengthBytes, 0, file);
         long headerLength = lengthBytes.getLong(0);
         if (headerLength < 2 || headerLength > SafetensorsHeader.MAX_HEADER_BYTES || headerLength > size - 8) {
-            throw new IOException(file + ": invalid safetensors header length " + headerLength + " (file has "
-                    + size + " bytes; truncated or not a safetensors file?)");
+            throw new IOException(file + ": invalid safetensors header length " + headerLength + " (file has " + size
+                    + " bytes; truncated or not a safetensors file?)");
         }
         ByteBuffer json = ByteBuffer.allocate((int) headerLength);
         readFully(channel, json, 8, file);
@@ -116,7 +116,8 @@ public final class Safetensors {
             throws IOException {
         byte[] header = SafetensorsHeader.encode(tensors, metadata);
         AtomicFiles.write(file, channel -> {
-            ByteBuffer length = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, header.length);
+            ByteBuffer length =
+                    ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, header.length);
             AtomicFiles.writeFully(channel, length);
             AtomicFiles.writeFully(channel, ByteBuffer.wrap(header));
             for (HostTensor t : tensors.values()) {
@@ -135,8 +136,13 @@ public final class Safetensors {
      *
      * @return the index file
      */
-    public static Path writeSharded(Path dir, String baseName, Map<String, HostTensor> tensors,
-                                    Map<String, String> metadata, long maxShardBytes) throws IOException {
+    public static Path writeSharded(
+            Path dir,
+            String baseName,
+            Map<String, HostTensor> tensors,
+            Map<String, String> metadata,
+            long maxShardBytes)
+            throws IOException {
         return SafetensorsIndex.writeSharded(dir, baseName, tensors, metadata, maxShardBytes);
     }
 }

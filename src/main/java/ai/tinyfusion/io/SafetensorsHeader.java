@@ -3,7 +3,6 @@ package ai.tinyfusion.io;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -27,6 +26,7 @@ import java.util.Map;
 record SafetensorsHeader(Map<String, String> metadata, List<Entry> entries) {
     /** Largest header accepted, as in the reference implementation (100 MB). */
     static final long MAX_HEADER_BYTES = 100_000_000L;
+
     static final String METADATA_KEY = "__metadata__";
 
     /** One tensor of the header; offsets are relative to the data section. */
@@ -46,7 +46,8 @@ record SafetensorsHeader(Map<String, String> metadata, List<Entry> entries) {
         List<Entry> entries = new ArrayList<>();
         for (Map.Entry<String, JsonElement> e : root.entrySet()) {
             if (e.getKey().equals(METADATA_KEY)) {
-                for (Map.Entry<String, JsonElement> m : Json.requireObject(e.getValue(), METADATA_KEY).entrySet()) {
+                for (Map.Entry<String, JsonElement> m :
+                        Json.requireObject(e.getValue(), METADATA_KEY).entrySet()) {
                     metadata.put(m.getKey(), Json.requireString(m.getValue(), "metadata value '" + m.getKey() + "'"));
                 }
             } else {
@@ -84,8 +85,8 @@ record SafetensorsHeader(Map<String, String> metadata, List<Entry> entries) {
             throw new IOException(what + ": " + ex.getMessage());
         }
         if (offsets[1] - offsets[0] != bytes) {
-            throw new IOException(what + " spans " + (offsets[1] - offsets[0]) + " bytes but its " + dtype
-                    + " shape " + Shapes.format(shape) + " needs " + bytes);
+            throw new IOException(what + " spans " + (offsets[1] - offsets[0]) + " bytes but its " + dtype + " shape "
+                    + Shapes.format(shape) + " needs " + bytes);
         }
         return new Entry(name, dtype, shape, offsets[0], offsets[1]);
     }
@@ -115,8 +116,8 @@ record SafetensorsHeader(Map<String, String> metadata, List<Entry> entries) {
                 throw new IOException("tensor '" + e.name() + "' overlaps tensor '" + previous + "'");
             }
             if (e.begin() > expected) {
-                throw new IOException("gap in the data section before tensor '" + e.name() + "' (bytes "
-                        + expected + " to " + e.begin() + " belong to no tensor)");
+                throw new IOException("gap in the data section before tensor '" + e.name() + "' (bytes " + expected
+                        + " to " + e.begin() + " belong to no tensor)");
             }
             expected = e.end();
             previous = e.name();
@@ -126,8 +127,8 @@ record SafetensorsHeader(Map<String, String> metadata, List<Entry> entries) {
                     + " file holds only " + dataLength + " data bytes (truncated?)");
         }
         if (expected < dataLength) {
-            throw new IOException("the data section has " + (dataLength - expected)
-                    + " trailing bytes that belong to no tensor");
+            throw new IOException(
+                    "the data section has " + (dataLength - expected) + " trailing bytes that belong to no tensor");
         }
     }
 

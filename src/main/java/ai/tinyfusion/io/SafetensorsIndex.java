@@ -2,9 +2,6 @@ package ai.tinyfusion.io;
 
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -15,6 +12,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Sharded safetensors sets: the {@code *.safetensors.index.json} layout of the Hugging Face tools,
@@ -49,12 +48,15 @@ final class SafetensorsIndex {
         }
         throw new IOException(dir + ": expected " + DEFAULT_INDEX + ", " + DEFAULT_FILE
                 + " or a single safetensors file or index in the directory, found "
-                + (indexes.size() + files.size() == 0 ? "none" : indexes.size() + " indexes and " + files.size() + " files"));
+                + (indexes.size() + files.size() == 0
+                        ? "none"
+                        : indexes.size() + " indexes and " + files.size() + " files"));
     }
 
     private static List<Path> list(Path dir, String suffix) throws IOException {
         List<Path> out = new ArrayList<>();
-        try (DirectoryStream<Path> stream = Files.newDirectoryStream(dir, p -> p.getFileName().toString().endsWith(suffix))) {
+        try (DirectoryStream<Path> stream =
+                Files.newDirectoryStream(dir, p -> p.getFileName().toString().endsWith(suffix))) {
             stream.forEach(out::add);
         }
         return out;
@@ -67,7 +69,8 @@ final class SafetensorsIndex {
         try {
             root = Json.parseObject(Files.readAllBytes(indexFile), "index");
             weightMap = new LinkedHashMap<>();
-            for (Map.Entry<String, JsonElement> e : Json.requireObject(root.get("weight_map"), "weight_map").entrySet()) {
+            for (Map.Entry<String, JsonElement> e :
+                    Json.requireObject(root.get("weight_map"), "weight_map").entrySet()) {
                 weightMap.put(e.getKey(), Json.requireString(e.getValue(), "weight_map entry '" + e.getKey() + "'"));
             }
         } catch (IOException e) {
@@ -106,7 +109,8 @@ final class SafetensorsIndex {
     private static Path shardPath(Path dir, String shard, Path indexFile) throws IOException {
         Path p = dir.resolve(shard).normalize();
         if (shard.isEmpty() || !p.getParent().equals(dir.normalize()) || shard.contains("/") || shard.contains("\\")) {
-            throw new IOException(indexFile + ": shard name '" + shard + "' must be a file name in the index's directory");
+            throw new IOException(
+                    indexFile + ": shard name '" + shard + "' must be a file name in the index's directory");
         }
         if (!Files.isRegularFile(p)) {
             throw new IOException(indexFile + ": shard " + shard + " is missing");
@@ -120,7 +124,11 @@ final class SafetensorsIndex {
             try {
                 long declared = Json.requireLong(meta.getAsJsonObject().get("total_size"), "total_size");
                 if (declared != totalBytes) {
-                    LOG.warn("{}: metadata.total_size is {} but the tensors hold {} bytes", indexFile, declared, totalBytes);
+                    LOG.warn(
+                            "{}: metadata.total_size is {} but the tensors hold {} bytes",
+                            indexFile,
+                            declared,
+                            totalBytes);
                 }
             } catch (IOException e) {
                 LOG.warn("{}: ignoring metadata.total_size: {}", indexFile, e.getMessage());
@@ -128,8 +136,13 @@ final class SafetensorsIndex {
         }
     }
 
-    static Path writeSharded(Path dir, String baseName, Map<String, HostTensor> tensors,
-                             Map<String, String> metadata, long maxShardBytes) throws IOException {
+    static Path writeSharded(
+            Path dir,
+            String baseName,
+            Map<String, HostTensor> tensors,
+            Map<String, String> metadata,
+            long maxShardBytes)
+            throws IOException {
         if (maxShardBytes <= 0) {
             throw new IllegalArgumentException("maxShardBytes must be positive, got " + maxShardBytes);
         }

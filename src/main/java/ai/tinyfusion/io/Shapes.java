@@ -80,8 +80,8 @@ public final class Shapes {
      */
     public static long maxRelativeIndex(long[] shape, long[] strides) {
         if (shape.length != strides.length) {
-            throw new IllegalArgumentException("shape " + format(shape) + " and stride " + format(strides)
-                    + " differ in rank");
+            throw new IllegalArgumentException(
+                    "shape " + format(shape) + " and stride " + format(strides) + " differ in rank");
         }
         if (numel(shape) == 0) {
             return -1;

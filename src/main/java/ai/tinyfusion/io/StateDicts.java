@@ -54,10 +54,32 @@ public final class StateDicts {
             return Safetensors.read(path);
         }
         if (head.length >= 1 && (head[0] & 0xff) == 0x80) {
-            return TorchCheckpoint.read(path);   // explains that the legacy format is unsupported
+            return TorchCheckpoint.read(path); // explains that the legacy format is unsupported
         }
         throw new IOException(path + ": unrecognised checkpoint format (expected a torch.save zip, safetensors, "
                 + "a safetensors index or directory, or .npz)");
+    }
+
+    /** The safetensors metadata of a single file or of a sharded set's first shard; empty for other formats. */
+    public static Map<String, String> metadata(Path path) throws IOException {
+        Path file = path;
+        if (Files.isDirectory(path) || path.getFileName().toString().endsWith(".index.json")) {
+            Path index = Files.isDirectory(path) ? SafetensorsIndex.resolveDirectory(path) : path;
+            if (!index.getFileName().toString().endsWith(".index.json")) {
+                file = index;
+            } else {
+                try (var shards = Files.list(index.getParent())) {
+                    file = shards.filter(f -> f.getFileName().toString().endsWith(".safetensors"))
+                            .sorted()
+                            .findFirst()
+                            .orElse(null);
+                }
+            }
+        }
+        if (file == null || !file.getFileName().toString().endsWith(".safetensors")) {
+            return Map.of();
+        }
+        return Safetensors.readMetadata(file);
     }
 
     /** Writes a state dict as one safetensors file, atomically (see {@link Safetensors#write}). */

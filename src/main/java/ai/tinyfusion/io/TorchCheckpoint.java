@@ -1,8 +1,5 @@
 package ai.tinyfusion.io;
 
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -16,6 +13,8 @@ import java.util.Map;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipException;
 import java.util.zip.ZipFile;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Reads the tensors of a {@code torch.save} checkpoint in the zip format (PyTorch ≥ 1.6) without
@@ -165,8 +164,8 @@ public final class TorchCheckpoint {
     /** The state dict {@code section} selects in the unpickled checkpoint {@code root}. */
     static Map<?, ?> selectSection(Object root, String section, Path file) throws IOException {
         if (!(root instanceof Map)) {
-            throw new IOException(file + ": checkpoint holds a " + (root == null ? "None" : root.getClass().getSimpleName())
-                    + ", not a dict of tensors");
+            throw new IOException(file + ": checkpoint holds a "
+                    + (root == null ? "None" : root.getClass().getSimpleName()) + ", not a dict of tensors");
         }
         Map<?, ?> top = (Map<?, ?>) root;
         if (AUTO.equals(section)) {
@@ -184,8 +183,8 @@ public final class TorchCheckpoint {
         }
         Object chosen = top.get(section);
         if (!(chosen instanceof Map)) {
-            throw new IOException(file + ": section '" + section + "' not found; available sections: "
-                    + sections(top) + (holdsTensors(top) ? " (the top level itself is a state dict: use 'auto')" : ""));
+            throw new IOException(file + ": section '" + section + "' not found; available sections: " + sections(top)
+                    + (holdsTensors(top) ? " (the top level itself is a state dict: use 'auto')" : ""));
         }
         return (Map<?, ?>) chosen;
     }

@@ -70,8 +70,8 @@ public final class TorchGlobals {
     public static Object resolve(String module, String name) throws UnsafeCheckpointException {
         Object value = ALLOWED.get(module + "." + name);
         if (value == null) {
-            throw new UnsafeCheckpointException("refused pickle global " + module + "." + name
-                    + " (only state-dict globals are allowed)");
+            throw new UnsafeCheckpointException(
+                    "refused pickle global " + module + "." + name + " (only state-dict globals are allowed)");
         }
         return value;
     }
@@ -128,8 +128,8 @@ public final class TorchGlobals {
         long[] shape = longs(args.get(2), "size");
         long[] strides = longs(args.get(3), "stride");
         if (shape.length != strides.length) {
-            throw new IOException("tensor size " + Shapes.format(shape) + " and stride "
-                    + Shapes.format(strides) + " differ in rank");
+            throw new IOException("tensor size " + Shapes.format(shape) + " and stride " + Shapes.format(strides)
+                    + " differ in rank");
         }
         return new TorchTensorRef((TorchStorageRef) args.get(0), (Long) args.get(1), shape, strides);
     }
@@ -146,7 +146,10 @@ public final class TorchGlobals {
         Set<Object> set = new LinkedHashSet<>();
         if (args.size() == 1 && args.get(0) instanceof Collection) {
             for (Object item : (Collection<?>) args.get(0)) {
-                if (!(item == null || item instanceof String || item instanceof Long || item instanceof Boolean
+                if (!(item == null
+                        || item instanceof String
+                        || item instanceof Long
+                        || item instanceof Boolean
                         || item instanceof Double)) {
                     throw new IOException("unsupported set item type");
                 }

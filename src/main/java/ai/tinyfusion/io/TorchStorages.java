@@ -95,12 +95,12 @@ final class TorchStorages {
             throw new IOException("storage '" + s.key() + "' is impossibly large");
         }
         if (expected > Integer.MAX_VALUE - 8) {
-            throw new IOException("storage '" + s.key() + "' holds " + expected
-                    + " bytes, more than one buffer can hold (2 GiB)");
+            throw new IOException(
+                    "storage '" + s.key() + "' holds " + expected + " bytes, more than one buffer can hold (2 GiB)");
         }
         if (entry.getSize() >= 0 && entry.getSize() != expected) {
-            throw new IOException("storage entry " + entryName + " holds " + entry.getSize() + " bytes but "
-                    + s.numel() + " " + s.dtype() + " elements need " + expected);
+            throw new IOException("storage entry " + entryName + " holds " + entry.getSize() + " bytes but " + s.numel()
+                    + " " + s.dtype() + " elements need " + expected);
         }
         byte[] data;
         try (InputStream in = CrcCheckedZipStream.open(zip, entry)) {

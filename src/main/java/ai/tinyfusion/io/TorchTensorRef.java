@@ -9,5 +9,4 @@ package ai.tinyfusion.io;
  * @param shape   sizes
  * @param strides strides in elements
  */
-public record TorchTensorRef(TorchStorageRef storage, long offset, long[] shape, long[] strides) {
-}
+public record TorchTensorRef(TorchStorageRef storage, long offset, long[] shape, long[] strides) {}

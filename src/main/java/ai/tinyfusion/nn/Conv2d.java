@@ -22,7 +22,8 @@ public final class Conv2d extends Module {
     public Conv2d(NDManager manager, int in, int out, int kernel, int stride, int padding, boolean bias) {
         super(manager);
         if (in <= 0 || out <= 0 || kernel <= 0 || stride <= 0 || padding < 0) {
-            throw new IllegalArgumentException("invalid conv " + in + "→" + out + " k" + kernel + " s" + stride + " p" + padding);
+            throw new IllegalArgumentException(
+                    "invalid conv " + in + "→" + out + " k" + kernel + " s" + stride + " p" + padding);
         }
         this.inChannels = in;
         this.outChannels = out;

@@ -29,7 +29,8 @@ public final class Functional {
      */
     public static NDArray layerNorm(NDArray x, NDArray ones, NDArray zeros, float eps) {
         long c = x.getShape().get(x.getShape().dimension() - 1);
-        return ai.djl.nn.norm.LayerNorm.layerNorm(x, new Shape(c), ones, zeros, eps).singletonOrThrow();
+        return ai.djl.nn.norm.LayerNorm.layerNorm(x, new Shape(c), ones, zeros, eps)
+                .singletonOrThrow();
     }
 
     /** adaLN modulation: x·(1 + scale) + shift, with (N, D) shift/scale broadcast over tokens of (N, T, D) x. */

@@ -3,7 +3,6 @@ package ai.tinyfusion.nn;
 import ai.djl.ndarray.NDArray;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
-
 import java.util.List;
 
 /** Gradient housekeeping the DJL collector does not do for us (see djl-notes, sharp edge 3). */
@@ -40,7 +39,9 @@ public final class Grads {
     public static double globalNorm(List<NDArray> params) {
         double sq = 0;
         for (NDArray p : params) {
-            try (NDArray g = p.getGradient(); NDArray g2 = g.square(); NDArray s = g2.sum()) {
+            try (NDArray g = p.getGradient();
+                    NDArray g2 = g.square();
+                    NDArray s = g2.sum()) {
                 sq += s.getFloat();
             }
         }

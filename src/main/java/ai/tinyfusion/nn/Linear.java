@@ -41,7 +41,8 @@ public final class Linear extends Module {
 
     /** {@code x Wᵀ + b} (b may be null). */
     public static NDArray linear(NDArray x, NDArray w, NDArray b) {
-        return (b == null ? ai.djl.nn.core.Linear.linear(x, w) : ai.djl.nn.core.Linear.linear(x, w, b)).singletonOrThrow();
+        return (b == null ? ai.djl.nn.core.Linear.linear(x, w) : ai.djl.nn.core.Linear.linear(x, w, b))
+                .singletonOrThrow();
     }
 
     public Parameter weight() {
@@ -62,11 +63,6 @@ public final class Linear extends Module {
 
     public Adapter adapter() {
         return adapter;
-    }
-
-    /** Installs (or with null removes) an adapter; its parameters are registered by the caller. */
-    public void setAdapter(Adapter adapter) {
-        this.adapter = adapter;
     }
 
     /** Registers the adapter's module as a child so its parameters join the state dict. */

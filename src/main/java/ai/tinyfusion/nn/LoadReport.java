@@ -1,7 +1,6 @@
 package ai.tinyfusion.nn;
 
 import ai.djl.ndarray.NDArray;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

@@ -2,7 +2,6 @@ package ai.tinyfusion.nn;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -135,7 +134,10 @@ public abstract class Module {
 
     /** Number of scalar values in trainable parameters. */
     public long trainableParameterCount() {
-        return namedParameters().values().stream().filter(Parameter::trainable).mapToLong(Parameter::numel).sum();
+        return namedParameters().values().stream()
+                .filter(Parameter::trainable)
+                .mapToLong(Parameter::numel)
+                .sum();
     }
 
     /**

@@ -1,7 +1,6 @@
 package ai.tinyfusion.nn;
 
 import ai.djl.ndarray.NDManager;
-
 import java.util.ArrayList;
 import java.util.List;
 

@@ -41,8 +41,8 @@ public final class Parameter {
      */
     public void set(NDArray newValue) {
         if (!newValue.getShape().equals(value.getShape())) {
-            throw new IllegalArgumentException("parameter " + name + ": shape " + newValue.getShape()
-                    + " does not match " + value.getShape());
+            throw new IllegalArgumentException(
+                    "parameter " + name + ": shape " + newValue.getShape() + " does not match " + value.getShape());
         }
         NDArray copy = Tensors.copy(newValue, value.getDataType());
         copy.attach(value.getManager());

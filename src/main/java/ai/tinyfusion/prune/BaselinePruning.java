@@ -1,16 +1,15 @@
 package ai.tinyfusion.prune;
 
 import ai.tinyfusion.data.SplitMix64;
-import ai.tinyfusion.model.DiT;
+import ai.tinyfusion.model.dit.DiT;
+import ai.tinyfusion.util.Enums;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.io.IOException;
 import java.util.Arrays;
 import java.util.Locale;
-import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The baseline depth-pruning methods (everything but the learned search), each turning a model and a
@@ -26,20 +25,24 @@ public final class BaselinePruning {
 
     /** The methods, by their command-line names. */
     public enum Method {
-        BI("bi", true), FLUX_LITE("flux-lite", true), SENSITIVITY("sensitivity", true), ORACLE("oracle", false),
-        INDICES("indices", false), RANDOM("random", false), FIRST("first", false), LAST("last", false),
-        UNIFORM("uniform", false);
+        BI(true),
+        FLUX_LITE(true),
+        SENSITIVITY(true),
+        ORACLE(false),
+        INDICES(false),
+        RANDOM(false),
+        FIRST(false),
+        LAST(false),
+        UNIFORM(false);
 
-        private final String label;
         private final boolean calibrated;
 
-        Method(String label, boolean calibrated) {
-            this.label = label;
+        Method(boolean calibrated) {
             this.calibrated = calibrated;
         }
 
         public String label() {
-            return label;
+            return Enums.label(this);
         }
 
         /** Whether the method needs a {@link CalibrationSet}. */
@@ -49,16 +52,11 @@ public final class BaselinePruning {
 
         /** The method called {@code name}, or null if none is. */
         public static Method byName(String name) {
-            for (Method m : values()) {
-                if (m.label.equalsIgnoreCase(name.trim())) {
-                    return m;
-                }
-            }
-            return null;
+            return Enums.find(Method.class, name);
         }
 
         public static String names() {
-            return Arrays.stream(values()).map(Method::label).collect(Collectors.joining(", "));
+            return Enums.labels(Method.class);
         }
     }
 
@@ -85,8 +83,8 @@ public final class BaselinePruning {
             throw new IllegalArgumentException("--method " + m.label() + " needs a target: --depth K or --pattern N:M");
         }
         if (target != null && target.depth() != model.depth()) {
-            throw new IllegalArgumentException("the target is for " + target.depth() + " layers, the model has "
-                    + model.depth());
+            throw new IllegalArgumentException(
+                    "the target is for " + target.depth() + " layers, the model has " + model.depth());
         }
         if (m.needsCalibration() && cal == null) {
             throw new IllegalArgumentException("--method " + m.label() + " needs a calibration set");

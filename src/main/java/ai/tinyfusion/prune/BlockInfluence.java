@@ -1,8 +1,8 @@
 package ai.tinyfusion.prune;
 
 import ai.djl.ndarray.NDArray;
-import ai.tinyfusion.model.DiT;
-
+import ai.tinyfusion.model.dit.DiT;
+import ai.tinyfusion.nn.Scopes;
 import java.io.IOException;
 
 /**
@@ -42,12 +42,22 @@ public final class BlockInfluence {
             for (int i = 0; i < depth; i++) {
                 NDArray out = run.block(i, in); // (B, T, D)
                 NDArray prevIn = in;
-                double[] stats = Scopes.host(scope, model.block(i), op -> {
-                    NDArray dot = prevIn.mul(out).sum(new int[] {2}); // (B, T)
-                    NDArray norms = prevIn.norm(new int[] {2}).mul(out.norm(new int[] {2})).maximum(1e-12f); // (B, T)
-                    NDArray diff = out.sub(prevIn); // (B, T, D)
-                    return new double[] {dot.div(norms).sum().getFloat(), diff.mul(diff).sum().getFloat()};
-                }, prevIn, out);
+                double[] stats = Scopes.host(
+                        scope,
+                        model.block(i),
+                        op -> {
+                            NDArray dot = prevIn.mul(out).sum(new int[] {2}); // (B, T)
+                            NDArray norms = prevIn.norm(new int[] {2})
+                                    .mul(out.norm(new int[] {2}))
+                                    .maximum(1e-12f); // (B, T)
+                            NDArray diff = out.sub(prevIn); // (B, T, D)
+                            return new double[] {
+                                dot.div(norms).sum().getFloat(),
+                                diff.mul(diff).sum().getFloat()
+                            };
+                        },
+                        prevIn,
+                        out);
                 cosSum[i] += stats[0];
                 sqSum[i] += stats[1];
                 if (in != run.h0) {

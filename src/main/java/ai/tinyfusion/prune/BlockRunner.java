@@ -3,7 +3,8 @@ package ai.tinyfusion.prune;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.tinyfusion.diffusion.TrainingLosses;
-import ai.tinyfusion.model.DiT;
+import ai.tinyfusion.model.dit.DiT;
+import ai.tinyfusion.nn.Scopes;
 
 /**
  * Runs a DiT's forward pass stage by stage on one calibration batch (eval mode, true labels), each stage
@@ -26,7 +27,8 @@ final class BlockRunner {
         this.cal = cal;
         this.batch = batch;
         this.scope = scope;
-        this.c = Scopes.keep(scope, model, op -> model.condition(batch.t(), batch.y(), new DiT.Options()), batch.arrays());
+        this.c = Scopes.keep(
+                scope, model, op -> model.condition(batch.t(), batch.y(), new DiT.Options()), batch.arrays());
         this.h0 = Scopes.keep(scope, model, op -> model.embed(batch.xt()), batch.arrays());
     }
 
@@ -38,11 +40,17 @@ final class BlockRunner {
     /** Σ over the batch of the training loss (MSE + VB) when the block stack ends in h (B, T, D). */
     double lossSum(NDArray h) {
         NDArray[] inputs = {batch.x0(), batch.y(), batch.t(), batch.noise(), batch.xt(), h, c};
-        return Scopes.host(scope, model, op -> {
-            // The head's output for x_t = q(x_0, t, ε): trainingLosses rebuilds the same x_t from the same draws.
-            TrainingLosses l = cal.diffusion().trainingLosses((x, t, y) -> model.head(h, c), batch.x0(), batch.t(),
-                    batch.y(), batch.noise());
-            return (double) l.loss().sum().getFloat();
-        }, inputs);
+        return Scopes.host(
+                scope,
+                model,
+                op -> {
+                    // The head's output for x_t = q(x_0, t, ε): trainingLosses rebuilds the same x_t from the same
+                    // draws.
+                    TrainingLosses l = cal.diffusion()
+                            .trainingLosses(
+                                    (x, t, y) -> model.head(h, c), batch.x0(), batch.t(), batch.y(), batch.noise());
+                    return (double) l.loss().sum().getFloat();
+                },
+                inputs);
     }
 }

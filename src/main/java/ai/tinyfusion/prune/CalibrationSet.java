@@ -2,7 +2,6 @@ package ai.tinyfusion.prune;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.tinyfusion.data.Batcher;
 import ai.tinyfusion.data.Dataset;
@@ -10,7 +9,6 @@ import ai.tinyfusion.data.SplitMix64;
 import ai.tinyfusion.diffusion.DiffusionFactory;
 import ai.tinyfusion.diffusion.GaussianDiffusion;
 import com.google.gson.JsonObject;
-
 import java.io.IOException;
 import java.nio.FloatBuffer;
 import java.util.Arrays;
@@ -39,8 +37,18 @@ public final class CalibrationSet {
     private final float[] noise; // (n, C, H, W)
     private final GaussianDiffusion diffusion = DiffusionFactory.create("");
 
-    private CalibrationSet(int size, int batch, long seed, String data, int c, int h, int w, float[] images,
-            long[] labels, long[] timesteps, float[] noise) {
+    private CalibrationSet(
+            int size,
+            int batch,
+            long seed,
+            String data,
+            int c,
+            int h,
+            int w,
+            float[] images,
+            long[] labels,
+            long[] timesteps,
+            float[] noise) {
         this.size = size;
         this.batch = batch;
         this.seed = seed;
@@ -69,8 +77,8 @@ public final class CalibrationSet {
             throw new IllegalArgumentException("--calib-batch must be at least 1, got " + batch);
         }
         if (samples > dataset.size()) {
-            throw new IllegalArgumentException("--calib-samples " + samples + ": the data has only " + dataset.size()
-                    + " items");
+            throw new IllegalArgumentException(
+                    "--calib-samples " + samples + ": the data has only " + dataset.size() + " items");
         }
         int c = dataset.channels();
         int h = dataset.height();
@@ -78,7 +86,11 @@ public final class CalibrationSet {
         int per = c * h * w;
         float[] images = new float[samples * per];
         long[] labels = new long[samples];
-        Batcher b = Batcher.builder(dataset, Math.min(samples, 256)).seed(seed).shuffle(true).dropLast(false).build();
+        Batcher b = Batcher.builder(dataset, Math.min(samples, 256))
+                .seed(seed)
+                .shuffle(true)
+                .dropLast(false)
+                .build();
         for (int done = 0; done < samples; ) {
             Batcher.HostBatch hb = b.nextHost();
             int take = Math.min(hb.labels().length, samples - done);
@@ -185,14 +197,15 @@ public final class CalibrationSet {
     }
 
     /** Checks that images of this set fit the model (channels and size). */
-    public void checkFits(ai.tinyfusion.model.DiTConfig config) {
+    public void checkFits(ai.tinyfusion.model.dit.DiTConfig config) {
         if (config.inChannels() != c || config.inputSize() != h || config.inputSize() != w) {
-            throw new IllegalArgumentException("model " + config + " does not fit calibration data of " + c + "x" + h + "x" + w);
+            throw new IllegalArgumentException(
+                    "model " + config + " does not fit calibration data of " + c + "x" + h + "x" + w);
         }
         long maxLabel = Arrays.stream(labels).max().orElse(0);
         if (maxLabel >= config.numClasses()) {
-            throw new IllegalArgumentException("calibration data has label " + maxLabel + ", the model only "
-                    + config.numClasses() + " classes");
+            throw new IllegalArgumentException(
+                    "calibration data has label " + maxLabel + ", the model only " + config.numClasses() + " classes");
         }
     }
 

@@ -1,14 +1,11 @@
 package ai.tinyfusion.prune;
 
 import ai.tinyfusion.data.SplitMix64;
-import ai.tinyfusion.eval.Plots;
-import ai.tinyfusion.model.DiT;
+import ai.tinyfusion.model.dit.DiT;
+import ai.tinyfusion.util.Plots;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -21,6 +18,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The calibration-loss study: how well does the loss of a pruned, un-tuned model predict anything? Draws
@@ -66,8 +65,13 @@ public final class CalibrationStudy {
     /** A marked method's mask, its loss, and the share (%) of random masks with a lower loss (ties count half). */
     public record Mark(String name, String method, int[] kept, double loss, double percentile) {}
 
-    public record Result(List<Row> rows, List<Mark> marks, Map<String, PrunedModels.Saved> exports, SubsetLosses.Result work,
-            Path csv, Path png) {}
+    public record Result(
+            List<Row> rows,
+            List<Mark> marks,
+            Map<String, PrunedModels.Saved> exports,
+            SubsetLosses.Result work,
+            Path csv,
+            Path png) {}
 
     /** The random masks of a study: {@code n} independent uniform draws under {@code target} from {@code seed}. */
     public static List<int[]> drawMasks(Target target, int n, long seed) {
@@ -87,8 +91,8 @@ public final class CalibrationStudy {
     public static Result run(DiT model, CalibrationSet cal, Settings s, DecisionRecord.Source source, Path dir)
             throws IOException {
         if (s.target().depth() != model.depth()) {
-            throw new IllegalArgumentException("the target is for " + s.target().depth() + " layers, the model has "
-                    + model.depth());
+            throw new IllegalArgumentException(
+                    "the target is for " + s.target().depth() + " layers, the model has " + model.depth());
         }
         for (Map.Entry<String, DecisionRecord> e : s.marks().entrySet()) {
             checkMark(e.getKey(), e.getValue(), source);
@@ -97,12 +101,21 @@ public final class CalibrationStudy {
         List<int[]> masks = drawMasks(s.target(), s.samples(), s.seed());
         List<int[]> all = new ArrayList<>(masks);
         s.marks().values().forEach(r -> all.add(r.kept()));
-        LOG.info(String.format(Locale.ROOT, "calibration study: %d random masks under %s, %d marked, calibration set of %d",
-                masks.size(), s.target(), s.marks().size(), cal.size()));
+        LOG.info(String.format(
+                Locale.ROOT,
+                "calibration study: %d random masks under %s, %d marked, calibration set of %d",
+                masks.size(),
+                s.target(),
+                s.marks().size(),
+                cal.size()));
         SubsetLosses.Result work = SubsetLosses.compute(model, cal, all);
-        LOG.info(String.format(Locale.ROOT, "%d block evaluations instead of %d (%.1f%%), %.1f s",
-                work.blockEvaluations(), work.naiveBlockEvaluations(),
-                100.0 * work.blockEvaluations() / Math.max(1, work.naiveBlockEvaluations()), work.seconds()));
+        LOG.info(String.format(
+                Locale.ROOT,
+                "%d block evaluations instead of %d (%.1f%%), %.1f s",
+                work.blockEvaluations(),
+                work.naiveBlockEvaluations(),
+                100.0 * work.blockEvaluations() / Math.max(1, work.naiveBlockEvaluations()),
+                work.seconds()));
 
         List<Row> rows = new ArrayList<>();
         for (int i = 0; i < masks.size(); i++) {
@@ -119,26 +132,50 @@ public final class CalibrationStudy {
         Path csv = dir.resolve(CSV);
         StringBuilder sb = new StringBuilder("mask,kept,loss\n");
         for (Row r : rows) {
-            sb.append(r.index()).append(',').append(join(r.kept())).append(',').append(fmt(r.loss())).append('\n');
+            sb.append(r.index())
+                    .append(',')
+                    .append(join(r.kept()))
+                    .append(',')
+                    .append(fmt(r.loss()))
+                    .append('\n');
         }
         Files.writeString(csv, sb.toString(), StandardCharsets.UTF_8);
         StringBuilder mb = new StringBuilder("name,method,kept,loss,percentile\n");
         for (Mark m : marks) {
-            mb.append(m.name()).append(',').append(m.method()).append(',').append(join(m.kept())).append(',')
-                    .append(fmt(m.loss())).append(',').append(String.format(Locale.ROOT, "%.2f", m.percentile())).append('\n');
+            mb.append(m.name())
+                    .append(',')
+                    .append(m.method())
+                    .append(',')
+                    .append(join(m.kept()))
+                    .append(',')
+                    .append(fmt(m.loss()))
+                    .append(',')
+                    .append(String.format(Locale.ROOT, "%.2f", m.percentile()))
+                    .append('\n');
         }
         Files.writeString(dir.resolve(MARKS_CSV), mb.toString(), StandardCharsets.UTF_8);
 
         Path png = dir.resolve(PNG);
         Map<String, Double> lines = new LinkedHashMap<>();
-        marks.forEach(m -> lines.put(String.format(Locale.ROOT, "%s (%.4g, %.0f%%)", m.name(), m.loss(), m.percentile()),
-                m.loss()));
-        Plots.histogram(png, String.format(Locale.ROOT, "Calibration loss of %d random masks (%s), %d calibration images",
-                rows.size(), s.target(), cal.size()), "calibration loss (MSE + VB)", losses,
-                Math.max(10, Math.min(60, rows.size() / 10)), lines);
+        marks.forEach(m -> lines.put(
+                String.format(Locale.ROOT, "%s (%.4g, %.0f%%)", m.name(), m.loss(), m.percentile()), m.loss()));
+        Plots.histogram(
+                png,
+                String.format(
+                        Locale.ROOT,
+                        "Calibration loss of %d random masks (%s), %d calibration images",
+                        rows.size(),
+                        s.target(),
+                        cal.size()),
+                "calibration loss (MSE + VB)",
+                losses,
+                Math.max(10, Math.min(60, rows.size() / 10)),
+                lines);
 
         Map<String, PrunedModels.Saved> exports = new LinkedHashMap<>();
-        List<Row> sorted = rows.stream().sorted(Comparator.comparingDouble(Row::loss).thenComparingInt(Row::index)).toList();
+        List<Row> sorted = rows.stream()
+                .sorted(Comparator.comparingDouble(Row::loss).thenComparingInt(Row::index))
+                .toList();
         Map<String, Row> quantiles = new LinkedHashMap<>();
         quantiles.put("min", sorted.get(0));
         quantiles.put("median", sorted.get((sorted.size() - 1) / 2));
@@ -156,9 +193,19 @@ public final class CalibrationStudy {
                 study.addProperty("seed", s.seed());
                 details.add("study", study);
                 details.add("calibration", cal.describe());
-                DecisionRecord rec = DecisionRecord.of("random-" + q.getKey(), source, r.kept(), s.target().patternSpec(),
-                        null, null, s.seed(), null, details);
-                exports.put(q.getKey(), PrunedModels.save(model, rec, dir.resolve("random-" + q.getKey() + ".safetensors")));
+                DecisionRecord rec = DecisionRecord.of(
+                        "random-" + q.getKey(),
+                        source,
+                        r.kept(),
+                        s.target().patternSpec(),
+                        null,
+                        null,
+                        s.seed(),
+                        null,
+                        details);
+                exports.put(
+                        q.getKey(),
+                        PrunedModels.save(model, rec, dir.resolve("random-" + q.getKey() + ".safetensors")));
             }
         }
         writeSummary(dir.resolve(SUMMARY), s, cal, source, work, losses, quantiles, marks);
@@ -167,12 +214,15 @@ public final class CalibrationStudy {
 
     private static void checkMark(String name, DecisionRecord r, DecisionRecord.Source source) {
         if (r.source().depth() != source.depth()) {
-            throw new IllegalArgumentException("--mark " + name + ": decided on a " + r.source().depth()
-                    + "-layer model, the study's model has " + source.depth());
+            throw new IllegalArgumentException("--mark " + name + ": decided on a "
+                    + r.source().depth() + "-layer model, the study's model has " + source.depth());
         }
-        if (r.source().sha256() != null && source.sha256() != null && !r.source().sha256().equals(source.sha256())) {
-            throw new IllegalArgumentException("--mark " + name + ": decided on other weights (" + r.source().path()
-                    + ", SHA-256 " + r.source().sha256() + ") than the study's model (" + source.sha256() + ")");
+        if (r.source().sha256() != null
+                && source.sha256() != null
+                && !r.source().sha256().equals(source.sha256())) {
+            throw new IllegalArgumentException("--mark " + name + ": decided on other weights ("
+                    + r.source().path() + ", SHA-256 " + r.source().sha256() + ") than the study's model ("
+                    + source.sha256() + ")");
         }
     }
 
@@ -193,8 +243,16 @@ public final class CalibrationStudy {
         return String.format(Locale.ROOT, "%.8g", v);
     }
 
-    private static void writeSummary(Path json, Settings s, CalibrationSet cal, DecisionRecord.Source source,
-            SubsetLosses.Result work, double[] losses, Map<String, Row> quantiles, List<Mark> marks) throws IOException {
+    private static void writeSummary(
+            Path json,
+            Settings s,
+            CalibrationSet cal,
+            DecisionRecord.Source source,
+            SubsetLosses.Result work,
+            double[] losses,
+            Map<String, Row> quantiles,
+            List<Mark> marks)
+            throws IOException {
         JsonObject o = new JsonObject();
         o.addProperty("model", source.path() != null ? source.path() : source.description());
         o.addProperty("model_sha256", source.sha256());
@@ -236,7 +294,13 @@ public final class CalibrationStudy {
             ms.add(e);
         }
         o.add("marks", ms);
-        Files.writeString(json, new GsonBuilder().setPrettyPrinting().serializeSpecialFloatingPointValues().create().toJson(o)
-                + "\n", StandardCharsets.UTF_8);
+        Files.writeString(
+                json,
+                new GsonBuilder()
+                                .setPrettyPrinting()
+                                .serializeSpecialFloatingPointValues()
+                                .create()
+                                .toJson(o) + "\n",
+                StandardCharsets.UTF_8);
     }
 }

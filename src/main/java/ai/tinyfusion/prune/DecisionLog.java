@@ -19,7 +19,13 @@ import java.util.Locale;
  */
 public final class DecisionLog {
     /** One row. */
-    public record Row(long step, double tau, double scaling, double loss, int[] kept, double[] confidence,
+    public record Row(
+            long step,
+            double tau,
+            double scaling,
+            double loss,
+            int[] kept,
+            double[] confidence,
             double[] layerKeepProbability) {}
 
     private final Path file;
@@ -57,7 +63,12 @@ public final class DecisionLog {
             }
             sb.append(header()).append('\n');
         }
-        sb.append(step).append(',').append(fmt(tau)).append(',').append(fmt(scaling)).append(',')
+        sb.append(step)
+                .append(',')
+                .append(fmt(tau))
+                .append(',')
+                .append(fmt(scaling))
+                .append(',')
                 .append(Double.isFinite(loss) ? fmt(loss) : "");
         for (int k : d.kept()) {
             sb.append(',').append(k);
@@ -143,8 +154,14 @@ public final class DecisionLog {
             for (int i = 0; i < layers; i++) {
                 p[i] = Double.parseDouble(v[4 + kept + conf + i]);
             }
-            rows.add(new Row(Long.parseLong(v[0]), Double.parseDouble(v[1]), Double.parseDouble(v[2]),
-                    v[3].isEmpty() ? Double.NaN : Double.parseDouble(v[3]), k, c, p));
+            rows.add(new Row(
+                    Long.parseLong(v[0]),
+                    Double.parseDouble(v[1]),
+                    Double.parseDouble(v[2]),
+                    v[3].isEmpty() ? Double.NaN : Double.parseDouble(v[3]),
+                    k,
+                    c,
+                    p));
         }
         return rows;
     }

@@ -1,6 +1,5 @@
 package ai.tinyfusion.prune;
 
-import javax.imageio.ImageIO;
 import java.awt.BasicStroke;
 import java.awt.Color;
 import java.awt.Font;
@@ -15,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.List;
+import javax.imageio.ImageIO;
 
 /**
  * The decision-dynamics chart of the paper (Fig. 6): x = training iteration, y = layer index; for

@@ -1,10 +1,10 @@
 package ai.tinyfusion.prune;
 
+import ai.tinyfusion.train.LayerMap;
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
-
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.Arrays;
@@ -32,14 +32,29 @@ import java.util.List;
  * @param learned details of the learnable search (null for other methods)
  * @param details free-form details of other methods (null if none)
  */
-public record DecisionRecord(String format, String method, Source source, int[] kept, int[] removed, int prunedDepth,
-        String pattern, double[] layerScores, String layerScoreMeaning, Long seed, String created, Output output,
-        Learned learned, JsonObject details) {
+public record DecisionRecord(
+        String format,
+        String method,
+        Source source,
+        int[] kept,
+        int[] removed,
+        int prunedDepth,
+        String pattern,
+        double[] layerScores,
+        String layerScoreMeaning,
+        Long seed,
+        String created,
+        Output output,
+        Learned learned,
+        JsonObject details) {
 
     public static final String FORMAT = "tinyfusion-decision/1";
 
-    private static final Gson GSON = new GsonBuilder().setPrettyPrinting().disableHtmlEscaping()
-            .serializeSpecialFloatingPointValues().create();
+    private static final Gson GSON = new GsonBuilder()
+            .setPrettyPrinting()
+            .disableHtmlEscaping()
+            .serializeSpecialFloatingPointValues()
+            .create();
 
     /**
      * The source model.
@@ -62,7 +77,14 @@ public record DecisionRecord(String format, String method, Source source, int[] 
      * @param keptLayers the chosen candidate's global layer indices
      * @param confidence the largest probability
      */
-    public record BlockDecision(int block, int offset, int n, int m, int chosen, int[] keptLayers, double confidence,
+    public record BlockDecision(
+            int block,
+            int offset,
+            int n,
+            int m,
+            int chosen,
+            int[] keptLayers,
+            double confidence,
             double[] probabilities) {}
 
     /**
@@ -73,10 +95,24 @@ public record DecisionRecord(String format, String method, Source source, int[] 
      * @param trainableShare trainable values / base-model values
      * @param scalingForProbabilities the scaling at which {@link BlockDecision#probabilities} were evaluated
      */
-    public record Learned(long steps, int batchSize, double[] tau, double[] scaling, double scalingForProbabilities,
-            String delta, Integer loraRank, Double loraAlpha, double lr, double gateLrScale, double emaDecay,
-            double clipNorm, long trainableParameters, double trainableShare, double seconds,
-            List<BlockDecision> blocks, String runDir) {}
+    public record Learned(
+            long steps,
+            int batchSize,
+            double[] tau,
+            double[] scaling,
+            double scalingForProbabilities,
+            String delta,
+            Integer loraRank,
+            Double loraAlpha,
+            double lr,
+            double gateLrScale,
+            double emaDecay,
+            double clipNorm,
+            long trainableParameters,
+            double trainableShare,
+            double seconds,
+            List<BlockDecision> blocks,
+            String runDir) {}
 
     public DecisionRecord {
         if (method == null || method.isBlank()) {
@@ -88,17 +124,17 @@ public record DecisionRecord(String format, String method, Source source, int[] 
         if (kept == null || kept.length == 0) {
             throw new IllegalArgumentException("a decision record needs the kept layers");
         }
-        ai.tinyfusion.model.LayerSubset.validate(kept, source.depth());
+        ai.tinyfusion.model.dit.LayerSubset.validate(kept, source.depth());
         if (layerScores != null && layerScores.length != source.depth()) {
-            throw new IllegalArgumentException("layer scores: " + layerScores.length + " values for " + source.depth()
-                    + " source layers");
+            throw new IllegalArgumentException(
+                    "layer scores: " + layerScores.length + " values for " + source.depth() + " source layers");
         }
         int[] expectRemoved = complement(kept, source.depth());
         if (removed == null) {
             removed = expectRemoved;
         } else if (!Arrays.equals(removed, expectRemoved)) {
-            throw new IllegalArgumentException("removed layers " + Arrays.toString(removed) + " are not the complement of "
-                    + Arrays.toString(kept));
+            throw new IllegalArgumentException("removed layers " + Arrays.toString(removed)
+                    + " are not the complement of " + Arrays.toString(kept));
         }
         if (prunedDepth != kept.length) {
             throw new IllegalArgumentException("pruned depth " + prunedDepth + " but " + kept.length + " layers kept");
@@ -115,17 +151,50 @@ public record DecisionRecord(String format, String method, Source source, int[] 
      * @param layerScores may be null (then {@code scoreMeaning} too)
      * @param seed may be null
      */
-    public static DecisionRecord of(String method, Source source, int[] kept, String pattern, double[] layerScores,
-            String scoreMeaning, Long seed, Learned learned, JsonObject details) {
-        return new DecisionRecord(FORMAT, method, source, kept.clone(), null, kept.length, pattern,
-                layerScores == null ? null : layerScores.clone(), scoreMeaning, seed,
-                Instant.now().truncatedTo(ChronoUnit.SECONDS).toString(), null, learned, details);
+    public static DecisionRecord of(
+            String method,
+            Source source,
+            int[] kept,
+            String pattern,
+            double[] layerScores,
+            String scoreMeaning,
+            Long seed,
+            Learned learned,
+            JsonObject details) {
+        return new DecisionRecord(
+                FORMAT,
+                method,
+                source,
+                kept.clone(),
+                null,
+                kept.length,
+                pattern,
+                layerScores == null ? null : layerScores.clone(),
+                scoreMeaning,
+                seed,
+                Instant.now().truncatedTo(ChronoUnit.SECONDS).toString(),
+                null,
+                learned,
+                details);
     }
 
     /** The same record with the pruned checkpoint filled in. */
     public DecisionRecord withOutput(Output out) {
-        return new DecisionRecord(format, method, source, kept, removed, prunedDepth, pattern, layerScores,
-                layerScoreMeaning, seed, created, out, learned, details);
+        return new DecisionRecord(
+                format,
+                method,
+                source,
+                kept,
+                removed,
+                prunedDepth,
+                pattern,
+                layerScores,
+                layerScoreMeaning,
+                seed,
+                created,
+                out,
+                learned,
+                details);
     }
 
     private static int[] complement(int[] kept, int depth) {
@@ -138,6 +207,17 @@ public record DecisionRecord(String format, String method, Source source, int[] 
 
     public String toJson() {
         return GSON.toJson(this);
+    }
+
+    /**
+     * The representation-distillation layer map of the pruned student this record describes:
+     * with a pattern, {@link LayerMap#blockEnds} over its blocks; without, {@link LayerMap#segments}.
+     */
+    public LayerMap layerMap() {
+        int depth = source().depth();
+        return pattern() == null
+                ? LayerMap.segments(kept(), depth)
+                : LayerMap.blockEnds(Pattern.parse(pattern(), depth).blockEnds(), kept());
     }
 
     /** Parses and validates a record (the canonical constructor runs again). */
@@ -160,15 +240,26 @@ public record DecisionRecord(String format, String method, Source source, int[] 
             throw new IllegalArgumentException("not a decision record: empty");
         }
         if (!FORMAT.equals(r.format())) {
-            throw new IllegalArgumentException("unsupported decision record format '" + r.format() + "' (expected " + FORMAT + ")");
+            throw new IllegalArgumentException(
+                    "unsupported decision record format '" + r.format() + "' (expected " + FORMAT + ")");
         }
         return r;
     }
 
     /** The learnable search's block decisions in record form. */
     public static List<BlockDecision> blocks(Pattern pattern, GateDecision d) {
-        return pattern.blocks().stream().map(b -> new BlockDecision(b.index(), b.offset(), b.n(), b.m(),
-                d.choice()[b.index()], Arrays.stream(b.candidates()[d.choice()[b.index()]]).map(j -> j + b.offset()).toArray(),
-                d.confidence()[b.index()], d.probabilities()[b.index()].clone())).toList();
+        return pattern.blocks().stream()
+                .map(b -> new BlockDecision(
+                        b.index(),
+                        b.offset(),
+                        b.n(),
+                        b.m(),
+                        d.choice()[b.index()],
+                        Arrays.stream(b.candidates()[d.choice()[b.index()]])
+                                .map(j -> j + b.offset())
+                                .toArray(),
+                        d.confidence()[b.index()],
+                        d.probabilities()[b.index()].clone()))
+                .toList();
     }
 }

@@ -1,6 +1,6 @@
 package ai.tinyfusion.prune;
 
-import java.util.Locale;
+import ai.tinyfusion.util.Enums;
 
 /**
  * How the weights may move while the gates are learned (the paper's ΔΦ, "recoverability"):
@@ -8,17 +8,15 @@ import java.util.Locale;
  * The pruned model always takes the chosen layers from the original weights; ΔΦ is discarded.
  */
 public enum DeltaMode {
-    LORA, FULL, NONE;
+    LORA,
+    FULL,
+    NONE;
 
     public static DeltaMode parse(String s) {
-        try {
-            return valueOf(s.trim().toUpperCase(Locale.ROOT));
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("unknown weight-update mode '" + s + "' (lora, full, none)");
-        }
+        return Enums.parse(DeltaMode.class, s, "weight-update mode");
     }
 
     public String label() {
-        return name().toLowerCase(Locale.ROOT);
+        return Enums.label(this);
     }
 }

@@ -17,14 +17,15 @@ import java.util.List;
  * @param confidence per block, the largest probability
  * @param layerKeepProbability per layer of the source model, the marginal keep probability
  */
-public record GateDecision(int[] choice, int[] kept, double[][] probabilities, double[] confidence,
-        double[] layerKeepProbability) {
+public record GateDecision(
+        int[] choice, int[] kept, double[][] probabilities, double[] confidence, double[] layerKeepProbability) {
 
     /** Evaluates {@code logits} (one vector per block of {@code pattern}) at {@code scaling}. */
     public static GateDecision of(Pattern pattern, List<float[]> logits, double scaling) {
         List<Pattern.Block> blocks = pattern.blocks();
         if (logits.size() != blocks.size()) {
-            throw new IllegalArgumentException("expected logits for " + blocks.size() + " blocks, got " + logits.size());
+            throw new IllegalArgumentException(
+                    "expected logits for " + blocks.size() + " blocks, got " + logits.size());
         }
         int[] choice = new int[blocks.size()];
         double[][] probs = new double[blocks.size()][];

@@ -6,8 +6,8 @@ import ai.tinyfusion.data.Batcher;
 import ai.tinyfusion.diffusion.DenoiserFn;
 import ai.tinyfusion.diffusion.GaussianDiffusion;
 import ai.tinyfusion.diffusion.TrainingLosses;
-import ai.tinyfusion.model.DiT;
-import ai.tinyfusion.model.Lora;
+import ai.tinyfusion.model.dit.DiT;
+import ai.tinyfusion.model.dit.Lora;
 import ai.tinyfusion.nn.Module;
 import ai.tinyfusion.nn.Parameter;
 import ai.tinyfusion.train.DiffusionTask;
@@ -15,9 +15,6 @@ import ai.tinyfusion.train.TrainTask;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -25,6 +22,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The learnable depth-pruning search as a {@link TrainTask} (the original prune_by_learning.py):
@@ -45,8 +44,17 @@ public final class GateSearchTask implements TrainTask {
      * @param sourceSha256 the source checkpoint's SHA-256 (part of {@link #describe()}, so a resume
      *     against other base weights is refused); null for a randomly initialised source
      */
-    public record Settings(Pattern pattern, DeltaMode delta, int loraRank, double loraAlpha, double tauStart,
-            double tauEnd, double scalingStart, double scalingEnd, double gateLrScale, int decisionEvery,
+    public record Settings(
+            Pattern pattern,
+            DeltaMode delta,
+            int loraRank,
+            double loraAlpha,
+            double tauStart,
+            double tauEnd,
+            double scalingStart,
+            double scalingEnd,
+            double gateLrScale,
+            int decisionEvery,
             String sourceSha256) {
         public Settings {
             if (!(tauStart > 0) || !(tauEnd > 0)) {
@@ -128,16 +136,6 @@ public final class GateSearchTask implements TrainTask {
         return lora;
     }
 
-    /** The decision trace (null when not written). */
-    public DecisionLog decisionLog() {
-        return log;
-    }
-
-    /** The ΔΦ parameters by name (empty in NONE mode). */
-    public LinkedHashMap<String, NDArray> deltaParameters() {
-        return new LinkedHashMap<>(delta);
-    }
-
     /** Trainable values: ΔΦ plus gate logits. */
     public long trainableCount() {
         long n = gates.logitCount();
@@ -210,9 +208,11 @@ public final class GateSearchTask implements TrainTask {
     public StepLoss loss(Batcher.Batch batch, NDManager scope) {
         NDArray x0 = batch.images();
         int n = batch.size();
-        DiffusionTask.Draw d = DiffusionTask.Draw.of(scope, diffusion, x0.getShape(), n, model.config().classDropoutProb());
+        DiffusionTask.Draw d = DiffusionTask.Draw.of(
+                scope, diffusion, x0.getShape(), n, model.config().classDropoutProb());
         gates.resample(scope, n);
-        DenoiserFn fn = (x, t, yy) -> model.forward(x, t, yy, new DiT.Options().forceDrop(d.dropIds()).gate(gates));
+        DenoiserFn fn = (x, t, yy) ->
+                model.forward(x, t, yy, new DiT.Options().forceDrop(d.dropIds()).gate(gates));
         TrainingLosses l = diffusion.trainingLosses(fn, x0, d.t(), batch.labels(), d.noise());
         gates.clear();
         return new StepLoss(l.loss().mean(), Map.of("mse", l.mse().mean(), "vb", l.vb().mean()));
@@ -221,11 +221,6 @@ public final class GateSearchTask implements TrainTask {
     /** The decision of the given gate logits (e.g. the EMA) at the given scaling. */
     public GateDecision decide(Map<String, NDArray> values, double scaling) {
         return GateDecision.of(settings.pattern(), gates.hostLogits(values), scaling);
-    }
-
-    /** The decision most recently logged (null before the run started). */
-    public GateDecision lastDecision() {
-        return lastDecision;
     }
 
     @Override
@@ -263,8 +258,20 @@ public final class GateSearchTask implements TrainTask {
         if (log != null) {
             log.append(step, tau, scaling, loss, d);
         }
-        LOG.info(String.format(Locale.ROOT, "step %d: tau %.3f, scaling %.4g, loss %.4f; decision %s; confidence %s",
-                step, tau, scaling, loss, Arrays.toString(d.kept()), confidences(d)));
+        LOG.info(String.format(
+                Locale.ROOT,
+                "step %d: tau %.3f, scaling %.4g, loss %s; decision %s; confidence %s",
+                step,
+                tau,
+                scaling,
+                lossText(loss),
+                Arrays.toString(d.kept()),
+                confidences(d)));
+    }
+
+    /** The mean loss for the log line: "-" before any step has been averaged (step 0). */
+    static String lossText(double loss) {
+        return Double.isFinite(loss) ? String.format(Locale.ROOT, "%.4f", loss) : "-";
     }
 
     static String confidences(GateDecision d) {
@@ -303,6 +310,8 @@ public final class GateSearchTask implements TrainTask {
     /** The source SHA-256 a checkpoint's task description was written with (null if none). */
     public static String sourceShaOf(String describeJson) {
         JsonObject o = JsonParser.parseString(describeJson).getAsJsonObject();
-        return o.has("source_sha256") && !o.get("source_sha256").isJsonNull() ? o.get("source_sha256").getAsString() : null;
+        return o.has("source_sha256") && !o.get("source_sha256").isJsonNull()
+                ? o.get("source_sha256").getAsString()
+                : null;
     }
 }

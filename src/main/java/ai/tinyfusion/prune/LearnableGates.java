@@ -5,11 +5,10 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.tinyfusion.model.LayerGate;
+import ai.tinyfusion.model.dit.LayerGate;
 import ai.tinyfusion.nn.Module;
 import ai.tinyfusion.nn.Parameter;
 import ai.tinyfusion.nn.Scalars;
-
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -28,7 +27,7 @@ import java.util.Map;
  * has the gradient of y_soft. (The original writes {@code y_hard − stopgrad(y_soft) + y_soft}: same
  * gradient, but its forward value can be off by an ulp, e.g. 1 − 0.3 + 0.3.) The block's layer mask
  * is {@code one-hot @ candidates} (N × M), and layer j of the block runs as
- * {@code x ← m_j·block(x) + (1 − m_j)·x} (see {@link ai.tinyfusion.model.DiT.Options#gate}).
+ * {@code x ← m_j·block(x) + (1 − m_j)·x} (see {@link ai.tinyfusion.model.dit.DiT.Options#gate}).
  *
  * <p>Use: {@link #resample} before each gated forward pass, then pass this object as the DiT's
  * {@link LayerGate}. τ (temperature) and s (scaling) are set per step by the search task.
@@ -110,7 +109,8 @@ public final class LearnableGates extends Module implements LayerGate {
     /** Overwrites block {@code b}'s logits (tests, or restoring a decision). */
     public void setLogits(int block, float[] values) {
         Parameter p = logits.get(block);
-        try (NDManager tmp = manager.newSubManager(); NDArray javaOwned = tmp.create(values, p.value().getShape())) {
+        try (NDManager tmp = manager.newSubManager();
+                NDArray javaOwned = tmp.create(values, p.value().getShape())) {
             p.set(javaOwned);
         }
     }
@@ -157,7 +157,8 @@ public final class LearnableGates extends Module implements LayerGate {
     /** Samples every block with the given Gumbel noise (N × C per block). */
     public Draw resample(List<NDArray> gumbel) {
         if (gumbel.size() != logits.size()) {
-            throw new IllegalArgumentException("expected Gumbel noise for " + logits.size() + " blocks, got " + gumbel.size());
+            throw new IllegalArgumentException(
+                    "expected Gumbel noise for " + logits.size() + " blocks, got " + gumbel.size());
         }
         List<NDArray> hard = new ArrayList<>();
         List<NDArray> masks = new ArrayList<>();
@@ -183,7 +184,8 @@ public final class LearnableGates extends Module implements LayerGate {
     @Override
     public NDArray mask(int layer) {
         if (current == null) {
-            throw new IllegalStateException("LearnableGates.resample(...) must be called before each gated forward pass");
+            throw new IllegalStateException(
+                    "LearnableGates.resample(...) must be called before each gated forward pass");
         }
         return current.masks().get(blockOfLayer[layer]).get(new NDIndex(":, {}", localOfLayer[layer]));
     }
@@ -191,7 +193,8 @@ public final class LearnableGates extends Module implements LayerGate {
     /** Standard Gumbel noise −log(−log U), U uniform in (0, 1), from the engine RNG. */
     public static NDArray gumbelNoise(NDManager scope, int n, int c) {
         // Keep U away from 0 and 1 so the noise stays finite (about −4.0 ... 16.6 in float32).
-        try (NDArray u = scope.randomUniform(0f, 1f, new Shape(n, c)); NDArray uc = u.clip(1e-30f, 1f - 1e-7f);
+        try (NDArray u = scope.randomUniform(0f, 1f, new Shape(n, c));
+                NDArray uc = u.clip(1e-30f, 1f - 1e-7f);
                 NDArray e = uc.log().neg()) {
             return e.log().neg();
         }

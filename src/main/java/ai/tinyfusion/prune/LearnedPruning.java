@@ -4,20 +4,19 @@ import ai.djl.engine.Engine;
 import ai.tinyfusion.data.Batcher;
 import ai.tinyfusion.diffusion.DiffusionFactory;
 import ai.tinyfusion.io.Safetensors;
-import ai.tinyfusion.model.DiT;
+import ai.tinyfusion.model.dit.DiT;
 import ai.tinyfusion.train.Ema;
 import ai.tinyfusion.train.LrSchedule;
 import ai.tinyfusion.train.RunDir;
 import ai.tinyfusion.train.TrainLoop;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Runs a learnable depth-pruning search end to end: gates (and ΔΦ) trained by the {@link TrainLoop}
@@ -32,6 +31,7 @@ public final class LearnedPruning {
 
     /** File names inside the run directory. */
     public static final String DECISIONS_CSV = "decisions.csv";
+
     public static final String DECISIONS_PNG = "decisions.png";
 
     /** Search options; the defaults are the original's (LoRA rank 8, α 16, τ 4 → 0.1, scaling 100, lr 1e-4, gates ×10, EMA 0.999, clip 1). */
@@ -39,7 +39,7 @@ public final class LearnedPruning {
         public String pattern = "1:2";
         public DeltaMode delta = DeltaMode.LORA;
         public int loraRank = 8;
-        public double loraAlpha = 16;
+        public double loraAlpha = defaultLoraAlpha(loraRank);
         public double tauStart = 4;
         public double tauEnd = 0.1;
         public double scalingStart = 100;
@@ -63,6 +63,11 @@ public final class LearnedPruning {
         public Options delta(DeltaMode d) {
             delta = d;
             return this;
+        }
+
+        /** The original's LoRA alpha for a rank: 2 × rank (scale alpha / rank = 2). */
+        public static double defaultLoraAlpha(int rank) {
+            return 2.0 * rank;
         }
 
         public Options lora(int rank, double alpha) {
@@ -138,9 +143,18 @@ public final class LearnedPruning {
      * @param finalScaling the scaling at which {@link #decision}'s probabilities are given
      * @param startStep the step this run started at (0, or the resumed checkpoint's step)
      */
-    public record Outcome(Pattern pattern, GateDecision decision, List<float[]> emaLogits, double finalScaling,
-            TrainLoop.Result train, long startStep, long trainableParameters, long baseParameters, Path runDir,
-            Path decisionsCsv, Path plot) {
+    public record Outcome(
+            Pattern pattern,
+            GateDecision decision,
+            List<float[]> emaLogits,
+            double finalScaling,
+            TrainLoop.Result train,
+            long startStep,
+            long trainableParameters,
+            long baseParameters,
+            Path runDir,
+            Path decisionsCsv,
+            Path plot) {
         /** Trainable values as a share of the base model's. */
         public double trainableShare() {
             return (double) trainableParameters / baseParameters;
@@ -156,8 +170,9 @@ public final class LearnedPruning {
      * @param sourceSha256 the source checkpoint's SHA-256 (null for a random-init source); a resume
      *     from a search on other source weights is refused
      */
-    public static Outcome search(DiT model, Batcher batcher, long steps, Options o, Path runDir, Path resume,
-            String sourceSha256) throws IOException {
+    public static Outcome search(
+            DiT model, Batcher batcher, long steps, Options o, Path runDir, Path resume, String sourceSha256)
+            throws IOException {
         Pattern pattern = Pattern.parse(o.pattern, model.depth());
         Path resumeFile = null;
         long startStep = 0;
@@ -166,18 +181,44 @@ public final class LearnedPruning {
             startStep = checkResumeSource(resumeFile, sourceSha256);
         }
         Files.createDirectories(runDir);
-        GateSearchTask.Settings settings = new GateSearchTask.Settings(pattern, o.delta, o.loraRank, o.loraAlpha,
-                o.tauStart, o.tauEnd, o.scalingStart, o.scalingEnd, o.gateLrScale, o.decisionEvery, sourceSha256);
+        GateSearchTask.Settings settings = new GateSearchTask.Settings(
+                pattern,
+                o.delta,
+                o.loraRank,
+                o.loraAlpha,
+                o.tauStart,
+                o.tauEnd,
+                o.scalingStart,
+                o.scalingEnd,
+                o.gateLrScale,
+                o.decisionEvery,
+                sourceSha256);
         Engine.getInstance().setRandomSeed((int) o.seed); // LoRA A initialisation
         Path csv = runDir.resolve(DECISIONS_CSV);
         GateSearchTask task = new GateSearchTask(model, DiffusionFactory.create(""), settings, csv);
         long trainable = task.trainableCount();
         long base = task.baseCount();
-        LOG.info(String.format(java.util.Locale.ROOT,
+        LOG.info(String.format(
+                java.util.Locale.ROOT,
                 "learnable pruning %s of %s: %d steps of batch %d, delta %s, %,d trainable values (%.3f%% of %,d)",
-                pattern, model.config(), steps, batcher.batchSize(), o.delta.label(), trainable, 100.0 * trainable / base, base));
-        TrainLoop.Settings ls = new TrainLoop.Settings(steps, LrSchedule.constant(o.lr), o.clipNorm, o.emaDecay,
-                o.ckptEvery, o.logEvery, o.keepCheckpoints, o.seed, o.progress);
+                pattern,
+                model.config(),
+                steps,
+                batcher.batchSize(),
+                o.delta.label(),
+                trainable,
+                100.0 * trainable / base,
+                base));
+        TrainLoop.Settings ls = new TrainLoop.Settings(
+                steps,
+                LrSchedule.constant(o.lr),
+                o.clipNorm,
+                o.emaDecay,
+                o.ckptEvery,
+                o.logEvery,
+                o.keepCheckpoints,
+                o.seed,
+                o.progress);
         TrainLoop loop = new TrainLoop(task, batcher, ls, runDir);
         TrainLoop.Result r;
         try {
@@ -229,14 +270,34 @@ public final class LearnedPruning {
 
     /** The decision record of a finished search. */
     public static DecisionRecord record(Outcome out, Options o, DecisionRecord.Source source, int batchSize) {
-        DecisionRecord.Learned learned = new DecisionRecord.Learned(out.train().steps(), batchSize,
-                new double[] {o.tauStart, o.tauEnd}, new double[] {o.scalingStart, o.scalingEnd}, out.finalScaling(),
-                o.delta.label(), o.delta == DeltaMode.LORA ? o.loraRank : null, o.delta == DeltaMode.LORA ? o.loraAlpha : null,
-                o.lr, o.gateLrScale, o.emaDecay, o.clipNorm, out.trainableParameters(), out.trainableShare(),
-                out.train().seconds(), DecisionRecord.blocks(out.pattern(), out.decision()), out.runDir().toString());
-        return DecisionRecord.of("learned", source, out.decision().kept(), out.pattern().spec(),
-                out.decision().layerKeepProbability(), "marginal keep probability of the layer under the EMA gates' "
+        DecisionRecord.Learned learned = new DecisionRecord.Learned(
+                out.train().steps(),
+                batchSize,
+                new double[] {o.tauStart, o.tauEnd},
+                new double[] {o.scalingStart, o.scalingEnd},
+                out.finalScaling(),
+                o.delta.label(),
+                o.delta == DeltaMode.LORA ? o.loraRank : null,
+                o.delta == DeltaMode.LORA ? o.loraAlpha : null,
+                o.lr,
+                o.gateLrScale,
+                o.emaDecay,
+                o.clipNorm,
+                out.trainableParameters(),
+                out.trainableShare(),
+                out.train().seconds(),
+                DecisionRecord.blocks(out.pattern(), out.decision()),
+                out.runDir().toString());
+        return DecisionRecord.of(
+                "learned",
+                source,
+                out.decision().kept(),
+                out.pattern().spec(),
+                out.decision().layerKeepProbability(),
+                "marginal keep probability of the layer under the EMA gates' "
                         + "softmax(scaling * logits) (sum over the candidates of its block that keep it)",
-                o.seed, learned, null);
+                o.seed,
+                learned,
+                null);
     }
 }

@@ -18,8 +18,8 @@ public final class OracleIndices {
     /** The kept layers of an even {@code depth}, L/2 of them. */
     public static int[] keep(int depth) {
         if (depth < 2 || depth % 2 != 0) {
-            throw new IllegalArgumentException("the oracle (BK-SDM) scheme needs an even depth, the model has " + depth
-                    + " layers");
+            throw new IllegalArgumentException(
+                    "the oracle (BK-SDM) scheme needs an even depth, the model has " + depth + " layers");
         }
         int[] out = new int[depth / 2];
         for (int p = 0; p < depth / 2; p++) {
@@ -38,14 +38,15 @@ public final class OracleIndices {
         int[] kept = keep(depth); // refuses an odd depth
         if (target.kept() * 2 != depth) {
             throw new IllegalArgumentException("the oracle (BK-SDM) scheme is defined for ratio 1:2 only (one layer of "
-                    + "every pair): use --depth " + depth / 2 + " or --pattern 1:2, not a target keeping " + target.kept()
+                    + "every pair): use --depth " + depth / 2 + " or --pattern 1:2, not a target keeping "
+                    + target.kept()
                     + " of " + depth + " layers");
         }
         try {
             target.check(kept);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("the oracle (BK-SDM) layers " + Arrays.toString(kept)
-                    + " do not fit " + target + ": " + e.getMessage());
+            throw new IllegalArgumentException("the oracle (BK-SDM) layers " + Arrays.toString(kept) + " do not fit "
+                    + target + ": " + e.getMessage());
         }
         return kept;
     }

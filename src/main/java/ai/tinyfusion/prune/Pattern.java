@@ -66,7 +66,8 @@ public final class Pattern {
      */
     public static Pattern parse(String spec, int depth) {
         if (spec == null || spec.isBlank()) {
-            throw new IllegalArgumentException("empty pruning pattern (expected N:M, e.g. 1:2, or a list like 2:4,2:4,...)");
+            throw new IllegalArgumentException(
+                    "empty pruning pattern (expected N:M, e.g. 1:2, or a list like 2:4,2:4,...)");
         }
         if (depth <= 0) {
             throw new IllegalArgumentException("cannot prune a model of depth " + depth);
@@ -81,9 +82,13 @@ public final class Pattern {
             int n = nm.get(0)[0];
             int m = nm.get(0)[1];
             if (depth % m != 0) {
-                throw new IllegalArgumentException(String.format(Locale.ROOT,
+                throw new IllegalArgumentException(String.format(
+                        Locale.ROOT,
                         "pattern '%s': block size M=%d does not divide the depth %d (use a list of N:M blocks whose M's sum to %d)",
-                        spec.trim(), m, depth, depth));
+                        spec.trim(),
+                        m,
+                        depth,
+                        depth));
             }
             for (int b = 0; b < depth / m; b++) {
                 blocks.add(new Block(b, b * m, n, m));
@@ -95,18 +100,23 @@ public final class Pattern {
                 offset += nm.get(b)[1];
             }
             if (offset != depth) {
-                throw new IllegalArgumentException(String.format(Locale.ROOT,
+                throw new IllegalArgumentException(String.format(
+                        Locale.ROOT,
                         "pattern '%s': the block sizes M add up to %d, but the model has %d layers",
-                        spec.trim(), offset, depth));
+                        spec.trim(),
+                        offset,
+                        depth));
             }
         }
         return new Pattern(blocks, spec.trim().replaceAll("\\s+", ""));
     }
 
     private static int[] parseBlock(String token, Integer position, String spec) {
-        String where = position == null ? "pattern '" + spec.trim() + "'"
+        String where = position == null
+                ? "pattern '" + spec.trim() + "'"
                 : "pattern '" + spec.trim() + "', block " + position + " ('" + token + "')";
-        java.util.regex.Matcher mt = java.util.regex.Pattern.compile("^\\s*(\\d+)\\s*:\\s*(\\d+)\\s*$").matcher(token);
+        java.util.regex.Matcher mt = java.util.regex.Pattern.compile("^\\s*(\\d+)\\s*:\\s*(\\d+)\\s*$")
+                .matcher(token);
         if (!mt.matches()) {
             throw new IllegalArgumentException(where + ": expected N:M with whole numbers, e.g. 1:2");
         }
@@ -129,6 +139,11 @@ public final class Pattern {
                     + " candidates is too many (at most " + MAX_CANDIDATES + "); use smaller blocks");
         }
         return new int[] {n, m};
+    }
+
+    /** The (exclusive) end layer of every block, in order; the last is the depth. */
+    public int[] blockEnds() {
+        return blocks.stream().mapToInt(b -> b.offset() + b.m()).toArray();
     }
 
     public List<Block> blocks() {

@@ -3,10 +3,9 @@ package ai.tinyfusion.prune;
 import ai.djl.ndarray.NDManager;
 import ai.tinyfusion.io.AtomicFiles;
 import ai.tinyfusion.io.FileHashes;
-import ai.tinyfusion.io.ModelFiles;
-import ai.tinyfusion.model.DiT;
-import ai.tinyfusion.model.LayerSubset;
-
+import ai.tinyfusion.model.dit.DiT;
+import ai.tinyfusion.model.dit.LayerSubset;
+import ai.tinyfusion.model.dit.ModelFiles;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -65,8 +64,8 @@ public final class PrunedModels {
      */
     public static Saved save(DiT original, DecisionRecord rec, Path out) throws IOException {
         if (original.depth() != rec.source().depth()) {
-            throw new IllegalArgumentException("the decision is for a " + rec.source().depth() + "-layer source, the model has "
-                    + original.depth());
+            throw new IllegalArgumentException("the decision is for a "
+                    + rec.source().depth() + "-layer source, the model has " + original.depth());
         }
         boolean adapters = original.stateDict().keySet().stream().anyMatch(k -> k.contains(".lora."));
         if (adapters) {
@@ -74,7 +73,9 @@ public final class PrunedModels {
         }
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("prune_method", rec.method());
-        meta.put("kept_layers", Arrays.stream(rec.kept()).mapToObj(Integer::toString).collect(Collectors.joining(",")));
+        meta.put(
+                "kept_layers",
+                Arrays.stream(rec.kept()).mapToObj(Integer::toString).collect(Collectors.joining(",")));
         meta.put("source_depth", Integer.toString(rec.source().depth()));
         if (rec.source().path() != null) {
             meta.put("pruned_from", rec.source().path());
@@ -105,7 +106,9 @@ public final class PrunedModels {
 
     /** Reads {@code <model>.decision.json} (or a record file given directly). */
     public static DecisionRecord readRecord(Path modelOrRecord) throws IOException {
-        Path p = modelOrRecord.getFileName().toString().endsWith(".decision.json") ? modelOrRecord : recordPath(modelOrRecord);
+        Path p = modelOrRecord.getFileName().toString().endsWith(".decision.json")
+                ? modelOrRecord
+                : recordPath(modelOrRecord);
         if (!Files.exists(p)) {
             throw new IOException("no decision record at " + p);
         }

@@ -1,7 +1,6 @@
 package ai.tinyfusion.prune;
 
-import ai.tinyfusion.model.DiT;
-
+import ai.tinyfusion.model.dit.DiT;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -25,7 +24,8 @@ public final class Sensitivity {
     public static Result compute(DiT model, CalibrationSet cal) throws IOException {
         int depth = model.depth();
         if (depth == 1) {
-            throw new IllegalArgumentException("sensitivity needs at least 2 layers (removing the only one leaves nothing)");
+            throw new IllegalArgumentException(
+                    "sensitivity needs at least 2 layers (removing the only one leaves nothing)");
         }
         List<int[]> subsets = new ArrayList<>();
         subsets.add(IntStream.range(0, depth).toArray());

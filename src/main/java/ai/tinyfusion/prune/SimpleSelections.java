@@ -1,7 +1,6 @@
 package ai.tinyfusion.prune;
 
 import ai.tinyfusion.data.SplitMix64;
-
 import java.util.Arrays;
 import java.util.stream.IntStream;
 

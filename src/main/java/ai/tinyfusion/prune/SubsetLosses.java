@@ -1,17 +1,16 @@
 package ai.tinyfusion.prune;
 
 import ai.djl.ndarray.NDArray;
-import ai.tinyfusion.model.DiT;
-import ai.tinyfusion.model.LayerSubset;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
+import ai.tinyfusion.model.dit.DiT;
+import ai.tinyfusion.model.dit.LayerSubset;
 import java.io.IOException;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.stream.IntStream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The calibration loss of many layer subsets of one model (the pruned, un-tuned models they define),
@@ -85,12 +84,24 @@ public final class SubsetLosses {
                 sums[s] += run.lossSum(state[depth]);
                 prev = mask;
                 if (++done % 200 == 0 && done < masks.length) {
-                    LOG.info(String.format(Locale.ROOT, "calibration batch %d/%d: %d of %d subsets (%.1f s)", b.index() + 1,
-                            cal.batches(), done, masks.length, (System.nanoTime() - start) / 1e9));
+                    LOG.info(String.format(
+                            Locale.ROOT,
+                            "calibration batch %d/%d: %d of %d subsets (%.1f s)",
+                            b.index() + 1,
+                            cal.batches(),
+                            done,
+                            masks.length,
+                            (System.nanoTime() - start) / 1e9));
                 }
             }
-            LOG.info(String.format(Locale.ROOT, "calibration batch %d/%d: %d subsets, %d block evaluations so far (%.1f s)",
-                    b.index() + 1, cal.batches(), masks.length, evaluations[0], (System.nanoTime() - start) / 1e9));
+            LOG.info(String.format(
+                    Locale.ROOT,
+                    "calibration batch %d/%d: %d subsets, %d block evaluations so far (%.1f s)",
+                    b.index() + 1,
+                    cal.batches(),
+                    masks.length,
+                    evaluations[0],
+                    (System.nanoTime() - start) / 1e9));
         });
         double[] losses = new double[masks.length];
         for (int s = 0; s < masks.length; s++) {

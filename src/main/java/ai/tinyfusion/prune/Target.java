@@ -50,8 +50,13 @@ public final class Target {
         }
         Pattern p = Pattern.parse(pattern, depth);
         if (keep != null && p.keptCount() != keep) {
-            throw new IllegalArgumentException(String.format(Locale.ROOT,
-                    "--pattern %s keeps %d of the %d layers, but --depth is %d", p.spec(), p.keptCount(), depth, keep));
+            throw new IllegalArgumentException(String.format(
+                    Locale.ROOT,
+                    "--pattern %s keeps %d of the %d layers, but --depth is %d",
+                    p.spec(),
+                    p.keptCount(),
+                    depth,
+                    keep));
         }
         return of(p);
     }
@@ -135,10 +140,16 @@ public final class Target {
                 int c = Double.compare(scores[b], scores[a]);
                 return c != 0 ? c : Integer.compare(a, b);
             });
-            long nForced = forced == null ? 0 : Arrays.stream(order).filter(l -> forced[l]).count();
+            long nForced = forced == null
+                    ? 0
+                    : Arrays.stream(order).filter(l -> forced[l]).count();
             if (nForced > s.n()) {
-                throw new IllegalArgumentException(String.format(Locale.ROOT,
-                        "layers %d..%d keep %d, but %d of them must be kept", s.offset(), s.offset() + s.m() - 1, s.n(),
+                throw new IllegalArgumentException(String.format(
+                        Locale.ROOT,
+                        "layers %d..%d keep %d, but %d of them must be kept",
+                        s.offset(),
+                        s.offset() + s.m() - 1,
+                        s.n(),
                         nForced));
             }
             kept.addAll(Arrays.asList(order).subList(0, s.n()));
@@ -153,15 +164,23 @@ public final class Target {
      * @throws IllegalArgumentException naming the first violation
      */
     public void check(int[] kept) {
-        ai.tinyfusion.model.LayerSubset.validate(kept, depth);
+        ai.tinyfusion.model.dit.LayerSubset.validate(kept, depth);
         for (Segment s : segments) {
-            long in = Arrays.stream(kept).filter(l -> l >= s.offset() && l < s.offset() + s.m()).count();
+            long in = Arrays.stream(kept)
+                    .filter(l -> l >= s.offset() && l < s.offset() + s.m())
+                    .count();
             if (in != s.n()) {
-                String where = pattern == null ? "the target keeps " + s.n() + " layers"
-                        : String.format(Locale.ROOT, "pattern %s keeps %d of layers %d..%d", pattern.spec(), s.n(),
-                                s.offset(), s.offset() + s.m() - 1);
-                throw new IllegalArgumentException(where + ", but " + Arrays.toString(kept) + " keeps " + in
-                        + (pattern == null ? "" : " there"));
+                String where = pattern == null
+                        ? "the target keeps " + s.n() + " layers"
+                        : String.format(
+                                Locale.ROOT,
+                                "pattern %s keeps %d of layers %d..%d",
+                                pattern.spec(),
+                                s.n(),
+                                s.offset(),
+                                s.offset() + s.m() - 1);
+                throw new IllegalArgumentException(
+                        where + ", but " + Arrays.toString(kept) + " keeps " + in + (pattern == null ? "" : " there"));
             }
         }
     }

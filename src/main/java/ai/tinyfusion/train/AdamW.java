@@ -2,7 +2,6 @@ package ai.tinyfusion.train;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -29,8 +28,13 @@ public final class AdamW {
      * @param params trainable parameters by name (their arrays are updated in place)
      * @param weightDecay decay per parameter name (missing names get 0)
      */
-    public AdamW(NDManager parent, Map<String, NDArray> params, Map<String, Double> weightDecay,
-            double beta1, double beta2, double eps) {
+    public AdamW(
+            NDManager parent,
+            Map<String, NDArray> params,
+            Map<String, Double> weightDecay,
+            double beta1,
+            double beta2,
+            double eps) {
         this.manager = parent.newSubManager();
         this.params = new LinkedHashMap<>(params);
         this.weightDecay = weightDecay;
@@ -109,8 +113,8 @@ public final class AdamW {
             throw new IllegalArgumentException("optimizer state is missing " + name);
         }
         if (!src.getShape().equals(dst.getShape())) {
-            throw new IllegalArgumentException("optimizer state " + name + " has shape " + src.getShape()
-                    + ", expected " + dst.getShape());
+            throw new IllegalArgumentException(
+                    "optimizer state " + name + " has shape " + src.getShape() + ", expected " + dst.getShape());
         }
         ai.tinyfusion.nn.Tensors.copyInto(dst, src);
     }

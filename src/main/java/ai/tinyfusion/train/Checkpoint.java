@@ -8,7 +8,6 @@ import ai.tinyfusion.io.Safetensors;
 import ai.tinyfusion.io.StateDicts;
 import ai.tinyfusion.nn.Tensors;
 import com.google.gson.Gson;
-
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -62,8 +61,8 @@ public final class Checkpoint {
             throw new IOException(file + ": " + e.getMessage(), e);
         }
         batcher.restore(GSON.fromJson(meta.get("batcher"), Batcher.State.class));
-        return new Restored(file, Long.parseLong(meta.get("step")),
-                Long.parseLong(meta.getOrDefault("skipped_non_finite", "0")));
+        return new Restored(
+                file, Long.parseLong(meta.get("step")), Long.parseLong(meta.getOrDefault("skipped_non_finite", "0")));
     }
 
     private static LinkedHashMap<String, NDArray> section(Map<String, HostTensor> all, String prefix, NDManager m) {
@@ -76,8 +75,9 @@ public final class Checkpoint {
         return out;
     }
 
-    private static void copyAll(Map<String, HostTensor> all, String prefix, Map<String, NDArray> into, NDManager m,
-            Path file) throws IOException {
+    private static void copyAll(
+            Map<String, HostTensor> all, String prefix, Map<String, NDArray> into, NDManager m, Path file)
+            throws IOException {
         for (Map.Entry<String, NDArray> e : into.entrySet()) {
             HostTensor src = all.get(prefix + e.getKey());
             if (src == null) {

@@ -8,12 +8,11 @@ import ai.tinyfusion.data.Batcher;
 import ai.tinyfusion.diffusion.DenoiserFn;
 import ai.tinyfusion.diffusion.GaussianDiffusion;
 import ai.tinyfusion.diffusion.TrainingLosses;
-import ai.tinyfusion.model.DiT;
+import ai.tinyfusion.model.dit.DiT;
 import ai.tinyfusion.nn.Module;
 import ai.tinyfusion.nn.Parameter;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;

@@ -8,14 +8,13 @@ import ai.tinyfusion.data.Batcher;
 import ai.tinyfusion.diffusion.DenoiserFn;
 import ai.tinyfusion.diffusion.GaussianDiffusion;
 import ai.tinyfusion.diffusion.TrainingLosses;
-import ai.tinyfusion.model.DiT;
-import ai.tinyfusion.model.DiTConfig;
+import ai.tinyfusion.model.dit.DiT;
+import ai.tinyfusion.model.dit.DiTConfig;
 import ai.tinyfusion.nn.Module;
 import ai.tinyfusion.nn.NoGrad;
 import ai.tinyfusion.nn.Scalars;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -42,11 +41,26 @@ public final class DistillTask implements TrainTask {
      * @param maskK the mask width k in standard deviations (MASKED)
      * @param teacherName identifies the teacher in {@link #describe()} (e.g. its file name; may be null)
      */
-    public record Settings(KdMode mode, double alphaKd, double alphaGt, double beta, double maskK, LayerMap layers,
-            double weightDecay, String teacherName) {
+    public record Settings(
+            KdMode mode,
+            double alphaKd,
+            double alphaGt,
+            double beta,
+            double maskK,
+            LayerMap layers,
+            double weightDecay,
+            String teacherName) {
+        /** The original's weights ({@code train_masked_kd.py}): α_KD 0.9, α_GT 0.1, β 1e-2, mask k = 2. */
+        public static final double ALPHA_KD = 0.9;
+
+        public static final double ALPHA_GT = 0.1;
+        public static final double BETA = 1e-2;
+        public static final double MASK_K = 2;
+
         public Settings {
             if (mode == KdMode.NONE) {
-                throw new IllegalArgumentException("KD mode none is plain fine-tuning (DiffusionTask), not distillation");
+                throw new IllegalArgumentException(
+                        "KD mode none is plain fine-tuning (DiffusionTask), not distillation");
             }
             if (mode.usesHidden() && layers == null) {
                 throw new IllegalArgumentException("KD mode " + mode + " needs a layer map");
@@ -85,11 +99,15 @@ public final class DistillTask implements TrainTask {
     }
 
     private static void checkCompatible(DiTConfig s, DiTConfig t, boolean hidden) {
-        boolean ok = s.inputSize() == t.inputSize() && s.patchSize() == t.patchSize() && s.inChannels() == t.inChannels()
-                && s.learnSigma() == t.learnSigma() && s.numClasses() == t.numClasses()
+        boolean ok = s.inputSize() == t.inputSize()
+                && s.patchSize() == t.patchSize()
+                && s.inChannels() == t.inChannels()
+                && s.learnSigma() == t.learnSigma()
+                && s.numClasses() == t.numClasses()
                 && (!hidden || s.hiddenSize() == t.hiddenSize());
         if (!ok) {
-            throw new IllegalArgumentException("student " + s + " and teacher " + t + " are not compatible for distillation");
+            throw new IllegalArgumentException(
+                    "student " + s + " and teacher " + t + " are not compatible for distillation");
         }
     }
 
@@ -140,7 +158,8 @@ public final class DistillTask implements TrainTask {
     @Override
     public StepLoss loss(Batcher.Batch batch, NDManager scope) {
         NDArray x0 = batch.images();
-        DiffusionTask.Draw d = DiffusionTask.Draw.of(scope, diffusion, x0.getShape(), batch.size(), student.config().classDropoutProb());
+        DiffusionTask.Draw d = DiffusionTask.Draw.of(
+                scope, diffusion, x0.getShape(), batch.size(), student.config().classDropoutProb());
         return loss(x0, batch.labels(), d, scope);
     }
 
@@ -202,8 +221,8 @@ public final class DistillTask implements TrainTask {
             for (int i = 0; i < settings.layers().size(); i++) {
                 ht.add(to.hidden.get(settings.layers().teacherSlot(i)));
             }
-            NDArray rep = KdLosses.representation(so.hidden, ht,
-                    settings.mode() == KdMode.MASKED ? Double.valueOf(settings.maskK()) : null); // (N,)
+            NDArray rep = KdLosses.representation(
+                    so.hidden, ht, settings.mode() == KdMode.MASKED ? Double.valueOf(settings.maskK()) : null); // (N,)
             perSample = perSample.add(Scalars.mul(rep, betaNow));
             terms.put("rep", rep.mean());
             terms.put("beta", Scalars.of(scope, betaNow, DataType.FLOAT32));

@@ -2,7 +2,6 @@ package ai.tinyfusion.train;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-
 import java.util.LinkedHashMap;
 import java.util.Map;
 

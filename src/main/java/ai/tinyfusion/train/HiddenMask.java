@@ -25,7 +25,8 @@ public final class HiddenMask {
         long n = x.getShape().get(0);
         long count = x.getShape().get(1) * x.getShape().get(2);
         if (count < 2) {
-            throw new IllegalArgumentException("a standard deviation needs at least two values per sample, got " + h.getShape());
+            throw new IllegalArgumentException(
+                    "a standard deviation needs at least two values per sample, got " + h.getShape());
         }
         NDArray flat = x.reshape(n, count); // (N, T·D)
         NDArray mu = flat.mean(new int[] {1}, true); // (N, 1)

@@ -7,7 +7,6 @@ import ai.tinyfusion.diffusion.GaussianDiffusion;
 import ai.tinyfusion.diffusion.LossType;
 import ai.tinyfusion.diffusion.PMeanVariance;
 import ai.tinyfusion.nn.Scalars;
-
 import java.util.List;
 
 /**
@@ -46,8 +45,13 @@ public final class KdLosses {
      * @param xT (N, C, H, W) x_t
      * @param t (N,) timesteps of {@code diffusion}
      */
-    public static NDArray vbKd(GaussianDiffusion diffusion, NDArray studentFrozen, NDArray teacherOutput, NDArray xStart,
-            NDArray xT, NDArray t) {
+    public static NDArray vbKd(
+            GaussianDiffusion diffusion,
+            NDArray studentFrozen,
+            NDArray teacherOutput,
+            NDArray xStart,
+            NDArray xT,
+            NDArray t) {
         if (!diffusion.modelVarType().isLearned()) {
             throw new IllegalArgumentException("the variance-head KD term needs a learned variance");
         }
@@ -55,10 +59,13 @@ public final class KdLosses {
         PMeanVariance p = diffusion.pMeanVarianceFromOutput(teacherOutput.stopGradient(), xT, t, false, null);
         NDArray kl = DiffusionUtils.normalKl(p.mean(), p.logVariance(), s.mean(), s.logVariance()); // (N, C, H, W)
         NDArray klBits = Scalars.div(DiffusionUtils.meanFlat(kl), LN2); // (N,)
-        NDArray ll = DiffusionUtils.discretizedGaussianLogLikelihood(xStart, s.mean(), Scalars.mul(s.logVariance(), 0.5));
+        NDArray ll =
+                DiffusionUtils.discretizedGaussianLogLikelihood(xStart, s.mean(), Scalars.mul(s.logVariance(), 0.5));
         NDArray nllBits = Scalars.div(DiffusionUtils.meanFlat(ll.neg()), LN2); // (N,)
         NDArray out = NDArrays.where(t.eq(0), nllBits, klBits); // (N,)
-        return diffusion.lossType() == LossType.RESCALED_MSE ? Scalars.mul(out, diffusion.numTimesteps() / 1000.0) : out;
+        return diffusion.lossType() == LossType.RESCALED_MSE
+                ? Scalars.mul(out, diffusion.numTimesteps() / 1000.0)
+                : out;
     }
 
     /**
@@ -72,16 +79,19 @@ public final class KdLosses {
      */
     public static NDArray representation(List<NDArray> student, List<NDArray> teacher, Double maskK) {
         if (student.size() != teacher.size() || student.isEmpty()) {
-            throw new IllegalArgumentException("representation loss: " + student.size() + " student and " + teacher.size()
-                    + " teacher hidden states");
+            throw new IllegalArgumentException("representation loss: " + student.size() + " student and "
+                    + teacher.size() + " teacher hidden states");
         }
         NDArray sum = null;
         for (int i = 0; i < student.size(); i++) {
             NDArray hs = student.get(i); // (N, T, D)
             NDArray ht = teacher.get(i).stopGradient(); // (N, T, D)
             requireSameShape(hs, ht);
-            NDArray diff = maskK == null ? hs.sub(ht)
-                    : HiddenMask.of(hs, maskK).mul(hs).sub(HiddenMask.of(ht, maskK).mul(ht)); // (N, T, D)
+            NDArray diff = maskK == null
+                    ? hs.sub(ht)
+                    : HiddenMask.of(hs, maskK)
+                            .mul(hs)
+                            .sub(HiddenMask.of(ht, maskK).mul(ht)); // (N, T, D)
             NDArray term = DiffusionUtils.meanFlat(diff.mul(diff)); // (N,)
             sum = sum == null ? term : sum.add(term);
         }
@@ -90,7 +100,8 @@ public final class KdLosses {
 
     private static void requireSameShape(NDArray a, NDArray b) {
         if (!a.getShape().equals(b.getShape())) {
-            throw new IllegalArgumentException("student " + a.getShape() + " and teacher " + b.getShape() + " differ in shape");
+            throw new IllegalArgumentException(
+                    "student " + a.getShape() + " and teacher " + b.getShape() + " differ in shape");
         }
     }
 }

@@ -1,6 +1,6 @@
 package ai.tinyfusion.train;
 
-import java.util.Locale;
+import ai.tinyfusion.util.Enums;
 
 /** What the recovery after pruning distils from the teacher. */
 public enum KdMode {
@@ -14,11 +14,7 @@ public enum KdMode {
     MASKED;
 
     public static KdMode parse(String s) {
-        try {
-            return valueOf(s.trim().toUpperCase(Locale.ROOT));
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("unknown KD mode '" + s + "' (none, logits, rep, masked)");
-        }
+        return Enums.parse(KdMode.class, s, "KD mode");
     }
 
     /** Whether the mode has a representation term (and so needs a layer map). */
@@ -28,6 +24,6 @@ public enum KdMode {
 
     @Override
     public String toString() {
-        return name().toLowerCase(Locale.ROOT);
+        return Enums.label(this);
     }
 }

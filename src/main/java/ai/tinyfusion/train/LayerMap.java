@@ -1,8 +1,5 @@
 package ai.tinyfusion.train;
 
-import ai.tinyfusion.prune.DecisionRecord;
-import ai.tinyfusion.prune.Pattern;
-
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -16,7 +13,7 @@ import java.util.TreeSet;
  * <p>How a pruned student's map is derived from its decision record (source layers {@code kept},
  * source depth L):
  * <ul>
- *   <li><b>With a pattern</b> ({@link #blockEnds}): one pair per pattern block. A block covers source
+ *   <li><b>With a pattern</b> ({@link #blockEnds}; {@code prune.DecisionRecord#layerMap} picks the rule): one pair per pattern block. A block covers source
  *       layers [o, o + M); after the student's last kept layer of the block, the student has applied
  *       its whole share of that block, so its output is compared with the teacher's output at the
  *       block's end, layer o + M − 1. Earlier kept layers of the same block have no teacher output
@@ -33,8 +30,8 @@ import java.util.TreeSet;
 public record LayerMap(int[] student, int[] teacher) {
     public LayerMap {
         if (student.length != teacher.length) {
-            throw new IllegalArgumentException("layer map: " + student.length + " student and " + teacher.length
-                    + " teacher layers");
+            throw new IllegalArgumentException(
+                    "layer map: " + student.length + " student and " + teacher.length + " teacher layers");
         }
         if (student.length == 0) {
             throw new IllegalArgumentException("layer map is empty");
@@ -44,42 +41,41 @@ public record LayerMap(int[] student, int[] teacher) {
                 throw new IllegalArgumentException("layer map: negative layer index in " + pairs(student, teacher));
             }
             if (i > 0 && student[i] <= student[i - 1]) {
-                throw new IllegalArgumentException("layer map: student layers must be strictly increasing, got "
-                        + pairs(student, teacher));
+                throw new IllegalArgumentException(
+                        "layer map: student layers must be strictly increasing, got " + pairs(student, teacher));
             }
         }
         student = student.clone();
         teacher = teacher.clone();
     }
 
-    /** The map derived from a pruned student's decision record (see the class comment). */
-    public static LayerMap fromRecord(DecisionRecord rec) {
-        int depth = rec.source().depth();
-        return rec.pattern() == null ? segments(rec.kept(), depth) : blockEnds(Pattern.parse(rec.pattern(), depth), rec.kept());
-    }
-
-    /** One pair per pattern block: the student layer holding the block's last kept layer ↔ the block's last layer. */
-    public static LayerMap blockEnds(Pattern pattern, int[] kept) {
-        ai.tinyfusion.model.LayerSubset.validate(kept, pattern.depth());
+    /**
+     * One pair per pattern block: the student layer holding the block's last kept layer ↔ the
+     * block's last layer. The blocks are contiguous from layer 0; {@code blockEnds[b]} is the
+     * (exclusive) end of block b, so the last one is the source depth.
+     */
+    public static LayerMap blockEnds(int[] blockEnds, int[] kept) {
+        ai.tinyfusion.model.dit.LayerSubset.validate(kept, blockEnds[blockEnds.length - 1]);
         List<int[]> pairs = new ArrayList<>();
-        for (Pattern.Block b : pattern.blocks()) {
-            int end = b.offset() + b.m(); // exclusive
+        int offset = 0;
+        for (int end : blockEnds) {
             int last = -1;
             for (int j = 0; j < kept.length; j++) {
-                if (kept[j] >= b.offset() && kept[j] < end) {
+                if (kept[j] >= offset && kept[j] < end) {
                     last = j;
                 }
             }
             if (last >= 0) {
                 pairs.add(new int[] {last, end - 1});
             }
+            offset = end;
         }
         return of(pairs);
     }
 
     /** Kept layer k_j ↔ k_{j+1} − 1, the last ↔ depth − 1. */
     public static LayerMap segments(int[] kept, int depth) {
-        ai.tinyfusion.model.LayerSubset.validate(kept, depth);
+        ai.tinyfusion.model.dit.LayerSubset.validate(kept, depth);
         int[] s = new int[kept.length];
         int[] t = new int[kept.length];
         for (int j = 0; j < kept.length; j++) {
@@ -103,10 +99,11 @@ public record LayerMap(int[] student, int[] teacher) {
         }
         List<int[]> pairs = new ArrayList<>();
         for (String tok : spec.trim().split("\\s*,\\s*")) {
-            java.util.regex.Matcher m = java.util.regex.Pattern.compile("^\\s*(\\d+)\\s*:\\s*(\\d+)\\s*$").matcher(tok);
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("^\\s*(\\d+)\\s*:\\s*(\\d+)\\s*$")
+                    .matcher(tok);
             if (!m.matches()) {
-                throw new IllegalArgumentException("layer map '" + spec + "': '" + tok
-                        + "' is not student:teacher (whole numbers, e.g. 0:1)");
+                throw new IllegalArgumentException(
+                        "layer map '" + spec + "': '" + tok + "' is not student:teacher (whole numbers, e.g. 0:1)");
             }
             pairs.add(new int[] {Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2))});
         }
@@ -115,15 +112,20 @@ public record LayerMap(int[] student, int[] teacher) {
     }
 
     private static LayerMap of(List<int[]> pairs) {
-        return new LayerMap(pairs.stream().mapToInt(p -> p[0]).toArray(), pairs.stream().mapToInt(p -> p[1]).toArray());
+        return new LayerMap(
+                pairs.stream().mapToInt(p -> p[0]).toArray(),
+                pairs.stream().mapToInt(p -> p[1]).toArray());
     }
 
     /** Fails unless every index fits the two models. */
     public LayerMap check(int studentDepth, int teacherDepth) {
         for (int i = 0; i < student.length; i++) {
             if (student[i] >= studentDepth || teacher[i] >= teacherDepth) {
-                throw new IllegalArgumentException(String.format(Locale.ROOT,
-                        "layer map %s does not fit a %d-layer student and a %d-layer teacher", this, studentDepth,
+                throw new IllegalArgumentException(String.format(
+                        Locale.ROOT,
+                        "layer map %s does not fit a %d-layer student and a %d-layer teacher",
+                        this,
+                        studentDepth,
                         teacherDepth));
             }
         }

@@ -15,7 +15,8 @@ public record LrSchedule(String kind, double lr, double lrMin, long warmupSteps,
 
     public LrSchedule {
         if (decaySteps < 0) {
-            throw new IllegalArgumentException("the cosine horizon must be >= 0 steps (0 = the whole run), got " + decaySteps);
+            throw new IllegalArgumentException(
+                    "the cosine horizon must be >= 0 steps (0 = the whole run), got " + decaySteps);
         }
         String k = kind.toLowerCase(Locale.ROOT);
         if (!k.equals("constant") && !k.equals("cosine")) {

@@ -80,7 +80,8 @@ public final class MetricsLog {
         for (int r = 0; r < n; r++) {
             String[] cells = lines.get(r + 1).split(",", -1);
             for (int c = 0; c < header.length; c++) {
-                out.get(header[c])[r] = c < cells.length && !cells[c].isEmpty() ? Double.parseDouble(cells[c]) : Double.NaN;
+                out.get(header[c])[r] =
+                        c < cells.length && !cells[c].isEmpty() ? Double.parseDouble(cells[c]) : Double.NaN;
             }
         }
         return out;

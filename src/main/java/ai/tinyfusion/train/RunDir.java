@@ -33,8 +33,12 @@ public final class RunDir {
     public void log(String message) {
         String line = java.time.LocalDateTime.now().withNano(0) + " " + message + "\n";
         try {
-            Files.writeString(dir.resolve("train.log"), line, java.nio.charset.StandardCharsets.UTF_8,
-                    java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
+            Files.writeString(
+                    dir.resolve("train.log"),
+                    line,
+                    java.nio.charset.StandardCharsets.UTF_8,
+                    java.nio.file.StandardOpenOption.CREATE,
+                    java.nio.file.StandardOpenOption.APPEND);
         } catch (IOException e) {
             throw new java.io.UncheckedIOException("cannot write " + dir.resolve("train.log"), e);
         }
@@ -47,7 +51,9 @@ public final class RunDir {
             return List.of();
         }
         try (Stream<Path> s = Files.list(c)) {
-            return s.filter(p -> p.getFileName().toString().matches("step-\\d+\\.safetensors")).sorted().toList();
+            return s.filter(p -> p.getFileName().toString().matches("step-\\d+\\.safetensors"))
+                    .sorted()
+                    .toList();
         }
     }
 

@@ -5,15 +5,10 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.training.GradientCollector;
 import ai.tinyfusion.data.Batcher;
-import ai.tinyfusion.io.ProgressBars;
 import ai.tinyfusion.nn.Grads;
 import ai.tinyfusion.nn.Module;
-import me.tongfei.progressbar.ProgressBar;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
+import ai.tinyfusion.util.ProgressBars;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -21,6 +16,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import me.tongfei.progressbar.ProgressBar;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The one optimisation loop: per step, a seeded RNG (so a resumed run draws the same noise), the
@@ -31,11 +29,28 @@ public final class TrainLoop {
     private static final Logger LOG = LoggerFactory.getLogger(TrainLoop.class);
 
     /** Loop settings; {@code ckptEvery ≤ 0} writes only the final checkpoint. */
-    public record Settings(long totalSteps, LrSchedule lr, double clipNorm, double emaDecay, int ckptEvery,
-            int logEvery, int keepCheckpoints, long seed, boolean progress, boolean emaWarmup) {
+    public record Settings(
+            long totalSteps,
+            LrSchedule lr,
+            double clipNorm,
+            double emaDecay,
+            int ckptEvery,
+            int logEvery,
+            int keepCheckpoints,
+            long seed,
+            boolean progress,
+            boolean emaWarmup) {
         /** Settings with the original's constant EMA decay. */
-        public Settings(long totalSteps, LrSchedule lr, double clipNorm, double emaDecay, int ckptEvery, int logEvery,
-                int keepCheckpoints, long seed, boolean progress) {
+        public Settings(
+                long totalSteps,
+                LrSchedule lr,
+                double clipNorm,
+                double emaDecay,
+                int ckptEvery,
+                int logEvery,
+                int keepCheckpoints,
+                long seed,
+                boolean progress) {
             this(totalSteps, lr, clipNorm, emaDecay, ckptEvery, logEvery, keepCheckpoints, seed, progress, false);
         }
 
@@ -128,8 +143,10 @@ public final class TrainLoop {
                         logged.put("grad_norm", norm);
                         if (Double.isFinite(norm)) {
                             opt.step(lr, task.lrScale());
-                            ema.update(settings.emaWarmup() ? Ema.warmedUp(settings.emaDecay(), opt.stepCount() - 1)
-                                    : settings.emaDecay());
+                            ema.update(
+                                    settings.emaWarmup()
+                                            ? Ema.warmedUp(settings.emaDecay(), opt.stepCount() - 1)
+                                            : settings.emaDecay());
                         } else {
                             skipped++;
                             LOG.warn("step {}: gradient norm is {}; update skipped", step, norm);
@@ -137,15 +154,20 @@ public final class TrainLoop {
                         }
                     } else {
                         skipped++;
-                        LOG.warn("step {}: loss is {} ({}); update skipped ({} so far)", step, lastLoss,
-                                describeTerms(logged), skipped);
-                        run.log("step " + step + ": loss " + lastLoss + " (" + describeTerms(logged) + "), update skipped");
+                        LOG.warn(
+                                "step {}: loss is {} ({}); update skipped ({} so far)",
+                                step,
+                                lastLoss,
+                                describeTerms(logged),
+                                skipped);
+                        run.log("step " + step + ": loss " + lastLoss + " (" + describeTerms(logged)
+                                + "), update skipped");
                     }
                     Grads.zero(params);
                 }
                 step++;
                 logged.put("lr", lr);
-                logged.put("rss_gib", ai.tinyfusion.eval.SpeedBench.rssBytes() / (double) (1L << 30));
+                logged.put("rss_gib", ai.tinyfusion.util.ProcessStats.rssBytes() / (double) (1L << 30));
                 // the JVM's committed heap is part of the RSS: separates heap growth from native (libtorch) growth
                 logged.put("heap_gib", Runtime.getRuntime().totalMemory() / (double) (1L << 30));
                 if (settings.logEvery() > 0 && (step % settings.logEvery() == 0 || step == settings.totalSteps())) {
@@ -162,7 +184,8 @@ public final class TrainLoop {
                 if (last || (settings.ckptEvery() > 0 && step % settings.ckptEvery() == 0)) {
                     lastCkpt = run.checkpointPath(step);
                     Checkpoint.write(lastCkpt, step, skipped, task, opt, ema, batcher);
-                    run.log(String.format(Locale.ROOT, "step %d: loss %.5f, checkpoint %s", step, lastLoss, lastCkpt.getFileName()));
+                    run.log(String.format(
+                            Locale.ROOT, "step %d: loss %.5f, checkpoint %s", step, lastLoss, lastCkpt.getFileName()));
                     run.pruneCheckpoints(settings.keepCheckpoints());
                 }
             }
@@ -170,8 +193,14 @@ public final class TrainLoop {
             opt.close();
         }
         double secs = (System.nanoTime() - t0) / 1e9;
-        String summary = String.format(Locale.ROOT, "%d steps in %.1f s (%.2f it/s), %d skipped (non-finite); at step %d",
-                step - firstStep, secs, (step - firstStep) / Math.max(secs, 1e-9), skipped, step);
+        String summary = String.format(
+                Locale.ROOT,
+                "%d steps in %.1f s (%.2f it/s), %d skipped (non-finite); at step %d",
+                step - firstStep,
+                secs,
+                (step - firstStep) / Math.max(secs, 1e-9),
+                skipped,
+                step);
         LOG.info(summary);
         run.log(summary);
         emaResult = ema;
@@ -244,14 +273,11 @@ public final class TrainLoop {
 
     private ProgressBar progressBar(long start) {
         return ProgressBars.builder("train", settings.totalSteps(), settings.progress())
-                .startsFrom(start, java.time.Duration.ZERO).build();
+                .startsFrom(start, java.time.Duration.ZERO)
+                .build();
     }
 
     public RunDir runDir() {
         return run;
-    }
-
-    static void ensureDir(Path p) throws IOException {
-        Files.createDirectories(p);
     }
 }

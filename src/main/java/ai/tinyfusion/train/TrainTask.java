@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.tinyfusion.data.Batcher;
 import ai.tinyfusion.nn.Module;
-
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;

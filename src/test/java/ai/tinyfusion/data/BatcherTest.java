@@ -1,19 +1,18 @@
 package ai.tinyfusion.data;
 
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
-import org.junit.jupiter.api.Test;
-
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.List;
-
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
 
 class BatcherTest {
 
@@ -82,31 +81,45 @@ class BatcherTest {
             assertEquals(List.of(0, 1, 2, 3, 4, 5, 6, 7, 8, 9), seen);
         }
         assertFalse(Arrays.equals(b.epochOrder(0), b.epochOrder(1)));
-        assertArrayEquals(b.epochOrder(1), Batcher.builder(synthetic(10, 1, 1, 2), 4).seed(7).build().epochOrder(1));
-        assertFalse(Arrays.equals(b.epochOrder(0), Batcher.builder(synthetic(10, 1, 1, 2), 4).seed(8).build().epochOrder(0)));
+        assertArrayEquals(
+                b.epochOrder(1),
+                Batcher.builder(synthetic(10, 1, 1, 2), 4).seed(7).build().epochOrder(1));
+        assertFalse(Arrays.equals(
+                b.epochOrder(0),
+                Batcher.builder(synthetic(10, 1, 1, 2), 4).seed(8).build().epochOrder(0)));
     }
 
     @Test
     void dropLastAndNoShuffle() {
-        Batcher b = Batcher.builder(synthetic(10, 1, 1, 1), 4).shuffle(false).dropLast(true).build();
+        Batcher b = Batcher.builder(synthetic(10, 1, 1, 1), 4)
+                .shuffle(false)
+                .dropLast(true)
+                .build();
         assertEquals(2, b.batchesPerEpoch());
         assertArrayEquals(new int[] {0, 1, 2, 3}, b.nextHost().indices());
         assertArrayEquals(new int[] {4, 5, 6, 7}, b.nextHost().indices());
         Batcher.HostBatch next = b.nextHost();
         assertEquals(1, next.epoch());
         assertArrayEquals(new int[] {0, 1, 2, 3}, next.indices());
-        assertThrows(IllegalArgumentException.class,
+        assertThrows(
+                IllegalArgumentException.class,
                 () -> Batcher.builder(synthetic(3, 1, 1, 1), 4).dropLast(true).build());
     }
 
     @Test
     void restoringAStateReproducesTheFollowingBatchesIncludingFlips() {
         for (int stopAfter : new int[] {0, 1, 2, 3, 5}) {
-            Batcher a = Batcher.builder(synthetic(9, 1, 2, 3), 3).seed(42).randomFlip(0.5).build();
+            Batcher a = Batcher.builder(synthetic(9, 1, 2, 3), 3)
+                    .seed(42)
+                    .randomFlip(0.5)
+                    .build();
             take(a, stopAfter);
             Batcher.State saved = a.state();
             List<Batcher.HostBatch> expected = take(a, 7);
-            Batcher b = Batcher.builder(synthetic(9, 1, 2, 3), 3).seed(42).randomFlip(0.5).build();
+            Batcher b = Batcher.builder(synthetic(9, 1, 2, 3), 3)
+                    .seed(42)
+                    .randomFlip(0.5)
+                    .build();
             b.restore(saved);
             assertEquals(saved, b.state());
             List<Batcher.HostBatch> got = take(b, 7);
@@ -118,13 +131,17 @@ class BatcherTest {
             }
         }
         Batcher other = Batcher.builder(synthetic(9, 1, 2, 3), 3).seed(1).build();
-        Batcher.State foreign = Batcher.builder(synthetic(9, 1, 2, 3), 3).seed(2).build().state();
+        Batcher.State foreign =
+                Batcher.builder(synthetic(9, 1, 2, 3), 3).seed(2).build().state();
         assertThrows(IllegalArgumentException.class, () -> other.restore(foreign));
     }
 
     @Test
     void flipsFollowTheProbabilityAndMirrorImages() {
-        Batcher b = Batcher.builder(synthetic(100, 1, 1, 4), 50).seed(3).randomFlip(0.25).build();
+        Batcher b = Batcher.builder(synthetic(100, 1, 1, 4), 50)
+                .seed(3)
+                .randomFlip(0.25)
+                .build();
         int flips = 0;
         int total = 0;
         for (int i = 0; i < 40; i++) {
@@ -151,7 +168,10 @@ class BatcherTest {
 
     @Test
     void producesLibtorchOwnedNdArraysWithResizing() {
-        Batcher b = Batcher.builder(synthetic(5, 2, 3, 3), 4).shuffle(false).resize(Resizer.padConstant(5, 5, -1f)).build();
+        Batcher b = Batcher.builder(synthetic(5, 2, 3, 3), 4)
+                .shuffle(false)
+                .resize(Resizer.padConstant(5, 5, -1f))
+                .build();
         assertEquals(5, b.height());
         try (NDManager manager = NDManager.newBaseManager()) {
             Batcher.Batch batch = b.next(manager);

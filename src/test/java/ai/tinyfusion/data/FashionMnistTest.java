@@ -1,23 +1,23 @@
 package ai.tinyfusion.data;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
-import java.io.FileNotFoundException;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.io.FileNotFoundException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
 class FashionMnistTest {
 
     private static void assumeInstalled() {
-        assumeTrue(Files.isRegularFile(FashionMnist.DEFAULT_DIR.resolve("t10k-images-idx3-ubyte.gz")),
+        assumeTrue(
+                Files.isRegularFile(FashionMnist.DEFAULT_DIR.resolve("t10k-images-idx3-ubyte.gz")),
                 "Debian package dataset-fashion-mnist is not installed (apt-get install dataset-fashion-mnist)");
     }
 
@@ -81,7 +81,8 @@ class FashionMnistTest {
         px[0] = (byte) 255;
         px[28 * 28 + 27] = (byte) 51;
         IdxTestFiles.write(dir.resolve("t10k-images-idx3-ubyte"), IdxTestFiles.images(2, 28, 28, px));
-        IdxTestFiles.write(dir.resolve("t10k-labels-idx1-ubyte.gz"), IdxTestFiles.gzip(IdxTestFiles.labels(new int[] {3, 8})));
+        IdxTestFiles.write(
+                dir.resolve("t10k-labels-idx1-ubyte.gz"), IdxTestFiles.gzip(IdxTestFiles.labels(new int[] {3, 8})));
         FashionMnist ds = FashionMnist.load(dir, FashionMnist.Split.TEST);
         assertEquals(2, ds.size());
         assertEquals(1f, ds.get(0).image()[0], 0f);
@@ -105,8 +106,8 @@ class FashionMnistTest {
 
     @Test
     void missingFilesExplainHowToInstall(@TempDir Path dir) {
-        FileNotFoundException e = assertThrows(FileNotFoundException.class,
-                () -> FashionMnist.load(dir.resolve("nowhere"), FashionMnist.Split.TRAIN));
+        FileNotFoundException e = assertThrows(
+                FileNotFoundException.class, () -> FashionMnist.load(dir.resolve("nowhere"), FashionMnist.Split.TRAIN));
         assertTrue(e.getMessage().contains("train-images-idx3-ubyte.gz"), e.getMessage());
         assertTrue(e.getMessage().contains("apt-get install dataset-fashion-mnist"), e.getMessage());
     }

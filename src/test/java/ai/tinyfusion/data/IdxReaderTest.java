@@ -1,16 +1,15 @@
 package ai.tinyfusion.data;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
-import java.io.IOException;
-import java.nio.file.Path;
-import java.util.Arrays;
-
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Arrays;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class IdxReaderTest {
     @TempDir
@@ -28,8 +27,10 @@ class IdxReaderTest {
     void readsRawAndGzippedImagesAndLabels() throws IOException {
         byte[] px = pixels(3 * 4 * 5);
         byte[] raw = IdxTestFiles.images(3, 4, 5, px);
-        for (Path f : new Path[] {IdxTestFiles.write(tmp.resolve("im-idx3-ubyte"), raw),
-                IdxTestFiles.write(tmp.resolve("im-idx3-ubyte.gz"), IdxTestFiles.gzip(raw))}) {
+        for (Path f : new Path[] {
+            IdxTestFiles.write(tmp.resolve("im-idx3-ubyte"), raw),
+            IdxTestFiles.write(tmp.resolve("im-idx3-ubyte.gz"), IdxTestFiles.gzip(raw))
+        }) {
             IdxReader.Images im = IdxReader.readImages(f);
             assertEquals(3, im.count());
             assertEquals(4, im.rows());
@@ -52,9 +53,11 @@ class IdxReaderTest {
         assertTrue(e.getMessage().contains(shortRaw.toString()), e.getMessage());
         assertTrue(e.getMessage().contains("expected 60") && e.getMessage().contains("got 53"), e.getMessage());
         // Same payload shortfall inside a valid gzip stream.
-        Path shortGz = IdxTestFiles.write(tmp.resolve("short-images.gz"), IdxTestFiles.gzip(Arrays.copyOf(raw, raw.length - 7)));
+        Path shortGz = IdxTestFiles.write(
+                tmp.resolve("short-images.gz"), IdxTestFiles.gzip(Arrays.copyOf(raw, raw.length - 7)));
         e = assertThrows(IOException.class, () -> IdxReader.readImages(shortGz));
-        assertTrue(e.getMessage().contains("short-images.gz") && e.getMessage().contains("expected 60"), e.getMessage());
+        assertTrue(
+                e.getMessage().contains("short-images.gz") && e.getMessage().contains("expected 60"), e.getMessage());
         // A cut gzip stream.
         byte[] gz = IdxTestFiles.gzip(raw);
         Path cutGz = IdxTestFiles.write(tmp.resolve("cut.gz"), Arrays.copyOf(gz, gz.length / 2));

@@ -1,9 +1,10 @@
 package ai.tinyfusion.data;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import javax.imageio.ImageIO;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -11,11 +12,9 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class ImageFolderDatasetTest {
     @TempDir
@@ -70,12 +69,60 @@ class ImageFolderDatasetTest {
         // Expected: ADM's center_crop_arr with Pillow 9.4 on the same pattern (SHA-256 of the HxWx3 uint8
         // array, its sum, and two pixels).
         Object[][] cases = {
-            {70, 45, 16, "3fa28fd82565ef6a0dfafd2de9c219f1aaaacfbcfdef25db7788350ffe36210e", 98199L, new int[] {159, 126, 88}, new int[] {132, 140, 139}},
-            {37, 101, 8, "afe63f2aa13a7df2e0fb31dd0e9b486b8ac83931a909db557a2d8ce606bc67f6", 24815L, new int[] {117, 141, 137}, new int[] {121, 132, 141}},
-            {10, 7, 12, "167039960ac20bd1f3fe157745cbf4463cd321e0f07509b442f853518a496ada", 54599L, new int[] {28, 81, 134}, new int[] {40, 103, 174}},
-            {64, 64, 32, "2c08b4856a2e9ef48bc85773bfbc498abe570269a5a210a85cc04c0324e78711", 394836L, new int[] {67, 120, 173}, new int[] {69, 122, 175}},
-            {33, 33, 33, "2980f4d4b9c5c04d38488ed7002b5877edd8565807729501f3d9ee6b6f8af074", 418144L, new int[] {0, 53, 106}, new int[] {198, 251, 48}},
-            {300, 257, 64, "cf206398a28b99610b32c6b4cb660685493c28383cf5c5e6d1947021350c0ac0", 1580389L, new int[] {132, 121, 142}, new int[] {134, 91, 128}},
+            {
+                70,
+                45,
+                16,
+                "3fa28fd82565ef6a0dfafd2de9c219f1aaaacfbcfdef25db7788350ffe36210e",
+                98199L,
+                new int[] {159, 126, 88},
+                new int[] {132, 140, 139}
+            },
+            {
+                37,
+                101,
+                8,
+                "afe63f2aa13a7df2e0fb31dd0e9b486b8ac83931a909db557a2d8ce606bc67f6",
+                24815L,
+                new int[] {117, 141, 137},
+                new int[] {121, 132, 141}
+            },
+            {
+                10,
+                7,
+                12,
+                "167039960ac20bd1f3fe157745cbf4463cd321e0f07509b442f853518a496ada",
+                54599L,
+                new int[] {28, 81, 134},
+                new int[] {40, 103, 174}
+            },
+            {
+                64,
+                64,
+                32,
+                "2c08b4856a2e9ef48bc85773bfbc498abe570269a5a210a85cc04c0324e78711",
+                394836L,
+                new int[] {67, 120, 173},
+                new int[] {69, 122, 175}
+            },
+            {
+                33,
+                33,
+                33,
+                "2980f4d4b9c5c04d38488ed7002b5877edd8565807729501f3d9ee6b6f8af074",
+                418144L,
+                new int[] {0, 53, 106},
+                new int[] {198, 251, 48}
+            },
+            {
+                300,
+                257,
+                64,
+                "cf206398a28b99610b32c6b4cb660685493c28383cf5c5e6d1947021350c0ac0",
+                1580389L,
+                new int[] {132, 121, 142},
+                new int[] {134, 91, 128}
+            },
         };
         for (Object[] c : cases) {
             int w = (int) c[0];
@@ -122,9 +169,11 @@ class ImageFolderDatasetTest {
         ImageFolderDataset ds = new ImageFolderDataset(root, 4);
         assertEquals(List.of("ant", "bee", "zebra"), ds.classNames());
         assertEquals(5, ds.size());
-        List<String> names = ds.files().stream().map(p -> root.relativize(p).toString()).toList();
+        List<String> names =
+                ds.files().stream().map(p -> root.relativize(p).toString()).toList();
         assertEquals(List.of("ant/x.jpg", "bee/q.png", "zebra/a.PNG", "zebra/b.png", "zebra/sub/0.png"), names);
-        assertArrayEquals(new int[] {0, 1, 2, 2, 2}, new int[] {ds.label(0), ds.label(1), ds.label(2), ds.label(3), ds.label(4)});
+        assertArrayEquals(
+                new int[] {0, 1, 2, 2, 2}, new int[] {ds.label(0), ds.label(1), ds.label(2), ds.label(3), ds.label(4)});
         assertEquals(3, ds.channels());
         // 8x8 -> 4x4 is one exact BOX halving: every output pixel is the rounded mean of a 2x2 block.
         Sample s = ds.get(2);
@@ -134,10 +183,15 @@ class ImageFolderDatasetTest {
         for (int c = 0; c < 3; c++) {
             for (int y = 0; y < 4; y++) {
                 for (int x = 0; x < 4; x++) {
-                    int mean = (pattern(2 * x, 2 * y, c) + pattern(2 * x + 1, 2 * y, c) + pattern(2 * x, 2 * y + 1, c)
-                            + pattern(2 * x + 1, 2 * y + 1, c) + 2) / 4;
+                    int mean = (pattern(2 * x, 2 * y, c)
+                                    + pattern(2 * x + 1, 2 * y, c)
+                                    + pattern(2 * x, 2 * y + 1, c)
+                                    + pattern(2 * x + 1, 2 * y + 1, c)
+                                    + 2)
+                            / 4;
                     int got = crop[(y * 4 + x) * 3 + c] & 0xff;
-                    assertTrue(Math.abs(got - mean) <= 1, "pixel " + x + "," + y + "," + c + ": " + got + " vs " + mean);
+                    assertTrue(
+                            Math.abs(got - mean) <= 1, "pixel " + x + "," + y + "," + c + ": " + got + " vs " + mean);
                     float expected = (got / 255f - 0.5f) / 0.5f;
                     assertEquals(expected, s.image()[(c * 4 + y) * 4 + x], 0f);
                     assertEquals(expected, ds.get(2, true).image()[(c * 4 + y) * 4 + (3 - x)], 0f);

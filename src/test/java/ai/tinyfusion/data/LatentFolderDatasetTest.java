@@ -1,18 +1,19 @@
 package ai.tinyfusion.data;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.tinyfusion.io.HostTensor;
+import ai.tinyfusion.io.Npy;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class LatentFolderDatasetTest {
     @TempDir
@@ -34,8 +35,8 @@ class LatentFolderDatasetTest {
         Path l = root.resolve("imagenet256_labels");
         Files.createDirectories(f);
         Files.createDirectories(l);
-        NpyLite.writeFloat32(f.resolve(n + ".npy"), new int[] {entries, 2, 2, 2}, latents(n, entries));
-        NpyLite.writeInt64(l.resolve(n + ".npy"), new int[] {1}, new long[] {label});
+        Npy.write(f.resolve(n + ".npy"), HostTensor.ofFloats(latents(n, entries), entries, 2, 2, 2));
+        Npy.write(l.resolve(n + ".npy"), HostTensor.ofLongs(new long[] {label}, 1));
     }
 
     @Test
@@ -54,7 +55,8 @@ class LatentFolderDatasetTest {
         assertEquals(1000, ds.numClasses());
         Sample s = ds.get(2);
         assertEquals(999, s.label());
-        assertArrayEquals(new float[] {1000f, 1000.1f, 1000.2f, 1000.3f, 1000.4f, 1000.5f, 1000.6f, 1000.7f}, s.image(), 1e-4f);
+        assertArrayEquals(
+                new float[] {1000f, 1000.1f, 1000.2f, 1000.3f, 1000.4f, 1000.5f, 1000.6f, 1000.7f}, s.image(), 1e-4f);
         assertEquals(1010f, ds.get(2, true).image()[0], 0f);
         // A single stored latent is returned for both choices.
         assertEquals(200f, ds.get(3, false).image()[0], 0f);
@@ -90,18 +92,18 @@ class LatentFolderDatasetTest {
         Files.delete(root.resolve("imagenet256_labels/1.npy"));
         IOException e = assertThrows(IOException.class, () -> new LatentFolderDataset(root, "imagenet256"));
         assertTrue(e.getMessage().contains("differ"), e.getMessage());
-        NpyLite.writeInt64(root.resolve("imagenet256_labels/5.npy"), new int[] {1}, new long[] {1});
+        Npy.write(root.resolve("imagenet256_labels/5.npy"), HostTensor.ofLongs(new long[] {1}, 1));
         e = assertThrows(IOException.class, () -> new LatentFolderDataset(root, "imagenet256"));
         assertTrue(e.getMessage().contains("1.npy"), e.getMessage());
         Files.delete(root.resolve("imagenet256_labels/5.npy"));
-        NpyLite.writeFloat32(root.resolve("imagenet256_labels/1.npy"), new int[] {1}, new float[] {1});
+        Npy.write(root.resolve("imagenet256_labels/1.npy"), HostTensor.ofFloats(new float[] {1}, 1));
         LatentFolderDataset ds = new LatentFolderDataset(root, "imagenet256");
         UncheckedIOException u = assertThrows(UncheckedIOException.class, () -> ds.get(1));
         assertTrue(u.getMessage().contains("int64"), u.getMessage());
-        NpyLite.writeInt64(root.resolve("imagenet256_labels/1.npy"), new int[] {1}, new long[] {1000});
+        Npy.write(root.resolve("imagenet256_labels/1.npy"), HostTensor.ofLongs(new long[] {1000}, 1));
         u = assertThrows(UncheckedIOException.class, () -> ds.get(1));
         assertTrue(u.getMessage().contains("outside"), u.getMessage());
-        NpyLite.writeFloat32(root.resolve("imagenet256_features/1.npy"), new int[] {2, 3, 2, 2}, new float[24]);
+        Npy.write(root.resolve("imagenet256_features/1.npy"), HostTensor.ofFloats(new float[24], 2, 3, 2, 2));
         u = assertThrows(UncheckedIOException.class, () -> ds.get(1));
         assertTrue(u.getMessage().contains("differs"), u.getMessage());
         assertThrows(IOException.class, () -> new LatentFolderDataset(root, "missing"));

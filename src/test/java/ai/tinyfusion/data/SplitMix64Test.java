@@ -1,14 +1,13 @@
 package ai.tinyfusion.data;
 
-import org.junit.jupiter.api.Test;
-
-import java.util.Arrays;
-import java.util.stream.IntStream;
-
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Arrays;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Test;
 
 class SplitMix64Test {
 

@@ -9,7 +9,6 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import ai.tinyfusion.nn.Scalars;
 import org.junit.jupiter.api.Test;
@@ -36,9 +35,13 @@ class GradientAndRandomnessTest {
         try (NDManager scope = m.newSubManager()) {
             NDArray pa = Scalars.of(scope, a, DataType.FLOAT32);
             NDArray pb = Scalars.of(scope, b, DataType.FLOAT32);
-            TrainingLosses l = DiffusionFactory.create("").trainingLosses(model(pa, pb),
-                    TestSupport.x0(scope, DataType.FLOAT32), TestSupport.longs(scope, T), TestSupport.labels(scope),
-                    TestSupport.noise(scope, DataType.FLOAT32));
+            TrainingLosses l = DiffusionFactory.create("")
+                    .trainingLosses(
+                            model(pa, pb),
+                            TestSupport.x0(scope, DataType.FLOAT32),
+                            TestSupport.longs(scope, T),
+                            TestSupport.labels(scope),
+                            TestSupport.noise(scope, DataType.FLOAT32));
             return new double[] {l.mse().sum().getFloat(), l.vb().sum().getFloat()};
         }
     }
@@ -56,16 +59,22 @@ class GradientAndRandomnessTest {
                     a.setRequiresGradient(true);
                     b.setRequiresGradient(true);
                     try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                        TrainingLosses l = DiffusionFactory.create("").trainingLosses(model(a, b),
-                                TestSupport.x0(scope, DataType.FLOAT32), TestSupport.longs(scope, T),
-                                TestSupport.labels(scope), TestSupport.noise(scope, DataType.FLOAT32));
+                        TrainingLosses l = DiffusionFactory.create("")
+                                .trainingLosses(
+                                        model(a, b),
+                                        TestSupport.x0(scope, DataType.FLOAT32),
+                                        TestSupport.longs(scope, T),
+                                        TestSupport.labels(scope),
+                                        TestSupport.noise(scope, DataType.FLOAT32));
                         NDArray total = l.loss().sum();
                         // Collect garbage between forward and backward: anything autograd kept that lived in
                         // Java-owned memory would now be corrupt.
                         churnAndCollect();
                         gc.backward(total);
                     }
-                    double[] grads = {a.getGradient().getFloat(), b.getGradient().getFloat()};
+                    double[] grads = {
+                        a.getGradient().getFloat(), b.getGradient().getFloat()
+                    };
                     if (first == null) {
                         first = grads;
                     } else {
@@ -108,11 +117,19 @@ class GradientAndRandomnessTest {
             SpacedDiffusion d = DiffusionFactory.create("ddim10");
 
             Engine.getInstance().setRandomSeed(1234);
-            NDArray drawn = d.ddimSampleLoop(TestSupport.toy(true), m, TestSupport.SHAPE, y,
+            NDArray drawn = d.ddimSampleLoop(
+                    TestSupport.toy(true),
+                    m,
+                    TestSupport.SHAPE,
+                    y,
                     SamplingOptions.defaults().clipDenoised(false));
             Engine.getInstance().setRandomSeed(1234);
             NDArray z = m.randomNormal(TestSupport.SHAPE);
-            NDArray given = d.ddimSampleLoop(TestSupport.toy(true), m, TestSupport.SHAPE, y,
+            NDArray given = d.ddimSampleLoop(
+                    TestSupport.toy(true),
+                    m,
+                    TestSupport.SHAPE,
+                    y,
                     SamplingOptions.defaults().initialNoise(z).clipDenoised(false));
             assertArrayEquals(given.toFloatArray(), drawn.toFloatArray(), 0f);
 
@@ -135,38 +152,15 @@ class GradientAndRandomnessTest {
             NDArray x0 = TestSupport.x0(m, DataType.FLOAT32);
             NDArray t = TestSupport.longs(m, T);
             Engine.getInstance().setRandomSeed(99);
-            float[] implicit = train.trainingLosses(TestSupport.toy(true), x0, t, y, null).loss().toFloatArray();
+            float[] implicit = train.trainingLosses(TestSupport.toy(true), x0, t, y, null)
+                    .loss()
+                    .toFloatArray();
             Engine.getInstance().setRandomSeed(99);
             NDArray noise = m.randomNormal(x0.getShape());
-            float[] explicit = train.trainingLosses(TestSupport.toy(true), x0, t, y, noise).loss().toFloatArray();
+            float[] explicit = train.trainingLosses(TestSupport.toy(true), x0, t, y, noise)
+                    .loss()
+                    .toFloatArray();
             assertArrayEquals(explicit, implicit, 0f);
-        }
-    }
-
-    @Test
-    void timestepSamplers() {
-        try (NDManager m = NDManager.newBaseManager()) {
-            UniformSampler uniform = new UniformSampler(DiffusionFactory.create(""));
-            assertEquals(1000, uniform.weights().length);
-            Engine.getInstance().setRandomSeed(5);
-            TimestepSample s = uniform.sample(m, 256);
-            assertEquals(DataType.INT64, s.timesteps().getDataType());
-            assertEquals(new Shape(256), s.timesteps().getShape());
-            long[] ts = s.timesteps().toLongArray();
-            long distinct = java.util.Arrays.stream(ts).distinct().count();
-            assertTrue(distinct > 200, "uniform draws should rarely repeat: " + distinct);
-            for (long v : ts) {
-                assertTrue(v >= 0 && v < 1000, "timestep out of range: " + v);
-            }
-            assertArrayEquals(new float[256], s.weights().sub(1f).toFloatArray(), 0f);
-            Engine.getInstance().setRandomSeed(5);
-            assertArrayEquals(ts, uniform.sample(m, 256).timesteps().toLongArray());
-
-            // Importance sampling by weights: all mass on step 2 of 4 gives t = 2 with weight 1 / (4 * 1).
-            ScheduleSampler peaked = () -> new double[] {0.0, 0.0, 3.0, 0.0};
-            TimestepSample p = peaked.sample(m, 5);
-            assertArrayEquals(new long[] {2, 2, 2, 2, 2}, p.timesteps().toLongArray());
-            assertArrayEquals(new float[] {0.25f, 0.25f, 0.25f, 0.25f, 0.25f}, p.weights().toFloatArray(), 0f);
         }
     }
 }

@@ -48,7 +48,8 @@ class ReferenceFixtureTest {
                 double frac = (lv[i] - minLog[k]) / (maxLog[k] - minLog[k]);
                 varValues[i] = (float) (2 * frac - 1);
             }
-            NDArray recorded = m.create(eps, x.getShape()).duplicate()
+            NDArray recorded = m.create(eps, x.getShape())
+                    .duplicate()
                     .concat(m.create(varValues, x.getShape()).duplicate(), 1);
 
             long[][] seenT = new long[1][];

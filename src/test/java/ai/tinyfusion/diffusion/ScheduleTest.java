@@ -24,8 +24,8 @@ class ScheduleTest {
         assertEquals(1000, betas.length);
         assertEquals(1e-4, betas[0], 0.0);
         assertEquals(0.02, betas[999], 0.0);
-        GaussianDiffusion d = new GaussianDiffusion(betas, ModelMeanType.EPSILON, ModelVarType.LEARNED_RANGE,
-                LossType.MSE);
+        GaussianDiffusion d =
+                new GaussianDiffusion(betas, ModelMeanType.EPSILON, ModelVarType.LEARNED_RANGE, LossType.MSE);
         double[] ac = d.alphasCumprod();
         near(0.9999, ac[0], "ac[0]");
         near(0.07779665836502389, ac[500], "ac[500]");
@@ -52,8 +52,8 @@ class ScheduleTest {
         near(0.003155691441585007, betas[500], "cos b[500]");
         near(0.7499993929011166, betas[998], "cos b[998]");
         assertEquals(0.999, betas[999], 0.0);
-        GaussianDiffusion d = new GaussianDiffusion(betas, ModelMeanType.EPSILON, ModelVarType.FIXED_LARGE,
-                LossType.MSE);
+        GaussianDiffusion d =
+                new GaussianDiffusion(betas, ModelMeanType.EPSILON, ModelVarType.FIXED_LARGE, LossType.MSE);
         near(2.4287669070348544e-06, d.alphasCumprod()[998], "cos ac[998]");
     }
 
@@ -110,8 +110,8 @@ class ScheduleTest {
 
     @Test
     void spaceTimestepsFollowsTheReferenceAlgorithm() {
-        assertArrayEquals(new int[] {0, 111, 222, 333, 444, 555, 666, 777, 888, 999},
-                Respacing.spaceTimesteps(1000, "10"));
+        assertArrayEquals(
+                new int[] {0, 111, 222, 333, 444, 555, 666, 777, 888, 999}, Respacing.spaceTimesteps(1000, "10"));
         int[] sections = Respacing.spaceTimesteps(1000, "10,20,30");
         assertEquals(60, sections.length);
         assertArrayEquals(new int[] {0, 37, 74, 111}, java.util.Arrays.copyOf(sections, 4));

@@ -39,7 +39,14 @@ final class TestSupport {
     }
 
     /** amp * sin|cos(freq * (i + offset) + phase) over the flattened {@link #SHAPE}, optionally clamped to [-1, 1]. */
-    static NDArray wave(NDManager m, boolean sine, double amp, double freq, double phase, boolean clip, int offset,
+    static NDArray wave(
+            NDManager m,
+            boolean sine,
+            double amp,
+            double freq,
+            double phase,
+            boolean clip,
+            int offset,
             DataType dtype) {
         int size = Math.toIntExact(SHAPE.size());
         float[] v = new float[size];
@@ -91,7 +98,8 @@ final class TestSupport {
 
     static void assertClose(double expected, double actual, double rel, double abs, String what) {
         double tol = abs + rel * Math.abs(expected);
-        assertTrue(Math.abs(expected - actual) <= tol,
+        assertTrue(
+                Math.abs(expected - actual) <= tol,
                 what + ": expected " + expected + " but got " + actual + " (tolerance " + tol + ")");
     }
 

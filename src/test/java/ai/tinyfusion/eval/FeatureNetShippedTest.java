@@ -1,21 +1,21 @@
 package ai.tinyfusion.eval;
 
-import ai.djl.ndarray.NDManager;
-import ai.tinyfusion.data.FashionMnist;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import ai.djl.ndarray.NDManager;
+import ai.tinyfusion.OneThread;
+import ai.tinyfusion.data.FashionMnist;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * The shipped network ({@code models/fmnist-classifier.safetensors}) and the shipped reference
@@ -23,7 +23,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * data (Debian package dataset-fashion-mnist). Surefire runs in the project directory, so
  * {@link FeatureNet#loadShipped} finds {@code models/} relative to it.
  */
-@ExtendWith(SingleThreadedTorch.class)
+@ExtendWith(OneThread.class)
 class FeatureNetShippedTest {
     private static NDManager manager;
     private static FeatureNet net;
@@ -31,7 +31,8 @@ class FeatureNetShippedTest {
 
     @BeforeAll
     static void load() throws IOException {
-        assumeTrue(Files.isRegularFile(FashionMnist.DEFAULT_DIR.resolve("t10k-images-idx3-ubyte.gz")),
+        assumeTrue(
+                Files.isRegularFile(FashionMnist.DEFAULT_DIR.resolve("t10k-images-idx3-ubyte.gz")),
                 "Debian package dataset-fashion-mnist is not installed (apt-get install dataset-fashion-mnist)");
         manager = NDManager.newBaseManager();
         net = FeatureNet.loadShipped(manager);

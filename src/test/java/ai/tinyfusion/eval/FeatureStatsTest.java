@@ -1,7 +1,9 @@
 package ai.tinyfusion.eval;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.OutputStream;
 import java.nio.file.Files;
@@ -12,11 +14,8 @@ import java.util.SplittableRandom;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
 import java.util.zip.ZipOutputStream;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class FeatureStatsTest {
 
@@ -122,8 +121,10 @@ class FeatureStatsTest {
         byte[] sigma = npy("<f8", "(2, 2)", new double[] {4, 1, 1, 3});
         byte[] muS = npy("<f4", "(1,)", new double[] {0.5});
         byte[] sigmaS = npy("<f4", "(1, 1)", new double[] {2});
-        try (OutputStream os = Files.newOutputStream(file); ZipOutputStream zip = new ZipOutputStream(os)) {
-            for (Map.Entry<String, byte[]> e : Map.of("mu", mu, "sigma", sigma, "mu_s", muS, "sigma_s", sigmaS).entrySet()) {
+        try (OutputStream os = Files.newOutputStream(file);
+                ZipOutputStream zip = new ZipOutputStream(os)) {
+            for (Map.Entry<String, byte[]> e : Map.of("mu", mu, "sigma", sigma, "mu_s", muS, "sigma_s", sigmaS)
+                    .entrySet()) {
                 zip.putNextEntry(new ZipEntry(e.getKey() + ".npy")); // deflated, like np.savez_compressed
                 zip.write(e.getValue());
                 zip.closeEntry();

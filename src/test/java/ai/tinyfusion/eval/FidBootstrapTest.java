@@ -1,12 +1,11 @@
 package ai.tinyfusion.eval;
 
-import org.junit.jupiter.api.Test;
-
-import java.util.SplittableRandom;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
 
 class FidBootstrapTest {
 
@@ -64,8 +63,8 @@ class FidBootstrapTest {
         FeatureStats ref = FeatureStats.of(gaussian(10, 3, 0.0, 1));
         assertThrows(IllegalArgumentException.class, () -> FidBootstrap.std(gaussian(10, 3, 0, 2), ref, 1, 0));
         assertThrows(IllegalArgumentException.class, () -> FidBootstrap.std(gaussian(1, 3, 0, 2), ref, 10, 0));
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> FidBootstrap.std(gaussian(10, 2, 0, 2), ref, 10, 0));
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> FidBootstrap.std(gaussian(10, 2, 0, 2), ref, 10, 0));
         assertTrue(e.getMessage().contains("2 features"), e.getMessage());
     }
 }

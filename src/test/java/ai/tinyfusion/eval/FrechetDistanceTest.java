@@ -1,19 +1,18 @@
 package ai.tinyfusion.eval;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.tinyfusion.Fixtures;
-import org.junit.jupiter.api.Test;
-
 import java.nio.file.Files;
 import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicInteger;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 class FrechetDistanceTest {
 
@@ -36,7 +35,8 @@ class FrechetDistanceTest {
         double[][] b;
         double expected;
         try (NDManager m = NDManager.newBaseManager()) {
-            NDList list = NDList.decode(m, Files.readAllBytes(Fixtures.referenceDir().resolve("dit_small-io.npz")));
+            NDList list =
+                    NDList.decode(m, Files.readAllBytes(Fixtures.referenceDir().resolve("dit_small-io.npz")));
             a = rows(list.get("fid_feats_a"));
             b = rows(list.get("fid_feats_b"));
             NDArray v = list.get("fid_value");
@@ -138,16 +138,21 @@ class FrechetDistanceTest {
         // Closed form for the offset trace (diagonal): sqrt((2+e)e) + sqrt(e(3+e)); traces use the original matrices.
         double expected = 0.25 + 1 + 2 + 3 - 2 * (Math.sqrt((2 + eps) * eps) + Math.sqrt(eps * (3 + eps)));
         assertEquals(expected, withRetry, 1e-12);
-        assertThrows(ArithmeticException.class,
+        assertThrows(
+                ArithmeticException.class,
                 () -> FrechetDistance.compute(mu, s1, mu, s2, eps, (x, y) -> Double.POSITIVE_INFINITY));
     }
 
     @Test
     void rejectsMismatchedOrNonFiniteInput() {
-        assertThrows(IllegalArgumentException.class,
-                () -> FrechetDistance.compute(new double[2], diag(new double[] {1, 1}), new double[3], diag(new double[] {1, 1, 1})));
-        assertThrows(IllegalArgumentException.class,
-                () -> FrechetDistance.compute(new double[] {Double.NaN}, new double[][] {{1}}, new double[1], new double[][] {{1}}));
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> FrechetDistance.compute(
+                        new double[2], diag(new double[] {1, 1}), new double[3], diag(new double[] {1, 1, 1})));
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> FrechetDistance.compute(
+                        new double[] {Double.NaN}, new double[][] {{1}}, new double[1], new double[][] {{1}}));
     }
 
     static double[][] randomRows(SplittableRandom rng, int n, int d, double scale) {

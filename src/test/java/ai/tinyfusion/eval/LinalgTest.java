@@ -1,15 +1,14 @@
 package ai.tinyfusion.eval;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.Arrays;
+import java.util.SplittableRandom;
 import org.apache.commons.math3.linear.Array2DRowRealMatrix;
 import org.apache.commons.math3.linear.EigenDecomposition;
 import org.apache.commons.math3.linear.RealMatrix;
 import org.junit.jupiter.api.Test;
-
-import java.util.Arrays;
-import java.util.SplittableRandom;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /** Checks the hand-written linear algebra against commons-math3 and closed forms. */
 class LinalgTest {
@@ -67,14 +66,18 @@ class LinalgTest {
 
     @Test
     void eigenvaluesOfStructuredMatrices() {
-        assertArrayEquals(new double[] {-2, 0, 3, 3}, Linalg.symmetricEigenvalues(new double[][] {
-            {3, 0, 0, 0}, {0, -2, 0, 0}, {0, 0, 0, 0}, {0, 0, 0, 3}}), 0);
+        assertArrayEquals(
+                new double[] {-2, 0, 3, 3},
+                Linalg.symmetricEigenvalues(new double[][] {{3, 0, 0, 0}, {0, -2, 0, 0}, {0, 0, 0, 0}, {0, 0, 0, 3}}),
+                0);
         assertArrayEquals(new double[4], Linalg.symmetricEigenvalues(new double[4][4]), 0);
         // [[2,1],[1,2]] -> 1, 3; the path graph P3 adjacency -> -sqrt2, 0, sqrt2.
         assertArrayEquals(new double[] {1, 3}, Linalg.symmetricEigenvalues(new double[][] {{2, 1}, {1, 2}}), 1e-15);
         double r2 = Math.sqrt(2);
-        assertArrayEquals(new double[] {-r2, 0, r2},
-                Linalg.symmetricEigenvalues(new double[][] {{0, 1, 0}, {1, 0, 1}, {0, 1, 0}}), 1e-15);
+        assertArrayEquals(
+                new double[] {-r2, 0, r2},
+                Linalg.symmetricEigenvalues(new double[][] {{0, 1, 0}, {1, 0, 1}, {0, 1, 0}}),
+                1e-15);
     }
 
     @Test

@@ -1,12 +1,11 @@
 package ai.tinyfusion.eval;
 
-import org.junit.jupiter.api.Test;
-
-import java.util.List;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
 
 class MetricsReportTest {
 
@@ -25,7 +24,8 @@ class MetricsReportTest {
     void tablesAreAligned() {
         MetricsReport a = new MetricsReport("DiT-XL/2", 50000, 2.27, 4.6, 278.24, 0.83, 0.57, null);
         MetricsReport b = new MetricsReport("pruned D14", 1000, 12.3456, null, 9.87654, 0.7, 0.61234, 0.9);
-        assertEquals("""
+        assertEquals(
+                """
                 model     | DiT-XL/2
                 samples   | 50000
                 FID       | 2.27
@@ -34,13 +34,16 @@ class MetricsReportTest {
                 Precision | 0.8300
                 Recall    | 0.5700
                 Accuracy  | -
-                """, a.toTable());
-        assertEquals("""
+                """,
+                a.toTable());
+        assertEquals(
+                """
                 model       samples    FID  sFID      IS  Precision  Recall  Accuracy
                 ---------------------------------------------------------------------
                 DiT-XL/2      50000   2.27  4.60  278.24     0.8300  0.5700         -
                 pruned D14     1000  12.35     -    9.88     0.7000  0.6123    0.9000
-                """, MetricsReport.table(List.of(a, b)));
+                """,
+                MetricsReport.table(List.of(a, b)));
     }
 
     @Test

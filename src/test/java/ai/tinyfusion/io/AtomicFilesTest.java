@@ -1,7 +1,7 @@
 package ai.tinyfusion.io;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -10,9 +10,8 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class AtomicFilesTest {
     @TempDir
@@ -21,10 +20,12 @@ class AtomicFilesTest {
     @Test
     void failedWriteLeavesTheOldFileAndNoTemporary() throws IOException {
         Path target = Files.writeString(tmp.resolve("out.bin"), "old");
-        IOException e = assertThrows(IOException.class, () -> AtomicFiles.write(target, channel -> {
-            AtomicFiles.writeFully(channel, ByteBuffer.wrap(new byte[] {1, 2, 3}));
-            throw new IOException("disk full");
-        }));
+        IOException e = assertThrows(
+                IOException.class,
+                () -> AtomicFiles.write(target, channel -> {
+                    AtomicFiles.writeFully(channel, ByteBuffer.wrap(new byte[] {1, 2, 3}));
+                    throw new IOException("disk full");
+                }));
         assertEquals("disk full", e.getMessage());
         assertEquals("old", Files.readString(target));
         try (Stream<Path> files = Files.list(tmp)) {

@@ -1,24 +1,23 @@
 package ai.tinyfusion.io;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class HostTensorTest {
     @TempDir
@@ -39,8 +38,8 @@ class HostTensorTest {
         assertEquals(1f, f16[0]);
         assertEquals(-2f, f16[1]);
         assertEquals(65504f, f16[2]);
-        assertEquals(0x1p-24f, f16[3]);                  // smallest subnormal
-        assertEquals(1023 * 0x1p-24f, f16[4]);           // largest subnormal
+        assertEquals(0x1p-24f, f16[3]); // smallest subnormal
+        assertEquals(1023 * 0x1p-24f, f16[4]); // largest subnormal
         assertEquals(Float.floatToIntBits(-0f), Float.floatToIntBits(f16[5]));
         assertEquals(Float.POSITIVE_INFINITY, f16[6]);
         assertEquals(Float.NEGATIVE_INFINITY, f16[7]);
@@ -57,12 +56,20 @@ class HostTensorTest {
         assertArrayEquals(new float[] {200, 0, 255}, u8.toFloatArray());
         HostTensor i8 = HostTensor.ofBytes(DType.I8, new byte[] {(byte) 200, 0, 127}, 3);
         assertArrayEquals(new long[] {-56, 0, 127}, i8.toLongArray());
-        assertArrayEquals(new long[] {1, 0}, HostTensor.ofBytes(DType.BOOL, new byte[] {1, 0}, 2).toLongArray());
+        assertArrayEquals(
+                new long[] {1, 0},
+                HostTensor.ofBytes(DType.BOOL, new byte[] {1, 0}, 2).toLongArray());
         assertArrayEquals(new long[] {-32768, 7}, shorts(DType.I16, 0x8000, 7).toLongArray());
-        assertArrayEquals(new long[] {-1, 1 << 30}, HostTensor.ofInts(new int[] {-1, 1 << 30}, 2).toLongArray());
-        assertArrayEquals(new double[] {1e300, -0.5}, HostTensor.ofDoubles(new double[] {1e300, -0.5}, 2).toDoubleArray());
-        assertArrayEquals(new double[] {3, 4}, HostTensor.ofLongs(new long[] {3, 4}, 2).toDoubleArray());
-        assertThrows(IllegalStateException.class, () -> HostTensor.ofFloats(new float[] {1}, 1).toLongArray());
+        assertArrayEquals(
+                new long[] {-1, 1 << 30},
+                HostTensor.ofInts(new int[] {-1, 1 << 30}, 2).toLongArray());
+        assertArrayEquals(
+                new double[] {1e300, -0.5},
+                HostTensor.ofDoubles(new double[] {1e300, -0.5}, 2).toDoubleArray());
+        assertArrayEquals(
+                new double[] {3, 4}, HostTensor.ofLongs(new long[] {3, 4}, 2).toDoubleArray());
+        assertThrows(IllegalStateException.class, () -> HostTensor.ofFloats(new float[] {1}, 1)
+                .toLongArray());
     }
 
     @Test
@@ -92,7 +99,9 @@ class HostTensorTest {
     void equalityIsByContent() {
         HostTensor a = HostTensor.ofFloats(new float[] {1, 2, 3, 4}, 2, 2);
         assertEquals(a, HostTensor.ofFloats(new float[] {1, 2, 3, 4}, 2, 2));
-        assertEquals(a.hashCode(), HostTensor.ofFloats(new float[] {1, 2, 3, 4}, 2, 2).hashCode());
+        assertEquals(
+                a.hashCode(),
+                HostTensor.ofFloats(new float[] {1, 2, 3, 4}, 2, 2).hashCode());
         assertNotEquals(a, HostTensor.ofFloats(new float[] {1, 2, 3, 4}, 4));
         assertNotEquals(a, HostTensor.ofFloats(new float[] {1, 2, 3, 5}, 2, 2));
         assertNotEquals(a, HostTensor.ofInts(new int[] {1, 2, 3, 4}, 2, 2));
@@ -102,7 +111,8 @@ class HostTensorTest {
     @Test
     void toNDArrayForEveryDtype() {
         try (NDManager m = NDManager.newBaseManager()) {
-            NDArray f32 = HostTensor.ofFloats(new float[] {1, 2, 3, 4, 5, 6}, 2, 3).toNDArray(m);
+            NDArray f32 =
+                    HostTensor.ofFloats(new float[] {1, 2, 3, 4, 5, 6}, 2, 3).toNDArray(m);
             assertEquals(new Shape(2, 3), f32.getShape());
             assertEquals(DataType.FLOAT32, f32.getDataType());
             assertArrayEquals(new float[] {1, 2, 3, 4, 5, 6}, f32.toFloatArray());
@@ -113,27 +123,41 @@ class HostTensorTest {
 
             NDArray f16 = shorts(DType.F16, 0x3c00, 0xc000).toNDArray(m);
             assertEquals(DataType.FLOAT16, f16.getDataType());
-            assertArrayEquals(new float[] {1f, -2f}, f16.toType(DataType.FLOAT32, false).toFloatArray());
+            assertArrayEquals(
+                    new float[] {1f, -2f}, f16.toType(DataType.FLOAT32, false).toFloatArray());
 
             NDArray i16 = shorts(DType.I16, 0x8000, 9).toNDArray(m);
             assertEquals(DataType.INT32, i16.getDataType());
             assertArrayEquals(new int[] {-32768, 9}, i16.toIntArray());
 
-            assertArrayEquals(new long[] {-7, 1L << 40}, HostTensor.ofLongs(new long[] {-7, 1L << 40}, 2).toNDArray(m).toLongArray());
-            assertArrayEquals(new int[] {-7, 8}, HostTensor.ofInts(new int[] {-7, 8}, 2).toNDArray(m).toIntArray());
-            assertArrayEquals(new double[] {0.1}, HostTensor.ofDoubles(new double[] {0.1}, 1).toNDArray(m).toDoubleArray());
-            NDArray u8 = HostTensor.ofBytes(DType.U8, new byte[] {(byte) 200, 1}, 2).toNDArray(m);
+            assertArrayEquals(
+                    new long[] {-7, 1L << 40},
+                    HostTensor.ofLongs(new long[] {-7, 1L << 40}, 2)
+                            .toNDArray(m)
+                            .toLongArray());
+            assertArrayEquals(
+                    new int[] {-7, 8},
+                    HostTensor.ofInts(new int[] {-7, 8}, 2).toNDArray(m).toIntArray());
+            assertArrayEquals(
+                    new double[] {0.1},
+                    HostTensor.ofDoubles(new double[] {0.1}, 1).toNDArray(m).toDoubleArray());
+            NDArray u8 =
+                    HostTensor.ofBytes(DType.U8, new byte[] {(byte) 200, 1}, 2).toNDArray(m);
             assertEquals(DataType.UINT8, u8.getDataType());
-            assertArrayEquals(new int[] {200, 1}, u8.toType(DataType.INT32, false).toIntArray());
+            assertArrayEquals(
+                    new int[] {200, 1}, u8.toType(DataType.INT32, false).toIntArray());
             NDArray i8 = HostTensor.ofBytes(DType.I8, new byte[] {-3, 4}, 2).toNDArray(m);
             assertArrayEquals(new byte[] {-3, 4}, i8.toByteArray());
-            NDArray bool = HostTensor.ofBytes(DType.BOOL, new byte[] {1, 0, 1}, 3).toNDArray(m);
+            NDArray bool =
+                    HostTensor.ofBytes(DType.BOOL, new byte[] {1, 0, 1}, 3).toNDArray(m);
             assertArrayEquals(new boolean[] {true, false, true}, bool.toBooleanArray());
 
             NDArray scalar = HostTensor.ofFloats(new float[] {3}, new long[0]).toNDArray(m);
             assertEquals(new Shape(), scalar.getShape());
             assertEquals(3f, scalar.getFloat());
-            assertEquals(new Shape(0, 4), HostTensor.ofFloats(new float[0], 0, 4).toNDArray(m).getShape());
+            assertEquals(
+                    new Shape(0, 4),
+                    HostTensor.ofFloats(new float[0], 0, 4).toNDArray(m).getShape());
         }
     }
 
@@ -169,7 +193,8 @@ class HostTensorTest {
             assertEquals(HostTensor.ofLongs(new long[] {5, -6}, 2), longs);
             HostTensor bools = HostTensor.fromNDArray(m.create(new boolean[] {true, false}));
             assertEquals(DType.BOOL, bools.dtype());
-            HostTensor back = HostTensor.fromNDArray(HostTensor.ofFloats(new float[] {1, 2}, 1, 2).toNDArray(m));
+            HostTensor back = HostTensor.fromNDArray(
+                    HostTensor.ofFloats(new float[] {1, 2}, 1, 2).toNDArray(m));
             assertEquals(HostTensor.ofFloats(new float[] {1, 2}, 1, 2), back);
         }
     }

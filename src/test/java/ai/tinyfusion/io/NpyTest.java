@@ -1,7 +1,9 @@
 package ai.tinyfusion.io;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -13,11 +15,8 @@ import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.Arrays;
 import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Reads files numpy 2.4 wrote (src/test/resources/ai/tinyfusion/io/npy) and writes the same bytes. */
 class NpyTest {
@@ -115,8 +114,17 @@ class NpyTest {
 
     @Test
     void writesTheBytesNumpyWrites() throws IOException {
-        for (String name : List.of("f4_c.npy", "f2.npy", "b1.npy", "u1.npy", "i1.npy", "i2.npy", "i8.npy",
-                "scalar_i8.npy", "empty_f4.npy", "shape_long.npy")) {
+        for (String name : List.of(
+                "f4_c.npy",
+                "f2.npy",
+                "b1.npy",
+                "u1.npy",
+                "i1.npy",
+                "i2.npy",
+                "i8.npy",
+                "scalar_i8.npy",
+                "empty_f4.npy",
+                "shape_long.npy")) {
             byte[] numpy = Files.readAllBytes(resource(name));
             assertArrayEquals(numpy, Npy.toBytes(Npy.read(resource(name))), name);
         }
@@ -133,7 +141,9 @@ class NpyTest {
         assertEquals(t, Npy.read(file));
         HostTensor bf16 = HostTensor.ofBytes(DType.BF16, new byte[] {0, 0x3f}, 1);
         IOException e = assertThrows(IOException.class, () -> Npy.write(tmp.resolve("bf.npy"), bf16));
-        assertTrue(e.getMessage().contains("bf.npy") && e.getMessage().contains("BF16 has no NumPy dtype"), e.getMessage());
+        assertTrue(
+                e.getMessage().contains("bf.npy") && e.getMessage().contains("BF16 has no NumPy dtype"),
+                e.getMessage());
     }
 
     @Test

@@ -1,9 +1,11 @@
 package ai.tinyfusion.io;
 
-import ai.tinyfusion.Fixtures;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.tinyfusion.Fixtures;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URISyntaxException;
@@ -16,11 +18,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class NpzTest {
     @TempDir
@@ -41,10 +40,40 @@ class NpzTest {
     @Test
     void referenceFixture() throws IOException {
         LinkedHashMap<String, HostTensor> io = Npz.read(Fixtures.reference("dit_small-io.npz"));
-        assertEquals(List.of("fwd_x", "fwd_t", "fwd_y", "fwd_out", "cfg_x", "cfg_t", "cfg_y", "cfg_scale", "cfg_out",
-                "loss_x0", "loss_noise", "loss_t", "loss_y", "loss_mse", "loss_vb", "loss_total", "pmv_x", "pmv_t",
-                "pmv_y", "pmv_mean", "pmv_logvar", "pmv_xstart", "ddim_z", "ddim_y", "ddim_cfg", "ddim_out",
-                "spaced_250", "spaced_ddim10", "fid_feats_a", "fid_feats_b", "fid_value"), List.copyOf(io.keySet()));
+        assertEquals(
+                List.of(
+                        "fwd_x",
+                        "fwd_t",
+                        "fwd_y",
+                        "fwd_out",
+                        "cfg_x",
+                        "cfg_t",
+                        "cfg_y",
+                        "cfg_scale",
+                        "cfg_out",
+                        "loss_x0",
+                        "loss_noise",
+                        "loss_t",
+                        "loss_y",
+                        "loss_mse",
+                        "loss_vb",
+                        "loss_total",
+                        "pmv_x",
+                        "pmv_t",
+                        "pmv_y",
+                        "pmv_mean",
+                        "pmv_logvar",
+                        "pmv_xstart",
+                        "ddim_z",
+                        "ddim_y",
+                        "ddim_cfg",
+                        "ddim_out",
+                        "spaced_250",
+                        "spaced_ddim10",
+                        "fid_feats_a",
+                        "fid_feats_b",
+                        "fid_value"),
+                List.copyOf(io.keySet()));
         HostTensor ddim10 = io.get("spaced_ddim10");
         assertEquals(DType.I64, ddim10.dtype());
         assertArrayEquals(new long[] {0, 100, 200, 300, 400, 500, 600, 700, 800, 900}, ddim10.toLongArray());
@@ -120,6 +149,43 @@ class NpzTest {
     }
 
     @Test
+    void archiveReadsOnlyTheNamedMember() throws IOException {
+        LinkedHashMap<String, HostTensor> samples = admSamples();
+        Path file = tmp.resolve("lazy.npz");
+        Npz.write(file, samples);
+        // Corrupt arr_0's data (CRC mismatch): a lazy read of another member must not notice.
+        byte[] bytes = Files.readAllBytes(file);
+        byte[] arr0 = Npy.toBytes(samples.get("arr_0"));
+        int at = indexOf(bytes, arr0) + arr0.length - 1;
+        bytes[at] ^= 0x55;
+        Files.write(file, bytes);
+        try (Npz.Archive npz = Npz.open(file)) {
+            assertEquals(List.copyOf(samples.keySet()), npz.keys());
+            assertTrue(npz.contains("arr_1"));
+            assertEquals(samples.get("arr_1"), npz.get("arr_1"));
+            IOException missing = assertThrows(IOException.class, () -> npz.get("arr_9"));
+            assertTrue(
+                    missing.getMessage().contains("arr_9")
+                            && missing.getMessage().contains("arr_1"),
+                    missing.getMessage());
+            assertThrows(IOException.class, () -> npz.get("arr_0"));
+        }
+    }
+
+    private static int indexOf(byte[] haystack, byte[] needle) {
+        outer:
+        for (int i = 0; i + needle.length <= haystack.length; i++) {
+            for (int j = 0; j < needle.length; j++) {
+                if (haystack[i + j] != needle[j]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        throw new AssertionError("not found");
+    }
+
+    @Test
     void bf16CannotBeWrittenAndTheKeyIsNamed() {
         Map<String, HostTensor> m = Map.of("w", HostTensor.ofBytes(DType.BF16, new byte[] {0, 0x3f}, 1));
         Path file = tmp.resolve("bf.npz");
@@ -149,8 +215,8 @@ class NpzTest {
         assertTrue(e.getMessage().contains(flipped + ":arr_0.npy"), e.getMessage());
 
         // A member that is not an array is skipped; a broken .npy member is reported by name.
-        Path mixed = TorchZips.writeEntries(tmp.resolve("mixed.npz"),
-                new LinkedHashMap<>(Map.of("notes.txt", new byte[] {1, 2})));
+        Path mixed = TorchZips.writeEntries(
+                tmp.resolve("mixed.npz"), new LinkedHashMap<>(Map.of("notes.txt", new byte[] {1, 2})));
         assertEquals(Map.of(), Npz.read(mixed));
         Path broken = TorchZips.writeEntries(tmp.resolve("broken.npz"), Map.of("x.npy", new byte[] {1, 2, 3}));
         e = assertThrows(IOException.class, () -> Npz.read(broken));

@@ -99,7 +99,12 @@ final class PickleWriter {
     PickleWriter tensor(String storageType, String key, long numel, long offset, long[] shape, long[] stride) {
         global("torch._utils", "_rebuild_tensor_v2");
         mark();
-        mark().str("storage").global("torch", storageType).str(key).str("cpu").integer(numel).tuple();
+        mark().str("storage")
+                .global("torch", storageType)
+                .str(key)
+                .str("cpu")
+                .integer(numel)
+                .tuple();
         op('Q');
         integer(offset).ints(shape).ints(stride);
         op(0x89);

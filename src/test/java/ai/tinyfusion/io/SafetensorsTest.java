@@ -1,10 +1,12 @@
 package ai.tinyfusion.io;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -17,11 +19,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class SafetensorsTest {
     @TempDir
@@ -86,8 +85,9 @@ class SafetensorsTest {
 
     @Test
     void readsAHandBuiltBf16File() throws IOException {
-        byte[] data = {(byte) 0xc0, 0x3f, 0x00, (byte) 0xc0, 0x00, 0x3f, 0x40, 0x40};   // 1.5, -2, 0.5, 3
-        Path file = rawFile("bf16.safetensors", "{\"w\":{\"dtype\":\"BF16\",\"shape\":[2,2],\"data_offsets\":[0,8]}}", data);
+        byte[] data = {(byte) 0xc0, 0x3f, 0x00, (byte) 0xc0, 0x00, 0x3f, 0x40, 0x40}; // 1.5, -2, 0.5, 3
+        Path file = rawFile(
+                "bf16.safetensors", "{\"w\":{\"dtype\":\"BF16\",\"shape\":[2,2],\"data_offsets\":[0,8]}}", data);
         HostTensor w = Safetensors.read(file).get("w");
         assertEquals(DType.BF16, w.dtype());
         assertArrayEquals(new long[] {2, 2}, w.shape());
@@ -97,8 +97,11 @@ class SafetensorsTest {
     @Test
     void headerOrderIsKeptWhateverTheDataOrder() throws IOException {
         byte[] data = TorchZips.floats(1, 2, 3, 4);
-        Path file = rawFile("order.safetensors", "{\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[8,16]},"
-                + "\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", data);
+        Path file = rawFile(
+                "order.safetensors",
+                "{\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[8,16]},"
+                        + "\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}",
+                data);
         LinkedHashMap<String, HostTensor> t = Safetensors.read(file);
         assertEquals(List.of("b", "a"), List.copyOf(t.keySet()));
         assertArrayEquals(new float[] {3, 4}, t.get("b").toFloatArray());
@@ -122,17 +125,30 @@ class SafetensorsTest {
         Path index = Safetensors.writeSharded(dir, "model", tensors, Map.of("format", "pt"), 1000);
         assertEquals(dir.resolve("model.safetensors.index.json"), index);
         try (Stream<Path> files = Files.list(dir)) {
-            assertEquals(List.of("model-00001-of-00003.safetensors", "model-00002-of-00003.safetensors",
-                            "model-00003-of-00003.safetensors", "model.safetensors.index.json"),
+            assertEquals(
+                    List.of(
+                            "model-00001-of-00003.safetensors",
+                            "model-00002-of-00003.safetensors",
+                            "model-00003-of-00003.safetensors",
+                            "model.safetensors.index.json"),
                     files.map(p -> p.getFileName().toString()).sorted().collect(Collectors.toList()));
         }
         JsonObject json = JsonParser.parseString(Files.readString(index)).getAsJsonObject();
         assertEquals(2000, json.getAsJsonObject("metadata").get("total_size").getAsLong());
         JsonObject weightMap = json.getAsJsonObject("weight_map");
-        assertEquals("model-00001-of-00003.safetensors", weightMap.get("blocks.1.weight").getAsString());
-        assertEquals("model-00002-of-00003.safetensors", weightMap.get("blocks.2.weight").getAsString());
-        assertEquals("model-00003-of-00003.safetensors", weightMap.get("blocks.4.weight").getAsString());
-        assertEquals(2, Safetensors.read(dir.resolve("model-00002-of-00003.safetensors")).size());
+        assertEquals(
+                "model-00001-of-00003.safetensors",
+                weightMap.get("blocks.1.weight").getAsString());
+        assertEquals(
+                "model-00002-of-00003.safetensors",
+                weightMap.get("blocks.2.weight").getAsString());
+        assertEquals(
+                "model-00003-of-00003.safetensors",
+                weightMap.get("blocks.4.weight").getAsString());
+        assertEquals(
+                2,
+                Safetensors.read(dir.resolve("model-00002-of-00003.safetensors"))
+                        .size());
         assertEquals(Map.of("format", "pt"), Safetensors.readMetadata(dir.resolve("model-00001-of-00003.safetensors")));
 
         for (Path source : List.of(index, dir)) {
@@ -152,7 +168,8 @@ class SafetensorsTest {
         m.put("b", HostTensor.ofFloats(new float[25], 25));
         m.put("c", HostTensor.ofFloats(new float[25], 25));
         List<Map<String, HostTensor>> shards = SafetensorsIndex.partition(m, 200);
-        assertEquals(List.of(List.of("a"), List.of("big"), List.of("b", "c")),
+        assertEquals(
+                List.of(List.of("a"), List.of("big"), List.of("b", "c")),
                 shards.stream().map(s -> List.copyOf(s.keySet())).collect(Collectors.toList()));
         assertThrows(IllegalArgumentException.class, () -> Safetensors.writeSharded(tmp, "model", m, null, 0));
     }
@@ -171,14 +188,21 @@ class SafetensorsTest {
         e = assertThrows(IOException.class, () -> Safetensors.read(index));
         assertTrue(e.getMessage().contains("must be a file name in the index's directory"), e.getMessage());
 
-        Files.writeString(index, good.replace("\"blocks.4.weight\": \"model-00003", "\"blocks.4.weight\": \"model-00002"));
+        Files.writeString(
+                index, good.replace("\"blocks.4.weight\": \"model-00003", "\"blocks.4.weight\": \"model-00002"));
         e = assertThrows(IOException.class, () -> Safetensors.read(index));
-        assertTrue(e.getMessage().contains("tensor 'blocks.4.weight' is not in shard model-00002-of-00003.safetensors"),
+        assertTrue(
+                e.getMessage().contains("tensor 'blocks.4.weight' is not in shard model-00002-of-00003.safetensors"),
                 e.getMessage());
 
-        Files.writeString(index, good.replace("\"blocks.4.weight\": \"model-00003-of-00003.safetensors\"", "\"x\": \"model-00003-of-00003.safetensors\""));
+        Files.writeString(
+                index,
+                good.replace(
+                        "\"blocks.4.weight\": \"model-00003-of-00003.safetensors\"",
+                        "\"x\": \"model-00003-of-00003.safetensors\""));
         e = assertThrows(IOException.class, () -> Safetensors.read(index));
-        assertTrue(e.getMessage().contains("not in shard") || e.getMessage().contains("does not assign"), e.getMessage());
+        assertTrue(
+                e.getMessage().contains("not in shard") || e.getMessage().contains("does not assign"), e.getMessage());
 
         Files.writeString(index, "{\"metadata\": {}}");
         e = assertThrows(IOException.class, () -> Safetensors.read(index));
@@ -209,28 +233,56 @@ class SafetensorsTest {
         assertCorrupt("json.safetensors", "nonsense", eight, "not valid JSON");
         assertCorrupt("array.safetensors", "[1,2]", eight, "not a JSON object");
         assertCorrupt("trailing.safetensors", "{} {}", eight, "data after its JSON object");
-        assertCorrupt("overlap.safetensors", "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
-                + "\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", eight, "overlaps");
-        assertCorrupt("gap.safetensors", "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", eight,
+        assertCorrupt(
+                "overlap.safetensors",
+                "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+                        + "\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}",
+                eight,
+                "overlaps");
+        assertCorrupt(
+                "gap.safetensors",
+                "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}",
+                eight,
                 "gap in the data section before tensor 'a'");
-        assertCorrupt("extra.safetensors", "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", eight,
+        assertCorrupt(
+                "extra.safetensors",
+                "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}",
+                eight,
                 "4 trailing bytes");
-        assertCorrupt("size.safetensors", "{\"a\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,8]}}", eight,
+        assertCorrupt(
+                "size.safetensors",
+                "{\"a\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,8]}}",
+                eight,
                 "spans 8 bytes but its F32 shape [3] needs 12");
-        assertCorrupt("dtype.safetensors", "{\"a\":{\"dtype\":\"F8_E4M3\",\"shape\":[8],\"data_offsets\":[0,8]}}", eight,
+        assertCorrupt(
+                "dtype.safetensors",
+                "{\"a\":{\"dtype\":\"F8_E4M3\",\"shape\":[8],\"data_offsets\":[0,8]}}",
+                eight,
                 "unsupported dtype 'F8_E4M3'");
-        assertCorrupt("neg.safetensors", "{\"a\":{\"dtype\":\"F32\",\"shape\":[-2],\"data_offsets\":[0,8]}}", eight,
+        assertCorrupt(
+                "neg.safetensors",
+                "{\"a\":{\"dtype\":\"F32\",\"shape\":[-2],\"data_offsets\":[0,8]}}",
+                eight,
                 "negative dimension");
-        assertCorrupt("float.safetensors", "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8.5]}}", eight,
+        assertCorrupt(
+                "float.safetensors",
+                "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8.5]}}",
+                eight,
                 "not an integer");
-        assertCorrupt("offsets.safetensors", "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[8,0]}}", eight,
+        assertCorrupt(
+                "offsets.safetensors",
+                "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[8,0]}}",
+                eight,
                 "invalid data_offsets");
-        assertCorrupt("noshape.safetensors", "{\"a\":{\"dtype\":\"F32\",\"data_offsets\":[0,8]}}", eight,
-                "shape is missing");
+        assertCorrupt(
+                "noshape.safetensors", "{\"a\":{\"dtype\":\"F32\",\"data_offsets\":[0,8]}}", eight, "shape is missing");
         assertCorrupt("meta.safetensors", "{\"__metadata__\":{\"epoch\":3}}", new byte[0], "metadata value 'epoch'");
         // Offsets beyond 2^31 are longs throughout: the file is simply too short for them.
-        assertCorrupt("huge.safetensors", "{\"a\":{\"dtype\":\"F32\",\"shape\":[2147483648],\"data_offsets\":[0,8589934592]}}",
-                eight, "ends at byte 8589934592 of the data section, but the file holds only 8 data bytes (truncated?)");
+        assertCorrupt(
+                "huge.safetensors",
+                "{\"a\":{\"dtype\":\"F32\",\"shape\":[2147483648],\"data_offsets\":[0,8589934592]}}",
+                eight,
+                "ends at byte 8589934592 of the data section, but the file holds only 8 data bytes (truncated?)");
     }
 
     @Test

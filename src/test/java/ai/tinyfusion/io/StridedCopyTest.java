@@ -1,14 +1,13 @@
 package ai.tinyfusion.io;
 
-import org.junit.jupiter.api.Test;
-
-import java.nio.ByteBuffer;
-
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.ByteBuffer;
+import org.junit.jupiter.api.Test;
 
 class StridedCopyTest {
     private static ByteBuffer arange(int n) {
@@ -36,11 +35,14 @@ class StridedCopyTest {
 
     @Test
     void zeroStridesRankZeroAndBounds() {
-        assertArrayEquals(new float[] {5, 5, 5}, floats(StridedCopy.gather(arange(8), 5, new long[] {3}, new long[] {0}, 4)));
+        assertArrayEquals(
+                new float[] {5, 5, 5}, floats(StridedCopy.gather(arange(8), 5, new long[] {3}, new long[] {0}, 4)));
         assertArrayEquals(new float[] {7}, floats(StridedCopy.gather(arange(8), 7, new long[] {}, new long[] {}, 4)));
-        assertThrows(IllegalArgumentException.class,
+        assertThrows(
+                IllegalArgumentException.class,
                 () -> StridedCopy.gather(arange(8), 1, new long[] {2, 4}, new long[] {4, 1}, 4));
-        assertThrows(IllegalArgumentException.class,
+        assertThrows(
+                IllegalArgumentException.class,
                 () -> StridedCopy.gather(arange(8), 0, new long[] {2}, new long[] {-1}, 4));
     }
 

@@ -1,9 +1,11 @@
 package ai.tinyfusion.io;
 
-import ai.tinyfusion.Fixtures;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.tinyfusion.Fixtures;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -19,11 +21,8 @@ import java.util.Map;
 import java.util.Random;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class TorchCheckpointTest {
     @TempDir
@@ -44,11 +43,15 @@ class TorchCheckpointTest {
         assertEquals("x_embedder.proj.weight", keys.get(1));
         assertEquals("final_layer.adaLN_modulation.1.bias", keys.get(51));
         assertArrayEquals(new long[] {1, 16, 64}, sd.get("pos_embed").shape());
-        assertArrayEquals(new long[] {64, 4, 2, 2}, sd.get("x_embedder.proj.weight").shape());
-        assertArrayEquals(new long[] {11, 64}, sd.get("y_embedder.embedding_table.weight").shape());
-        assertArrayEquals(new long[] {192, 64}, sd.get("blocks.0.attn.qkv.weight").shape());
+        assertArrayEquals(
+                new long[] {64, 4, 2, 2}, sd.get("x_embedder.proj.weight").shape());
+        assertArrayEquals(
+                new long[] {11, 64}, sd.get("y_embedder.embedding_table.weight").shape());
+        assertArrayEquals(
+                new long[] {192, 64}, sd.get("blocks.0.attn.qkv.weight").shape());
         assertArrayEquals(new long[] {64}, sd.get("blocks.3.mlp.fc2.bias").shape());
-        assertArrayEquals(new long[] {32, 64}, sd.get("final_layer.linear.weight").shape());
+        assertArrayEquals(
+                new long[] {32, 64}, sd.get("final_layer.linear.weight").shape());
         for (HostTensor t : sd.values()) {
             assertEquals(DType.F32, t.dtype());
         }
@@ -60,12 +63,18 @@ class TorchCheckpointTest {
         LinkedHashMap<String, HostTensor> sd = TorchCheckpoint.read(fixture());
         checkValues(sd.get("pos_embed"), 525.9784436438931, 0.0f, 0.9999998807907104f);
         checkValues(sd.get("x_embedder.proj.weight"), -0.9040786453915644, 0.044625259935855865f, -0.0659649595618248f);
-        checkValues(sd.get("y_embedder.embedding_table.weight"), 2.1738552653614533, 0.018651137128472328f,
+        checkValues(
+                sd.get("y_embedder.embedding_table.weight"),
+                2.1738552653614533,
+                0.018651137128472328f,
                 -0.03745383396744728f);
-        checkValues(sd.get("blocks.0.attn.qkv.weight"), -11.36491137921496, 0.054968055337667465f,
-                -0.0006702518439851701f);
+        checkValues(
+                sd.get("blocks.0.attn.qkv.weight"), -11.36491137921496, 0.054968055337667465f, -0.0006702518439851701f);
         checkValues(sd.get("blocks.3.mlp.fc2.bias"), 0.2383869694895111, -0.04911156743764877f, 0.0020311062689870596f);
-        checkValues(sd.get("final_layer.adaLN_modulation.1.bias"), -0.10815902706235647, 0.03772040456533432f,
+        checkValues(
+                sd.get("final_layer.adaLN_modulation.1.bias"),
+                -0.10815902706235647,
+                0.03772040456533432f,
                 -0.025806089863181114f);
     }
 
@@ -86,13 +95,15 @@ class TorchCheckpointTest {
         LinkedHashMap<String, HostTensor> sd = TorchCheckpoint.read(fixture());
         Map<?, ?> refs;
         try (ZipFile zip = new ZipFile(fixture().toFile())) {
-            refs = (Map<?, ?>) PickleReader.forStateDicts().load(zip.getInputStream(zip.getEntry("dit_small/data.pkl")).readAllBytes());
+            refs = (Map<?, ?>) PickleReader.forStateDicts()
+                    .load(zip.getInputStream(zip.getEntry("dit_small/data.pkl")).readAllBytes());
             for (Map.Entry<String, HostTensor> e : sd.entrySet()) {
                 TorchTensorRef ref = (TorchTensorRef) refs.get(e.getKey());
                 assertEquals(0, ref.offset());
                 assertEquals(e.getValue().numel(), ref.storage().numel());
                 byte[] raw;
-                try (InputStream in = zip.getInputStream(zip.getEntry("dit_small/data/" + ref.storage().key()))) {
+                try (InputStream in = zip.getInputStream(
+                        zip.getEntry("dit_small/data/" + ref.storage().key()))) {
                     raw = in.readAllBytes();
                 }
                 assertEquals(ByteBuffer.wrap(raw), e.getValue().data(), e.getKey());
@@ -115,11 +126,32 @@ class TorchCheckpointTest {
         stateDict(w, "0", "1");
         w.str("ema");
         stateDict(w, "2", "3");
-        w.str("opt").op('}').mark().str("state").op('}').str("param_groups").op(']').mark()
-                .op('}').str("lr").op('G').raw(new byte[] {0x3f, 0x1a, 0x36, (byte) 0xe2, (byte) 0xeb, 0x1c, 0x43, 0x2d})
-                .op('s').op('e').op('u');
-        w.str("args").global("argparse", "Namespace").op(')').op(0x81)
-                .mark().str("model").str("DiT-S/2").str("epochs").integer(1400).op('d').op('b');
+        w.str("opt")
+                .op('}')
+                .mark()
+                .str("state")
+                .op('}')
+                .str("param_groups")
+                .op(']')
+                .mark()
+                .op('}')
+                .str("lr")
+                .op('G')
+                .raw(new byte[] {0x3f, 0x1a, 0x36, (byte) 0xe2, (byte) 0xeb, 0x1c, 0x43, 0x2d})
+                .op('s')
+                .op('e')
+                .op('u');
+        w.str("args")
+                .global("argparse", "Namespace")
+                .op(')')
+                .op(0x81)
+                .mark()
+                .str("model")
+                .str("DiT-S/2")
+                .str("epochs")
+                .integer(1400)
+                .op('d')
+                .op('b');
         w.op('u').stop();
         Map<String, byte[]> storages = new LinkedHashMap<>();
         storages.put("0", TorchZips.floats(1, 2));
@@ -130,9 +162,14 @@ class TorchCheckpointTest {
     }
 
     private static void stateDict(PickleWriter w, String weightKey, String biasKey) {
-        w.global("collections", "OrderedDict").op(')').reduce().mark()
-                .str("w").tensor("FloatStorage", weightKey, 2, 0, new long[] {2}, new long[] {1})
-                .str("b").tensor("FloatStorage", biasKey, 1, 0, new long[] {1}, new long[] {1})
+        w.global("collections", "OrderedDict")
+                .op(')')
+                .reduce()
+                .mark()
+                .str("w")
+                .tensor("FloatStorage", weightKey, 2, 0, new long[] {2}, new long[] {1})
+                .str("b")
+                .tensor("FloatStorage", biasKey, 1, 0, new long[] {1}, new long[] {1})
                 .op('u');
     }
 
@@ -153,14 +190,22 @@ class TorchCheckpointTest {
         Path file = trainingCheckpoint();
         IOException e = assertThrows(IOException.class, () -> TorchCheckpoint.read(file, "student"));
         assertTrue(e.getMessage().contains(file.toString()), e.getMessage());
-        assertTrue(e.getMessage().contains("section 'student' not found; available sections: [model, ema]"), e.getMessage());
+        assertTrue(
+                e.getMessage().contains("section 'student' not found; available sections: [model, ema]"),
+                e.getMessage());
         e = assertThrows(IOException.class, () -> TorchCheckpoint.read(file, "opt"));
         assertTrue(e.getMessage().contains("holds no tensors"), e.getMessage());
     }
 
     @Test
     void checkpointWithoutStateDict() throws IOException {
-        PickleWriter w = new PickleWriter().proto(2).op('}').str("epoch").integer(3).op('s').stop();
+        PickleWriter w = new PickleWriter()
+                .proto(2)
+                .op('}')
+                .str("epoch")
+                .integer(3)
+                .op('s')
+                .stop();
         Path file = TorchZips.write(tmp.resolve("x.pt"), w.bytes(), Map.of());
         IOException e = assertThrows(IOException.class, () -> TorchCheckpoint.read(file));
         assertTrue(e.getMessage().contains("no state dict found"), e.getMessage());
@@ -171,20 +216,38 @@ class TorchCheckpointTest {
 
     @Test
     void stridedSharedAndBroadcastViews() throws IOException {
-        PickleWriter w = new PickleWriter().proto(2).global("collections", "OrderedDict").op(')').reduce().mark()
-                .str("full").tensor("FloatStorage", "0", 12, 0, new long[] {3, 4}, new long[] {4, 1})
-                .str("transposed").tensor("FloatStorage", "0", 12, 0, new long[] {4, 3}, new long[] {1, 4})
-                .str("slice").tensor("FloatStorage", "0", 12, 2, new long[] {3}, new long[] {1})
-                .str("every_other").tensor("FloatStorage", "0", 12, 1, new long[] {3}, new long[] {2})
-                .str("broadcast").tensor("FloatStorage", "0", 12, 6, new long[] {2, 3}, new long[] {0, 1})
-                .str("column").tensor("FloatStorage", "0", 12, 1, new long[] {3, 1}, new long[] {4, 7})
-                .str("scalar").tensor("FloatStorage", "0", 12, 11, new long[] {}, new long[] {})
-                .str("empty").tensor("FloatStorage", "0", 12, 0, new long[] {0, 5}, new long[] {5, 1})
-                .op('u').stop();
+        PickleWriter w = new PickleWriter()
+                .proto(2)
+                .global("collections", "OrderedDict")
+                .op(')')
+                .reduce()
+                .mark()
+                .str("full")
+                .tensor("FloatStorage", "0", 12, 0, new long[] {3, 4}, new long[] {4, 1})
+                .str("transposed")
+                .tensor("FloatStorage", "0", 12, 0, new long[] {4, 3}, new long[] {1, 4})
+                .str("slice")
+                .tensor("FloatStorage", "0", 12, 2, new long[] {3}, new long[] {1})
+                .str("every_other")
+                .tensor("FloatStorage", "0", 12, 1, new long[] {3}, new long[] {2})
+                .str("broadcast")
+                .tensor("FloatStorage", "0", 12, 6, new long[] {2, 3}, new long[] {0, 1})
+                .str("column")
+                .tensor("FloatStorage", "0", 12, 1, new long[] {3, 1}, new long[] {4, 7})
+                .str("scalar")
+                .tensor("FloatStorage", "0", 12, 11, new long[] {}, new long[] {})
+                .str("empty")
+                .tensor("FloatStorage", "0", 12, 0, new long[] {0, 5}, new long[] {5, 1})
+                .op('u')
+                .stop();
         Path file = TorchZips.write(tmp.resolve("views.pt"), w.bytes(), Map.of("0", TorchZips.arange(12)));
         Map<String, HostTensor> sd = TorchCheckpoint.read(file);
-        assertArrayEquals(new float[] {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}, sd.get("full").toFloatArray());
-        assertArrayEquals(new float[] {0, 4, 8, 1, 5, 9, 2, 6, 10, 3, 7, 11}, sd.get("transposed").toFloatArray());
+        assertArrayEquals(
+                new float[] {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11},
+                sd.get("full").toFloatArray());
+        assertArrayEquals(
+                new float[] {0, 4, 8, 1, 5, 9, 2, 6, 10, 3, 7, 11},
+                sd.get("transposed").toFloatArray());
         assertArrayEquals(new long[] {4, 3}, sd.get("transposed").shape());
         assertArrayEquals(new float[] {2, 3, 4}, sd.get("slice").toFloatArray());
         assertArrayEquals(new float[] {1, 3, 5}, sd.get("every_other").toFloatArray());
@@ -198,28 +261,54 @@ class TorchCheckpointTest {
 
     @Test
     void parametersAndEveryStorageType() throws IOException {
-        PickleWriter w = new PickleWriter().proto(2).global("collections", "OrderedDict").op(')').reduce().mark();
-        w.str("param").global("torch._utils", "_rebuild_parameter").mark()
+        PickleWriter w = new PickleWriter()
+                .proto(2)
+                .global("collections", "OrderedDict")
+                .op(')')
+                .reduce()
+                .mark();
+        w.str("param")
+                .global("torch._utils", "_rebuild_parameter")
+                .mark()
                 .tensor("BFloat16Storage", "bf", 2, 0, new long[] {2}, new long[] {1})
-                .op(0x88).global("collections", "OrderedDict").op(')').reduce().tuple().reduce();
+                .op(0x88)
+                .global("collections", "OrderedDict")
+                .op(')')
+                .reduce()
+                .tuple()
+                .reduce();
         w.str("half").tensor("HalfStorage", "h", 2, 0, new long[] {2}, new long[] {1});
         w.str("long").tensor("LongStorage", "l", 2, 0, new long[] {2}, new long[] {1});
         w.str("bool").tensor("BoolStorage", "b", 3, 0, new long[] {3}, new long[] {1});
         w.str("byte").tensor("ByteStorage", "u", 2, 0, new long[] {2}, new long[] {1});
         w.str("double").tensor("DoubleStorage", "d", 1, 0, new long[] {1}, new long[] {1});
-        w.str("v1").global("torch._utils", "_rebuild_tensor").mark()
-                .mark().str("storage").global("torch", "IntStorage").str("i").str("cuda:0").integer(2).tuple().op('Q')
-                .integer(1).ints(1).ints(1).tuple().reduce();
+        w.str("v1")
+                .global("torch._utils", "_rebuild_tensor")
+                .mark()
+                .mark()
+                .str("storage")
+                .global("torch", "IntStorage")
+                .str("i")
+                .str("cuda:0")
+                .integer(2)
+                .tuple()
+                .op('Q')
+                .integer(1)
+                .ints(1)
+                .ints(1)
+                .tuple()
+                .reduce();
         w.op('u').stop();
         Map<String, byte[]> storages = new LinkedHashMap<>();
-        storages.put("bf", new byte[] {(byte) 0xc0, 0x3f, 0x00, (byte) 0xc0});      // 1.5, -2 as bfloat16
-        storages.put("h", new byte[] {0x00, 0x3c, (byte) 0xff, 0x7b});             // 1.0, 65504 as float16
+        storages.put("bf", new byte[] {(byte) 0xc0, 0x3f, 0x00, (byte) 0xc0}); // 1.5, -2 as bfloat16
+        storages.put("h", new byte[] {0x00, 0x3c, (byte) 0xff, 0x7b}); // 1.0, 65504 as float16
         storages.put("l", le(8, -3L, 1L << 40));
         storages.put("b", new byte[] {1, 0, 1});
         storages.put("u", new byte[] {(byte) 200, 7});
         storages.put("d", le(8, Double.doubleToLongBits(0.1)));
         storages.put("i", le(4, 5, -6));
-        Map<String, HostTensor> sd = TorchCheckpoint.read(TorchZips.write(tmp.resolve("dtypes.pt"), w.bytes(), storages));
+        Map<String, HostTensor> sd =
+                TorchCheckpoint.read(TorchZips.write(tmp.resolve("dtypes.pt"), w.bytes(), storages));
         assertEquals(DType.BF16, sd.get("param").dtype());
         assertArrayEquals(new float[] {1.5f, -2f}, sd.get("param").toFloatArray());
         assertEquals(DType.F16, sd.get("half").dtype());
@@ -235,9 +324,20 @@ class TorchCheckpointTest {
 
     @Test
     void bigEndianArchivesAreConverted() throws IOException {
-        PickleWriter w = new PickleWriter().proto(2).global("collections", "OrderedDict").op(')').reduce()
-                .str("x").tensor("FloatStorage", "0", 2, 0, new long[] {2}, new long[] {1}).op('s').stop();
-        byte[] big = ByteBuffer.allocate(8).order(ByteOrder.BIG_ENDIAN).putFloat(1.25f).putFloat(-3f).array();
+        PickleWriter w = new PickleWriter()
+                .proto(2)
+                .global("collections", "OrderedDict")
+                .op(')')
+                .reduce()
+                .str("x")
+                .tensor("FloatStorage", "0", 2, 0, new long[] {2}, new long[] {1})
+                .op('s')
+                .stop();
+        byte[] big = ByteBuffer.allocate(8)
+                .order(ByteOrder.BIG_ENDIAN)
+                .putFloat(1.25f)
+                .putFloat(-3f)
+                .array();
         Map<String, byte[]> entries = new LinkedHashMap<>();
         entries.put("archive/data.pkl", w.bytes());
         entries.put("archive/byteorder", "big".getBytes(StandardCharsets.US_ASCII));
@@ -250,8 +350,15 @@ class TorchCheckpointTest {
 
     @Test
     void refusesOsSystem() throws IOException {
-        byte[] pkl = new PickleWriter().proto(2).global("os", "system").mark().str("echo pwned").tuple().reduce()
-                .stop().bytes();
+        byte[] pkl = new PickleWriter()
+                .proto(2)
+                .global("os", "system")
+                .mark()
+                .str("echo pwned")
+                .tuple()
+                .reduce()
+                .stop()
+                .bytes();
         Path file = TorchZips.write(tmp.resolve("evil.pt"), pkl, Map.of());
         UnsafeCheckpointException e = assertThrows(UnsafeCheckpointException.class, () -> TorchCheckpoint.read(file));
         assertTrue(e.getMessage().contains("os.system"), e.getMessage());
@@ -261,10 +368,25 @@ class TorchCheckpointTest {
 
     @Test
     void refusesAGlobalHiddenInsideAStateDict() throws IOException {
-        byte[] pkl = new PickleWriter().proto(2).global("collections", "OrderedDict").op(')').reduce().mark()
-                .str("w").tensor("FloatStorage", "0", 1, 0, new long[] {1}, new long[] {1})
-                .str("x").global("torch.storage", "_load_from_bytes").mark().op('C').op(1).raw((byte) 0).tuple().reduce()
-                .op('u').stop().bytes();
+        byte[] pkl = new PickleWriter()
+                .proto(2)
+                .global("collections", "OrderedDict")
+                .op(')')
+                .reduce()
+                .mark()
+                .str("w")
+                .tensor("FloatStorage", "0", 1, 0, new long[] {1}, new long[] {1})
+                .str("x")
+                .global("torch.storage", "_load_from_bytes")
+                .mark()
+                .op('C')
+                .op(1)
+                .raw((byte) 0)
+                .tuple()
+                .reduce()
+                .op('u')
+                .stop()
+                .bytes();
         Path file = TorchZips.write(tmp.resolve("evil2.pt"), pkl, Map.of("0", TorchZips.floats(1)));
         UnsafeCheckpointException e = assertThrows(UnsafeCheckpointException.class, () -> StateDicts.load(file));
         assertTrue(e.getMessage().contains("torch.storage._load_from_bytes"), e.getMessage());
@@ -272,8 +394,16 @@ class TorchCheckpointTest {
 
     @Test
     void viewsOutsideTheirStorageAreRejected() throws IOException {
-        byte[] pkl = new PickleWriter().proto(2).global("collections", "OrderedDict").op(')').reduce()
-                .str("w").tensor("FloatStorage", "0", 4, 2, new long[] {2, 2}, new long[] {2, 1}).op('s').stop().bytes();
+        byte[] pkl = new PickleWriter()
+                .proto(2)
+                .global("collections", "OrderedDict")
+                .op(')')
+                .reduce()
+                .str("w")
+                .tensor("FloatStorage", "0", 4, 2, new long[] {2, 2}, new long[] {2, 1})
+                .op('s')
+                .stop()
+                .bytes();
         Path file = TorchZips.write(tmp.resolve("oob.pt"), pkl, Map.of("0", TorchZips.arange(4)));
         IOException e = assertThrows(IOException.class, () -> TorchCheckpoint.read(file));
         assertTrue(e.getMessage().contains("reaches outside storage '0' of 4 elements"), e.getMessage());
@@ -281,8 +411,16 @@ class TorchCheckpointTest {
 
     @Test
     void storageOfTheWrongSizeOrMissing() throws IOException {
-        byte[] pkl = new PickleWriter().proto(2).global("collections", "OrderedDict").op(')').reduce()
-                .str("w").tensor("FloatStorage", "0", 4, 0, new long[] {4}, new long[] {1}).op('s').stop().bytes();
+        byte[] pkl = new PickleWriter()
+                .proto(2)
+                .global("collections", "OrderedDict")
+                .op(')')
+                .reduce()
+                .str("w")
+                .tensor("FloatStorage", "0", 4, 0, new long[] {4}, new long[] {1})
+                .op('s')
+                .stop()
+                .bytes();
         Path shortStorage = TorchZips.write(tmp.resolve("short.pt"), pkl, Map.of("0", TorchZips.arange(3)));
         IOException e = assertThrows(IOException.class, () -> TorchCheckpoint.read(shortStorage));
         assertTrue(e.getMessage().contains("holds 12 bytes but 4 F32 elements need 16"), e.getMessage());
@@ -305,11 +443,13 @@ class TorchCheckpointTest {
         Map<String, byte[]> entries = fixtureEntries();
         byte[] pkl = entries.get("dit_small/data.pkl");
         byte[] bad = pkl.clone();
-        bad[33] = 'i';   // the MARK after the OrderedDict becomes the unsupported INST opcode
+        bad[33] = 'i'; // the MARK after the OrderedDict becomes the unsupported INST opcode
         entries.put("dit_small/data.pkl", bad);
         Path file = TorchZips.writeEntries(tmp.resolve("badop.pt"), entries);
         IOException e = assertThrows(IOException.class, () -> TorchCheckpoint.read(file));
-        assertTrue(e.getMessage().contains("data.pkl: unsupported pickle opcode INST (0x69) at offset 33"), e.getMessage());
+        assertTrue(
+                e.getMessage().contains("data.pkl: unsupported pickle opcode INST (0x69) at offset 33"),
+                e.getMessage());
 
         entries.put("dit_small/data.pkl", Arrays.copyOf(pkl, pkl.length / 2));
         Path cut = TorchZips.writeEntries(tmp.resolve("cutpkl.pt"), entries);
@@ -349,14 +489,31 @@ class TorchCheckpointTest {
         noise[0] = 'G';
         Path garbage = Files.write(tmp.resolve("garbage.pt"), noise);
         IOException e = assertThrows(IOException.class, () -> TorchCheckpoint.read(garbage));
-        assertEquals(garbage + ": not a PyTorch checkpoint (expected a zip archive written by torch.save)", e.getMessage());
+        assertEquals(
+                garbage + ": not a PyTorch checkpoint (expected a zip archive written by torch.save)", e.getMessage());
 
         Path empty = Files.write(tmp.resolve("empty.pt"), new byte[0]);
         e = assertThrows(IOException.class, () -> TorchCheckpoint.read(empty));
         assertTrue(e.getMessage().contains("not a PyTorch checkpoint"), e.getMessage());
 
         // Legacy torch.save: a pickle starting with PROTO 2 and the LONG1 magic number.
-        byte[] legacy = {(byte) 0x80, 2, (byte) 0x8a, 10, 0x6c, (byte) 0xfc, (byte) 0x9c, 0x46, (byte) 0xf9, 0x20, 0x6a, (byte) 0xa8, 0x50, 0x19, 0x2e};
+        byte[] legacy = {
+            (byte) 0x80,
+            2,
+            (byte) 0x8a,
+            10,
+            0x6c,
+            (byte) 0xfc,
+            (byte) 0x9c,
+            0x46,
+            (byte) 0xf9,
+            0x20,
+            0x6a,
+            (byte) 0xa8,
+            0x50,
+            0x19,
+            0x2e
+        };
         Path old = Files.write(tmp.resolve("legacy.pt"), legacy);
         e = assertThrows(IOException.class, () -> TorchCheckpoint.read(old));
         assertTrue(e.getMessage().contains("legacy (non-zip) torch.save format is not supported"), e.getMessage());

@@ -28,7 +28,8 @@ final class TorchZips {
 
     /** Writes the given entries, stored (uncompressed) as torch.save does. */
     static Path writeEntries(Path file, Map<String, byte[]> entries) throws IOException {
-        try (OutputStream os = Files.newOutputStream(file); ZipOutputStream zip = new ZipOutputStream(os)) {
+        try (OutputStream os = Files.newOutputStream(file);
+                ZipOutputStream zip = new ZipOutputStream(os)) {
             for (Map.Entry<String, byte[]> e : entries.entrySet()) {
                 ZipEntry entry = new ZipEntry(e.getKey());
                 entry.setMethod(ZipEntry.STORED);

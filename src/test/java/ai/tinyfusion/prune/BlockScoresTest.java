@@ -1,19 +1,19 @@
 package ai.tinyfusion.prune;
 
-import ai.djl.ndarray.NDManager;
-import ai.tinyfusion.model.DiT;
-import ai.tinyfusion.model.LayerSubset;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.io.TempDir;
-
-import java.nio.file.Path;
-import java.util.Arrays;
-import java.util.List;
-
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDManager;
+import ai.tinyfusion.OneThread;
+import ai.tinyfusion.model.dit.DiT;
+import ai.tinyfusion.model.dit.LayerSubset;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The score-based methods on planted models: 6-block DiTs whose blocks at one parity are exact identities
@@ -33,21 +33,27 @@ class BlockScoresTest {
                     assertEquals(0.0, s.blockInfluence()[l], 1e-6, "BI of identity block " + l);
                     assertEquals(0.0, s.meanSquaredChange()[l], 0.0, "flux-lite of identity block " + l);
                 } else {
-                    assertTrue(s.blockInfluence()[l] > 1e-4, "BI of block " + l + ": " + Arrays.toString(s.blockInfluence()));
+                    assertTrue(
+                            s.blockInfluence()[l] > 1e-4,
+                            "BI of block " + l + ": " + Arrays.toString(s.blockInfluence()));
                     assertTrue(s.meanSquaredChange()[l] > 1e-6, "MSD of block " + l);
                 }
             }
-            BaselinePruning.Request bi = new BaselinePruning.Request(BaselinePruning.Method.BI, Target.depth(3, 6), null, null, 0);
+            BaselinePruning.Request bi =
+                    new BaselinePruning.Request(BaselinePruning.Method.BI, Target.depth(3, 6), null, null, 0);
             DecisionRecord r = BaselinePruning.decide(odd, bi, cal, source(6));
             assertArrayEquals(new int[] {1, 3, 5}, r.kept());
             assertArrayEquals(s.blockInfluence(), r.layerScores());
-            assertEquals(40, r.details().getAsJsonObject("calibration").get("samples").getAsInt());
-            assertEquals(16, r.details().getAsJsonObject("calibration").get("batch").getAsInt());
+            assertEquals(
+                    40,
+                    r.details().getAsJsonObject("calibration").get("samples").getAsInt());
+            assertEquals(
+                    16, r.details().getAsJsonObject("calibration").get("batch").getAsInt());
 
             // Identities at 1, 3, 5: flux-lite keeps 0, 2, 4; BI keeps the last block whatever its score.
             DiT even = Tiny.interleave(m, real, 0);
-            BaselinePruning.Request flux = new BaselinePruning.Request(BaselinePruning.Method.FLUX_LITE,
-                    Target.of(null, "1:2", 6), null, null, 0);
+            BaselinePruning.Request flux = new BaselinePruning.Request(
+                    BaselinePruning.Method.FLUX_LITE, Target.of(null, "1:2", 6), null, null, 0);
             DecisionRecord f = BaselinePruning.decide(even, flux, cal, source(6));
             assertArrayEquals(new int[] {0, 2, 4}, f.kept());
             assertEquals("1:2", f.pattern());
@@ -63,8 +69,13 @@ class BlockScoresTest {
         CalibrationSet cal = Tiny.calibration(24, 10, 4);
         try (NDManager m = NDManager.newBaseManager()) {
             DiT model = Tiny.randomModel(m, 4, 8);
-            List<int[]> subsets = List.of(new int[] {0, 1, 2, 3}, new int[] {1, 3}, new int[] {0, 2}, new int[] {0, 1, 3},
-                    new int[] {3}, new int[] {0, 2});
+            List<int[]> subsets = List.of(
+                    new int[] {0, 1, 2, 3},
+                    new int[] {1, 3},
+                    new int[] {0, 2},
+                    new int[] {0, 1, 3},
+                    new int[] {3},
+                    new int[] {0, 2});
             SubsetLosses.Result r = SubsetLosses.compute(model, cal, subsets);
             for (int i = 0; i < subsets.size(); i++) {
                 double direct = directLoss(model, subsets.get(i), cal);
@@ -85,8 +96,11 @@ class BlockScoresTest {
             DiT pruned = LayerSubset.keep(model, kept, km);
             cal.forEachBatch(km, (b, scope) -> {
                 pruned.useIn(scope);
-                sum[0] += cal.diffusion().trainingLosses((x, t, y) -> pruned.forward(x, t, y), b.x0(), b.t(), b.y(),
-                        b.noise()).loss().sum().getFloat();
+                sum[0] += cal.diffusion()
+                        .trainingLosses((x, t, y) -> pruned.forward(x, t, y), b.x0(), b.t(), b.y(), b.noise())
+                        .loss()
+                        .sum()
+                        .getFloat();
             });
         }
         return sum[0] / cal.size();
@@ -103,12 +117,16 @@ class BlockScoresTest {
                 assertEquals(0.0, s.increase()[l], 0.0, "removing identity block " + l + " changes nothing");
             }
             for (int l = 0; l < 6; l += 2) {
-                assertTrue(s.increase()[l] > 0.05 * s.fullLoss(), "removing block " + l + ": " + Arrays.toString(s.increase())
-                        + " over " + s.fullLoss());
+                assertTrue(
+                        s.increase()[l] > 0.05 * s.fullLoss(),
+                        "removing block " + l + ": " + Arrays.toString(s.increase()) + " over " + s.fullLoss());
             }
             assertEquals(6 * 7 / 2 * cal.batches(), s.work().blockEvaluations()); // L(L+1)/2 per batch
-            DecisionRecord r = BaselinePruning.decide(even, new BaselinePruning.Request(BaselinePruning.Method.SENSITIVITY,
-                    Target.depth(3, 6), null, null, 0), cal, source(6));
+            DecisionRecord r = BaselinePruning.decide(
+                    even,
+                    new BaselinePruning.Request(BaselinePruning.Method.SENSITIVITY, Target.depth(3, 6), null, null, 0),
+                    cal,
+                    source(6));
             assertArrayEquals(new int[] {0, 2, 4}, r.kept());
             assertArrayEquals(s.increase(), r.layerScores());
             assertEquals(s.fullLoss(), r.details().get("full_loss").getAsDouble(), 0.0);

@@ -1,26 +1,26 @@
 package ai.tinyfusion.prune;
 
-import ai.djl.engine.Engine;
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
-import ai.djl.training.GradientCollector;
-import ai.tinyfusion.model.DiT;
-import ai.tinyfusion.model.LayerSubset;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
-
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.HashSet;
-import java.util.List;
-import java.util.Set;
-
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
+import ai.tinyfusion.OneThread;
+import ai.tinyfusion.model.dit.DiT;
+import ai.tinyfusion.model.dit.LayerSubset;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 @ExtendWith(OneThread.class)
 class GumbelGatesTest {
@@ -59,7 +59,9 @@ class GumbelGatesTest {
     void logitsStartAtTheOriginalConstantAndScheduleIsLinear() {
         try (NDManager m = NDManager.newBaseManager()) {
             LearnableGates g = new LearnableGates(m, MIXED);
-            assertEquals(List.of("gumbel_gates.0", "gumbel_gates.1", "gumbel_gates.2"), List.copyOf(g.logitArrays().keySet()));
+            assertEquals(
+                    List.of("gumbel_gates.0", "gumbel_gates.1", "gumbel_gates.2"),
+                    List.copyOf(g.logitArrays().keySet()));
             assertEquals(new Shape(1, 6), g.logitArrays().get("gumbel_gates.0").getShape());
             for (float[] l : g.hostLogits()) {
                 for (float v : l) {
@@ -81,7 +83,8 @@ class GumbelGatesTest {
         int n = 257;
         double scaling = 7.5;
         double tau = 0.35;
-        try (NDManager m = NDManager.newBaseManager(); NDManager s = m.newSubManager()) {
+        try (NDManager m = NDManager.newBaseManager();
+                NDManager s = m.newSubManager()) {
             LearnableGates g = new LearnableGates(m, MIXED);
             for (Pattern.Block b : MIXED.blocks()) {
                 g.setLogits(b.index(), randomLogits(r, b.candidateCount(), 0.3));
@@ -99,7 +102,8 @@ class GumbelGatesTest {
                 for (int i = 0; i < n; i++) {
                     int best = 0;
                     for (int j = 1; j < c; j++) {
-                        if (scaling * logits[j] + host.get(b.index())[i][j] > scaling * logits[best] + host.get(b.index())[i][best]) {
+                        if (scaling * logits[j] + host.get(b.index())[i][j]
+                                > scaling * logits[best] + host.get(b.index())[i][best]) {
                             best = j;
                         }
                     }
@@ -114,7 +118,9 @@ class GumbelGatesTest {
                 }
             }
             // The LayerGate view: layer 5 is local layer 1 of the 1:2 block.
-            assertArrayEquals(Arrays.copyOfRange(columnOf(d.masks().get(1), 1), 0, n), g.mask(5).toFloatArray());
+            assertArrayEquals(
+                    Arrays.copyOfRange(columnOf(d.masks().get(1), 1), 0, n),
+                    g.mask(5).toFloatArray());
         }
     }
 
@@ -135,7 +141,8 @@ class GumbelGatesTest {
         int n = 5;
         double scaling = 3.0;
         double tau = 0.7;
-        try (NDManager m = NDManager.newBaseManager(); NDManager s = m.newSubManager()) {
+        try (NDManager m = NDManager.newBaseManager();
+                NDManager s = m.newSubManager()) {
             LearnableGates g = new LearnableGates(m, MIXED);
             List<float[]> logits = new ArrayList<>();
             for (Pattern.Block b : MIXED.blocks()) {
@@ -182,7 +189,8 @@ class GumbelGatesTest {
             }
             for (Pattern.Block b : MIXED.blocks()) {
                 float[] grad;
-                try (NDArray gr = g.logitArrays().get(LearnableGates.key(b.index())).getGradient()) {
+                try (NDArray gr =
+                        g.logitArrays().get(LearnableGates.key(b.index())).getGradient()) {
                     grad = gr.toFloatArray();
                 }
                 double[] base = toDouble(logits.get(b.index()));
@@ -194,7 +202,8 @@ class GumbelGatesTest {
                     up[c] += h;
                     down[c] -= h;
                     double fd = (soft(b, up, host.get(b.index()), w.get(b.index()), scaling, tau)
-                            - soft(b, down, host.get(b.index()), w.get(b.index()), scaling, tau)) / (2 * h);
+                                    - soft(b, down, host.get(b.index()), w.get(b.index()), scaling, tau))
+                            / (2 * h);
                     assertEquals(fd, grad[c], 1e-4 + 1e-3 * Math.abs(fd), "block " + b.index() + " logit " + c);
                     maxAbs = Math.max(maxAbs, Math.abs(fd));
                 }
@@ -239,7 +248,8 @@ class GumbelGatesTest {
     @Test
     void samplesDifferPerElementWithTheGumbelMaxFrequencies() {
         int n = 4000;
-        try (NDManager m = NDManager.newBaseManager(); NDManager s = m.newSubManager()) {
+        try (NDManager m = NDManager.newBaseManager();
+                NDManager s = m.newSubManager()) {
             LearnableGates g = new LearnableGates(m, MIXED);
             float[] l0 = {0.3f, -0.2f, 0.1f, 0.0f, 0.5f, -0.4f};
             g.setLogits(0, l0);
@@ -268,14 +278,17 @@ class GumbelGatesTest {
             }
             // A second draw differs from the first.
             LearnableGates.Draw d2 = g.resample(s, n);
-            assertNotEquals(Arrays.toString(d.onehot().get(0).toFloatArray()), Arrays.toString(d2.onehot().get(0).toFloatArray()));
+            assertNotEquals(
+                    Arrays.toString(d.onehot().get(0).toFloatArray()),
+                    Arrays.toString(d2.onehot().get(0).toFloatArray()));
         }
     }
 
     @Test
     void maskedBlocksPassTheirInputThroughAndSamplesMatchTheirPrunedModels() {
         int n = 12;
-        try (NDManager m = NDManager.newBaseManager(); NDManager s = m.newSubManager()) {
+        try (NDManager m = NDManager.newBaseManager();
+                NDManager s = m.newSubManager()) {
             DiT model = Tiny.randomModel(m, 4, 3);
             Pattern p = Pattern.parse("1:2", 4);
             LearnableGates g = new LearnableGates(m, p);
@@ -319,7 +332,8 @@ class GumbelGatesTest {
                 try (NDManager pm = m.newSubManager()) {
                     DiT pruned = LayerSubset.keep(model, k, pm);
                     pruned.useIn(s);
-                    NDArray ref = pruned.forward(x.get(i + ":" + (i + 1)), t.get(i + ":" + (i + 1)), y.get(i + ":" + (i + 1)));
+                    NDArray ref = pruned.forward(
+                            x.get(i + ":" + (i + 1)), t.get(i + ":" + (i + 1)), y.get(i + ":" + (i + 1)));
                     float diff = ref.sub(out.get(i + ":" + (i + 1))).abs().max().getFloat();
                     assertTrue(diff < 1e-5, "sample " + i + " kept " + kept + ": max diff " + diff);
                 }
@@ -327,5 +341,11 @@ class GumbelGatesTest {
             assertTrue(identityChecks >= 3, "some masked layers were checked");
             assertTrue(patterns.size() >= 3, "samples drew different layer sets: " + patterns);
         }
+    }
+
+    @Test
+    void theLogLineShowsNoLossBeforeTheFirstAverage() {
+        assertEquals("-", GateSearchTask.lossText(Double.NaN));
+        assertEquals("0.1235", GateSearchTask.lossText(0.123456));
     }
 }

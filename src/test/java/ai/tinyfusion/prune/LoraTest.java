@@ -1,42 +1,46 @@
 package ai.tinyfusion.prune;
 
-import ai.djl.engine.Engine;
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
-import ai.djl.training.GradientCollector;
-import ai.tinyfusion.model.DiT;
-import ai.tinyfusion.model.DiTConfig;
-import ai.tinyfusion.model.Flops;
-import ai.tinyfusion.model.Lora;
-import ai.tinyfusion.nn.Linear;
-import ai.tinyfusion.nn.Parameter;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
-
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
-import java.util.Set;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
+import ai.tinyfusion.OneThread;
+import ai.tinyfusion.model.dit.DiT;
+import ai.tinyfusion.model.dit.DiTConfig;
+import ai.tinyfusion.model.dit.Flops;
+import ai.tinyfusion.model.dit.Lora;
+import ai.tinyfusion.nn.Linear;
+import ai.tinyfusion.nn.Parameter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
 @ExtendWith(OneThread.class)
 class LoraTest {
     private static NDArray[] inputs(NDManager s, int n) {
         Engine.getInstance().setRandomSeed(21);
-        return new NDArray[] {s.randomNormal(new Shape(n, 1, 8, 8)),
-            s.randomInteger(0, 1000, new Shape(n), DataType.INT64), s.randomInteger(0, 4, new Shape(n), DataType.INT64)};
+        return new NDArray[] {
+            s.randomNormal(new Shape(n, 1, 8, 8)),
+            s.randomInteger(0, 1000, new Shape(n), DataType.INT64),
+            s.randomInteger(0, 4, new Shape(n), DataType.INT64)
+        };
     }
 
     @Test
     void zeroBLeavesTheModelUnchangedAndDetachRestoresIt() {
-        try (NDManager m = NDManager.newBaseManager(); NDManager s = m.newSubManager()) {
+        try (NDManager m = NDManager.newBaseManager();
+                NDManager s = m.newSubManager()) {
             DiT model = Tiny.randomModel(m, 3, 4);
             Set<String> keys = Set.copyOf(model.stateDict().keySet());
             long base = model.parameterCount();
@@ -90,8 +94,12 @@ class LoraTest {
             Linear lin = model.linears().get("blocks.0.attn.qkv");
             NDArray xin = s.randomNormal(new Shape(5, 32));
             NDArray withLora = lin.forward(xin);
-            NDArray manual = ai.djl.nn.core.Linear.linear(xin, lin.weight().value(), lin.bias().value()).singletonOrThrow()
-                    .add(xin.matMul(qkv.a().value().transpose()).matMul(qkv.b().value().transpose()).mul(2));
+            NDArray manual = ai.djl.nn.core.Linear.linear(
+                            xin, lin.weight().value(), lin.bias().value())
+                    .singletonOrThrow()
+                    .add(xin.matMul(qkv.a().value().transpose())
+                            .matMul(qkv.b().value().transpose())
+                            .mul(2));
             assertTrue(withLora.sub(manual).abs().max().getFloat() < 1e-5);
             assertNotEquals(before, model.forward(in[0], in[1], in[2]));
 
@@ -105,7 +113,8 @@ class LoraTest {
 
     @Test
     void onlyAdaptersReceiveGradients() {
-        try (NDManager m = NDManager.newBaseManager(); NDManager s = m.newSubManager()) {
+        try (NDManager m = NDManager.newBaseManager();
+                NDManager s = m.newSubManager()) {
             DiT model = Tiny.randomModel(m, 2, 5);
             Lora.Attached att = Lora.attachAll(model, 4, 8);
             model.attachGradients();
@@ -120,10 +129,14 @@ class LoraTest {
                     withGrad.add(k);
                 }
             });
-            assertEquals(List.copyOf(att.parameters().keySet()).stream().sorted().toList(), withGrad.stream().sorted().toList());
+            assertEquals(
+                    List.copyOf(att.parameters().keySet()).stream().sorted().toList(),
+                    withGrad.stream().sorted().toList());
             // With B = 0 the gradient reaches B (not A): dL/dB = g·(A x)ᵀ ≠ 0, dL/dA = Bᵀ g xᵀ = 0.
-            try (NDArray gb = att.adapters().get("final_layer.linear").b().value().getGradient();
-                    NDArray ga = att.adapters().get("final_layer.linear").a().value().getGradient()) {
+            try (NDArray gb =
+                            att.adapters().get("final_layer.linear").b().value().getGradient();
+                    NDArray ga =
+                            att.adapters().get("final_layer.linear").a().value().getGradient()) {
                 assertTrue(gb.abs().max().getFloat() > 0);
                 assertEquals(0f, ga.abs().max().getFloat());
             }
@@ -140,7 +153,9 @@ class LoraTest {
         double share = (double) lora / Flops.parameters(xl);
         assertEquals(0.00889, share, 0.00001); // the paper: "~0.9%"
         DiTConfig f28 = DiTConfig.preset("DiT-F28");
-        assertEquals(8L * (28 * (256 + 128 + 320 + 320 + 448) + (320 + 128) + (64 + 32) + (64 + 128)), Lora.parameterCount(f28, 8));
+        assertEquals(
+                8L * (28 * (256 + 128 + 320 + 320 + 448) + (320 + 128) + (64 + 32) + (64 + 128)),
+                Lora.parameterCount(f28, 8));
     }
 
     @Test
@@ -161,11 +176,17 @@ class LoraTest {
                     out[f] = lora.forward(x, w, bias, f == 1);
                     gc.backward(out[f].mul(out[f]).sum());
                 }
-                grads[f] = new NDArray[] {lora.a().value().getGradient().duplicate(), lora.b().value().getGradient().duplicate()};
+                grads[f] = new NDArray[] {
+                    lora.a().value().getGradient().duplicate(),
+                    lora.b().value().getGradient().duplicate()
+                };
                 ai.tinyfusion.nn.Grads.zero(List.of(lora.a().value(), lora.b().value())); // gradients accumulate
             }
-            NDArray expect = x.matMul(w.transpose()).add(bias)
-                    .add(x.matMul(lora.a().value().transpose()).matMul(lora.b().value().transpose()).mul(2.0));
+            NDArray expect = x.matMul(w.transpose())
+                    .add(bias)
+                    .add(x.matMul(lora.a().value().transpose())
+                            .matMul(lora.b().value().transpose())
+                            .mul(2.0));
             assertTrue(out[0].allClose(expect, 1e-5, 1e-5, false), "factored form");
             assertTrue(out[1].allClose(expect, 1e-5, 1e-5, false), "folded form");
             for (int i = 0; i < 2; i++) {

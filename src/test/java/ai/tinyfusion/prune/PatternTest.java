@@ -1,13 +1,12 @@
 package ai.tinyfusion.prune;
 
-import org.junit.jupiter.api.Test;
-
-import java.util.List;
-
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
 
 class PatternTest {
     @Test
@@ -16,8 +15,12 @@ class PatternTest {
         assertArrayEquals(new int[][] {{0, 1}, {0, 2}, {0, 3}, {1, 2}, {1, 3}, {2, 3}}, Pattern.combinations(4, 2));
         assertArrayEquals(new int[][] {{0}, {1}}, Pattern.combinations(2, 1));
         assertArrayEquals(new int[][] {{0, 1, 2}}, Pattern.combinations(3, 3));
-        assertArrayEquals(new int[][] {{0, 1, 2}, {0, 1, 3}, {0, 1, 4}, {0, 2, 3}, {0, 2, 4}, {0, 3, 4}, {1, 2, 3},
-            {1, 2, 4}, {1, 3, 4}, {2, 3, 4}}, Pattern.combinations(5, 3));
+        assertArrayEquals(
+                new int[][] {
+                    {0, 1, 2}, {0, 1, 3}, {0, 1, 4}, {0, 2, 3}, {0, 2, 4}, {0, 3, 4}, {1, 2, 3}, {1, 2, 4}, {1, 3, 4},
+                    {2, 3, 4}
+                },
+                Pattern.combinations(5, 3));
         // C(14,7) = 3432 strictly increasing sets, lexicographically ordered, first and last as itertools.
         int[][] c = Pattern.combinations(14, 7);
         assertEquals(3432, c.length);
@@ -44,7 +47,8 @@ class PatternTest {
         Pattern p24 = Pattern.parse("2:4", 28);
         assertEquals(7, p24.blocks().size());
         assertEquals(6, p24.blocks().get(3).candidateCount());
-        assertArrayEquals(new float[][] {{1, 1, 0, 0}, {1, 0, 1, 0}, {1, 0, 0, 1}, {0, 1, 1, 0}, {0, 1, 0, 1}, {0, 0, 1, 1}},
+        assertArrayEquals(
+                new float[][] {{1, 1, 0, 0}, {1, 0, 1, 0}, {1, 0, 0, 1}, {0, 1, 1, 0}, {0, 1, 0, 1}, {0, 0, 1, 1}},
                 p24.blocks().get(3).candidateMasks());
 
         Pattern p714 = Pattern.parse("7:14", 28);
@@ -64,12 +68,17 @@ class PatternTest {
         Pattern p = Pattern.parse("2:4,2:4,3:4,1:2,1:1,2:3,1:3,4:7", 28);
         List<Pattern.Block> b = p.blocks();
         assertEquals(8, b.size());
-        assertArrayEquals(new int[] {0, 4, 8, 12, 14, 15, 18, 21}, b.stream().mapToInt(Pattern.Block::offset).toArray());
-        assertArrayEquals(new int[] {6, 6, 4, 2, 1, 3, 3, 35}, b.stream().mapToInt(Pattern.Block::candidateCount).toArray());
+        assertArrayEquals(
+                new int[] {0, 4, 8, 12, 14, 15, 18, 21},
+                b.stream().mapToInt(Pattern.Block::offset).toArray());
+        assertArrayEquals(
+                new int[] {6, 6, 4, 2, 1, 3, 3, 35},
+                b.stream().mapToInt(Pattern.Block::candidateCount).toArray());
         assertEquals(2 + 2 + 3 + 1 + 1 + 2 + 1 + 4, p.keptCount());
         assertEquals("2:4,2:4,3:4,1:2,1:1,2:3,1:3,4:7", p.expanded());
         // Choice 5 of 2:4 is {2,3}; 3:4 choice 3 is {1,2,3}; 1:1 keeps its layer; 4:7 choice 34 is {3,4,5,6}.
-        assertArrayEquals(new int[] {2, 3, 4, 5, 9, 10, 11, 13, 14, 15, 16, 19, 24, 25, 26, 27},
+        assertArrayEquals(
+                new int[] {2, 3, 4, 5, 9, 10, 11, 13, 14, 15, 16, 19, 24, 25, 26, 27},
                 p.keptLayers(new int[] {5, 0, 3, 1, 0, 0, 1, 34}));
         // N = M everywhere is allowed (nothing pruned), as is a single block covering the depth.
         assertEquals(4, Pattern.parse("2:2,2:2", 4).keptCount());

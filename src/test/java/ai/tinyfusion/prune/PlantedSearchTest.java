@@ -1,25 +1,25 @@
 package ai.tinyfusion.prune;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import ai.tinyfusion.OneThread;
 import ai.tinyfusion.data.Batcher;
 import ai.tinyfusion.diffusion.DiffusionFactory;
 import ai.tinyfusion.diffusion.GaussianDiffusion;
-import ai.tinyfusion.model.DiT;
-import ai.tinyfusion.model.LayerGate;
+import ai.tinyfusion.model.dit.DiT;
+import ai.tinyfusion.model.dit.LayerGate;
 import ai.tinyfusion.train.DiffusionTask;
+import java.nio.file.Path;
+import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
-
-import java.nio.file.Path;
-import java.util.Arrays;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * A 6-block DiT whose blocks at one parity are exact identities and whose other blocks carry a
@@ -37,10 +37,21 @@ class PlantedSearchTest {
                 model.useIn(s);
                 Batcher.Batch batch = b.next(s);
                 Engine.getInstance().setRandomSeed(300 + i);
-                DiffusionTask.Draw d = DiffusionTask.Draw.of(s, diff, batch.images().getShape(), batch.size(), 0.1);
+                DiffusionTask.Draw d =
+                        DiffusionTask.Draw.of(s, diff, batch.images().getShape(), batch.size(), 0.1);
                 LayerGate g = layer -> keep[layer] ? null : s.zeros(new Shape(batch.size()));
-                NDArray l = diff.trainingLosses((x, t, y) -> model.forward(x, t, y, new DiT.Options().forceDrop(d.dropIds()).gate(g)),
-                        batch.images(), d.t(), batch.labels(), d.noise()).loss().mean();
+                NDArray l = diff.trainingLosses(
+                                (x, t, y) -> model.forward(
+                                        x,
+                                        t,
+                                        y,
+                                        new DiT.Options().forceDrop(d.dropIds()).gate(g)),
+                                batch.images(),
+                                d.t(),
+                                batch.labels(),
+                                d.noise())
+                        .loss()
+                        .mean();
                 sum += l.getFloat();
             }
         }
@@ -81,14 +92,19 @@ class PlantedSearchTest {
                 assertTrue(l > 1.2 * planted, "keeping " + Arrays.toString(other) + " costs " + l + " vs " + planted);
             }
 
-            LearnedPruning.Options opts = new LearnedPruning.Options().pattern("1:2").ema(0.98).seed(1)
-                    .decisionEvery(20).checkpoints(0, 1);
-            LearnedPruning.Outcome r = LearnedPruning.search(even, Tiny.batcher(Tiny.data(256), 32, 2), 60, opts,
-                    dir.resolve("even"), null, null);
+            LearnedPruning.Options opts = new LearnedPruning.Options()
+                    .pattern("1:2")
+                    .ema(0.98)
+                    .seed(1)
+                    .decisionEvery(20)
+                    .checkpoints(0, 1);
+            LearnedPruning.Outcome r = LearnedPruning.search(
+                    even, Tiny.batcher(Tiny.data(256), 32, 2), 60, opts, dir.resolve("even"), null, null);
             assertArrayEquals(new int[] {0, 2, 4}, r.decision().kept());
             for (int l = 0; l < 6; l += 2) {
-                assertTrue(r.decision().layerKeepProbability()[l] > 0.8, "p(keep " + l + ") = "
-                        + Arrays.toString(r.decision().layerKeepProbability()));
+                assertTrue(
+                        r.decision().layerKeepProbability()[l] > 0.8,
+                        "p(keep " + l + ") = " + Arrays.toString(r.decision().layerKeepProbability()));
             }
             assertTrue(r.trainableShare() > 0 && r.trainableParameters() > 6, "LoRA + gates trainable");
             assertTrue(even.stateDict().keySet().stream().noneMatch(k -> k.contains("lora")), "adapters removed");
@@ -96,12 +112,19 @@ class PlantedSearchTest {
             // Mirrored: trained blocks at 1, 3, 5. The initial decision (ties → first candidate) is
             // 0, 2, 4, so this needs the gates to move; gates only (no weight update).
             DiT odd = Tiny.interleave(m, trained, 1);
-            LearnedPruning.Outcome r2 = LearnedPruning.search(odd, Tiny.batcher(Tiny.data(256), 32, 2), 60,
-                    opts.delta(DeltaMode.NONE), dir.resolve("odd"), null, null);
+            LearnedPruning.Outcome r2 = LearnedPruning.search(
+                    odd,
+                    Tiny.batcher(Tiny.data(256), 32, 2),
+                    60,
+                    opts.delta(DeltaMode.NONE),
+                    dir.resolve("odd"),
+                    null,
+                    null);
             assertArrayEquals(new int[] {1, 3, 5}, r2.decision().kept());
             for (int l = 1; l < 6; l += 2) {
-                assertTrue(r2.decision().layerKeepProbability()[l] > 0.8, "p(keep " + l + ") = "
-                        + Arrays.toString(r2.decision().layerKeepProbability()));
+                assertTrue(
+                        r2.decision().layerKeepProbability()[l] > 0.8,
+                        "p(keep " + l + ") = " + Arrays.toString(r2.decision().layerKeepProbability()));
             }
             assertEquals(6, r2.trainableParameters()); // three blocks of 2 logits
         }

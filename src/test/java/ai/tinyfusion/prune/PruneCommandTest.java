@@ -1,39 +1,27 @@
 package ai.tinyfusion.prune;
 
-import ai.djl.engine.Engine;
-import ai.djl.ndarray.NDManager;
-import ai.tinyfusion.cli.Main;
-import ai.tinyfusion.io.FileHashes;
-import ai.tinyfusion.io.ModelFiles;
-import ai.tinyfusion.model.DiT;
-import ai.tinyfusion.model.DiTConfig;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
-
-import java.io.PrintWriter;
-import java.io.StringWriter;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.Map;
-
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDManager;
+import ai.tinyfusion.OneThread;
+import ai.tinyfusion.cli.CliRun;
+import ai.tinyfusion.io.FileHashes;
+import ai.tinyfusion.model.dit.DiT;
+import ai.tinyfusion.model.dit.DiTConfig;
+import ai.tinyfusion.model.dit.ModelFiles;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
 @ExtendWith(OneThread.class)
 class PruneCommandTest {
-    private static int run(StringWriter err, String... args) {
-        CommandLine cl = new CommandLine(new Main());
-        cl.setErr(new PrintWriter(err, true));
-        cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
-            cmd.getErr().println("error: " + ex.getMessage());
-            return 1;
-        });
-        return cl.execute(args);
-    }
-
     @Test
     void learnedPruneWritesModelRecordAndPlotAndResumes(@TempDir Path dir) throws Exception {
         // A 1000-class tiny DiT (the latent-folder data set has ImageNet's class count) and 32 latents.
@@ -45,11 +33,38 @@ class PruneCommandTest {
         }
         Tiny.latentFolder(dir.resolve("data"), 32);
         Path out = dir.resolve("out/d2.safetensors");
-        String[] args = {"prune", "--method", "learned", "--model", model.toString(), "--data", dir.resolve("data").toString(),
-            "--pattern", "1:2", "--out", out.toString(), "--steps", "4", "--batch", "4", "--lora-rank", "2",
-            "--tau", "4:0.1", "--scaling", "100", "--decision-every", "2", "--ckpt-every", "2", "--seed", "3", "--no-progress"};
+        String[] args = {
+            "prune",
+            "--method",
+            "learned",
+            "--model",
+            model.toString(),
+            "--data",
+            dir.resolve("data").toString(),
+            "--pattern",
+            "1:2",
+            "--out",
+            out.toString(),
+            "--steps",
+            "4",
+            "--batch",
+            "4",
+            "--lora-rank",
+            "2",
+            "--tau",
+            "4:0.1",
+            "--scaling",
+            "100",
+            "--decision-every",
+            "2",
+            "--ckpt-every",
+            "2",
+            "--seed",
+            "3",
+            "--no-progress"
+        };
         StringWriter err = new StringWriter();
-        assertEquals(0, run(err, args), err.toString());
+        assertEquals(0, CliRun.run(err, args), err.toString());
 
         DecisionRecord rec = PrunedModels.readRecord(out);
         assertEquals("learned", rec.method());
@@ -69,17 +84,25 @@ class PruneCommandTest {
             DiT pruned = ModelFiles.load(out, m, null);
             assertEquals(2, pruned.depth());
             DiT src = ModelFiles.load(model, m, null);
-            assertEquals(src.stateDict().get("blocks." + rec.kept()[1] + ".mlp.fc1.weight"), pruned.stateDict().get("blocks.1.mlp.fc1.weight"));
+            assertEquals(
+                    src.stateDict().get("blocks." + rec.kept()[1] + ".mlp.fc1.weight"),
+                    pruned.stateDict().get("blocks.1.mlp.fc1.weight"));
         }
         Path runDir = dir.resolve("out/d2.safetensors.run");
-        for (String f : new String[] {"decisions.csv", "decisions.png", "metrics.csv", "loss.png", "command.txt",
-            "checkpoints/step-0000004.safetensors"}) {
+        for (String f : new String[] {
+            "decisions.csv",
+            "decisions.png",
+            "metrics.csv",
+            "loss.png",
+            "command.txt",
+            "checkpoints/step-0000004.safetensors"
+        }) {
             assertTrue(Files.exists(runDir.resolve(f)), f);
         }
         assertEquals(3, DecisionLog.read(runDir.resolve("decisions.csv")).size()); // steps 0, 2, 4
 
         // Resuming the finished run continues from its last checkpoint and decides the same.
-        assertEquals(0, run(err, append(args, "--resume")), err.toString());
+        assertEquals(0, CliRun.run(err, append(args, "--resume")), err.toString());
         assertArrayEquals(rec.kept(), PrunedModels.readRecord(out).kept());
         assertEquals(3, DecisionLog.read(runDir.resolve("decisions.csv")).size());
 
@@ -87,11 +110,13 @@ class PruneCommandTest {
         Path full = dir.resolve("out/full.safetensors");
         String[] fullArgs = replace(replace(args, out.toString(), full.toString()), "4", "2"); // 2 steps of batch 2
         fullArgs = append(append(fullArgs, "--delta"), "full");
-        assertEquals(0, run(err, fullArgs), err.toString());
+        assertEquals(0, CliRun.run(err, fullArgs), err.toString());
         DecisionRecord fr = PrunedModels.readRecord(full);
         assertEquals("full", fr.learned().delta());
         assertEquals(2, fr.learned().steps());
-        assertTrue(fr.learned().trainableShare() > 0.9, "all weights but pos_embed: " + fr.learned().trainableShare());
+        assertTrue(
+                fr.learned().trainableShare() > 0.9,
+                "all weights but pos_embed: " + fr.learned().trainableShare());
         Map<String, ai.tinyfusion.io.HostTensor> ckpt = ai.tinyfusion.io.StateDicts.load(
                 dir.resolve("out/full.safetensors.run/checkpoints/step-0000002.safetensors"));
         try (NDManager m = NDManager.newBaseManager()) {
@@ -109,9 +134,9 @@ class PruneCommandTest {
         }
 
         // Errors name the problem.
-        assertEquals(1, run(err, replace(args, "1:2", "1:3")));
+        assertEquals(1, CliRun.run(err, replace(args, "1:2", "1:3")));
         assertTrue(err.toString().contains("M=3 does not divide the depth 4"), err.toString());
-        assertEquals(1, run(err, replace(args, "learned", "magic")));
+        assertEquals(1, CliRun.run(err, replace(args, "learned", "magic")));
         assertTrue(err.toString().contains("unknown pruning method 'magic'"), err.toString());
     }
 
@@ -125,8 +150,18 @@ class PruneCommandTest {
             ModelFiles.save(new DiT(m, c), model, Map.of());
         }
         Path data = Tiny.latentFolder(dir.resolve("data"), 24);
-        String[] common = {"-m", model.toString(), "--data", data.toString(), "--calib-samples", "20", "--calib-batch", "8",
-            "--calib-seed", "3"};
+        String[] common = {
+            "-m",
+            model.toString(),
+            "--data",
+            data.toString(),
+            "--calib-samples",
+            "20",
+            "--calib-batch",
+            "8",
+            "--calib-seed",
+            "3"
+        };
         Object[][] cases = {
             {"bi", new String[] {"--depth", "3"}, null},
             {"flux-lite", new String[] {"--pattern", "1:2"}, null},
@@ -142,9 +177,11 @@ class PruneCommandTest {
         StringWriter err = new StringWriter();
         for (Object[] k : cases) {
             String method = (String) k[0];
-            Path out = dir.resolve("out/" + method + "-" + String.join("", (String[]) k[1]).replace(",", "_") + ".safetensors");
-            String[] args = concat(new String[] {"prune", "--method", method, "--out", out.toString()}, common, (String[]) k[1]);
-            assertEquals(0, run(err, args), method + ": " + err);
+            Path out = dir.resolve(
+                    "out/" + method + "-" + String.join("", (String[]) k[1]).replace(",", "_") + ".safetensors");
+            String[] args = concat(
+                    new String[] {"prune", "--method", method, "--out", out.toString()}, common, (String[]) k[1]);
+            assertEquals(0, CliRun.run(err, args), method + ": " + err);
             DecisionRecord rec = PrunedModels.readRecord(out);
             assertEquals(method, rec.method());
             assertEquals(FileHashes.sha256(model), rec.source().sha256());
@@ -155,7 +192,8 @@ class PruneCommandTest {
             assertEquals(scored, rec.layerScores() != null, method);
             if (scored) {
                 assertEquals(6, rec.layerScores().length);
-                assertTrue(rec.layerScoreMeaning() != null && !rec.layerScoreMeaning().isBlank());
+                assertTrue(rec.layerScoreMeaning() != null
+                        && !rec.layerScoreMeaning().isBlank());
                 var cal = rec.details().getAsJsonObject("calibration");
                 assertEquals(20, cal.get("samples").getAsInt());
                 assertEquals(8, cal.get("batch").getAsInt());
@@ -177,7 +215,8 @@ class PruneCommandTest {
                 assertEquals(rec.kept().length, pruned.depth());
                 DiT src = ModelFiles.load(model, m, null);
                 int lastKept = rec.kept()[rec.kept().length - 1];
-                assertEquals(src.stateDict().get("blocks." + lastKept + ".attn.qkv.weight"),
+                assertEquals(
+                        src.stateDict().get("blocks." + lastKept + ".attn.qkv.weight"),
                         pruned.stateDict().get("blocks." + (pruned.depth() - 1) + ".attn.qkv.weight"));
             }
         }
@@ -186,12 +225,34 @@ class PruneCommandTest {
         double[][] scores = new double[2][];
         for (int i = 0; i < 2; i++) {
             Path o = dir.resolve("again/r" + i + ".safetensors");
-            assertEquals(0, run(err, concat(new String[] {"prune", "--method", "random", "--depth", "3", "--seed", "8", "--out",
-                o.toString()}, common)), err.toString());
+            assertEquals(
+                    0,
+                    CliRun.run(
+                            err,
+                            concat(
+                                    new String[] {
+                                        "prune",
+                                        "--method",
+                                        "random",
+                                        "--depth",
+                                        "3",
+                                        "--seed",
+                                        "8",
+                                        "--out",
+                                        o.toString()
+                                    },
+                                    common)),
+                    err.toString());
             kept[i] = PrunedModels.readRecord(o).kept();
             Path b = dir.resolve("again/bi" + i + ".safetensors");
-            assertEquals(0, run(err, concat(new String[] {"prune", "--method", "bi", "--depth", "3", "--out", b.toString()},
-                common)), err.toString());
+            assertEquals(
+                    0,
+                    CliRun.run(
+                            err,
+                            concat(
+                                    new String[] {"prune", "--method", "bi", "--depth", "3", "--out", b.toString()},
+                                    common)),
+                    err.toString());
             scores[i] = PrunedModels.readRecord(b).layerScores();
         }
         assertArrayEquals(kept[0], kept[1]);
@@ -214,10 +275,12 @@ class PruneCommandTest {
         };
         for (int i = 0; i < errors.length; i += 2) {
             String[] a = errors[i];
-            String[] args = concat(new String[] {"prune", "--method", a[0], "--out", bad.toString()}, common,
+            String[] args = concat(
+                    new String[] {"prune", "--method", a[0], "--out", bad.toString()},
+                    common,
                     java.util.Arrays.copyOfRange(a, 1, a.length));
             StringWriter e = new StringWriter();
-            assertEquals(1, run(e, args), String.join(" ", a));
+            assertEquals(1, CliRun.run(e, args), String.join(" ", a));
             assertTrue(e.toString().contains(errors[i + 1][0]), String.join(" ", a) + ": " + e);
         }
         assertTrue(!Files.exists(bad));

@@ -1,20 +1,23 @@
 package ai.tinyfusion.prune;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import ai.tinyfusion.OneThread;
 import ai.tinyfusion.io.FileHashes;
-import ai.tinyfusion.io.ModelFiles;
 import ai.tinyfusion.io.Safetensors;
-import ai.tinyfusion.model.DiT;
-import ai.tinyfusion.model.LayerSubset;
-import ai.tinyfusion.model.Lora;
+import ai.tinyfusion.model.dit.DiT;
+import ai.tinyfusion.model.dit.LayerSubset;
+import ai.tinyfusion.model.dit.Lora;
+import ai.tinyfusion.model.dit.ModelFiles;
 import com.google.gson.JsonObject;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,12 +25,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
 
 @ExtendWith(OneThread.class)
 class PrunedModelsTest {
@@ -44,14 +44,23 @@ class PrunedModelsTest {
 
     @Test
     void savedModelsReloadWithRenumberedKeysAndPruneAgain(@TempDir Path dir) throws Exception {
-        try (NDManager m = NDManager.newBaseManager(); NDManager s = m.newSubManager()) {
+        try (NDManager m = NDManager.newBaseManager();
+                NDManager s = m.newSubManager()) {
             DiT src = Tiny.randomModel(m, 4, 12);
             Path srcFile = dir.resolve("src.safetensors");
             ModelFiles.save(src, srcFile, Map.of());
 
             double[] scores = {0.9, 0.1, 0.8, 0.2};
-            DecisionRecord rec = DecisionRecord.of("learned", source(srcFile, 4), new int[] {0, 2}, "1:2", scores,
-                    "marginal keep probability", 7L, null, null);
+            DecisionRecord rec = DecisionRecord.of(
+                    "learned",
+                    source(srcFile, 4),
+                    new int[] {0, 2},
+                    "1:2",
+                    scores,
+                    "marginal keep probability",
+                    7L,
+                    null,
+                    null);
             assertArrayEquals(new int[] {1, 3}, rec.removed());
             Path out = dir.resolve("pruned/d2.safetensors");
             PrunedModels.Saved saved = PrunedModels.save(rec, out, null);
@@ -60,12 +69,18 @@ class PrunedModelsTest {
             DiT d2 = ModelFiles.load(out, m, null);
             assertEquals(2, d2.depth());
             assertEquals(src.config().withDepth(2), d2.config());
-            Set<String> expectKeys = new TreeSet<>(new DiT(m, src.config().withDepth(2), false).stateDict().keySet());
+            Set<String> expectKeys = new TreeSet<>(
+                    new DiT(m, src.config().withDepth(2), false).stateDict().keySet());
             assertEquals(expectKeys, new TreeSet<>(d2.stateDict().keySet()));
             // blocks.1 of the pruned model is blocks.2 of the source; non-block weights unchanged.
-            assertEquals(src.stateDict().get("blocks.2.attn.qkv.weight"), d2.stateDict().get("blocks.1.attn.qkv.weight"));
-            assertEquals(src.stateDict().get("blocks.0.mlp.fc2.bias"), d2.stateDict().get("blocks.0.mlp.fc2.bias"));
-            assertEquals(src.stateDict().get("final_layer.linear.weight"), d2.stateDict().get("final_layer.linear.weight"));
+            assertEquals(
+                    src.stateDict().get("blocks.2.attn.qkv.weight"),
+                    d2.stateDict().get("blocks.1.attn.qkv.weight"));
+            assertEquals(
+                    src.stateDict().get("blocks.0.mlp.fc2.bias"), d2.stateDict().get("blocks.0.mlp.fc2.bias"));
+            assertEquals(
+                    src.stateDict().get("final_layer.linear.weight"),
+                    d2.stateDict().get("final_layer.linear.weight"));
             try (NDManager km = m.newSubManager()) {
                 assertEquals(run(LayerSubset.keep(src, new int[] {0, 2}, km), s), run(d2, s));
             }
@@ -88,43 +103,64 @@ class PrunedModelsTest {
             // Iterative: 4 → 2 → 1, the second step from the saved 2-layer file, by another method.
             JsonObject details = new JsonObject();
             details.addProperty("note", "any method-specific detail");
-            DecisionRecord rec2 = DecisionRecord.of("random", source(out, 2), new int[] {1}, null, null, null, 5L, null, details);
+            DecisionRecord rec2 =
+                    DecisionRecord.of("random", source(out, 2), new int[] {1}, null, null, null, 5L, null, details);
             PrunedModels.save(rec2, dir.resolve("d1.safetensors"), null);
             DiT d1 = ModelFiles.load(dir.resolve("d1.safetensors"), m, null);
             assertEquals(1, d1.depth());
-            assertEquals(src.stateDict().get("blocks.2.adaLN_modulation.1.weight"), d1.stateDict().get("blocks.0.adaLN_modulation.1.weight"));
+            assertEquals(
+                    src.stateDict().get("blocks.2.adaLN_modulation.1.weight"),
+                    d1.stateDict().get("blocks.0.adaLN_modulation.1.weight"));
             try (NDManager km = m.newSubManager()) {
                 assertEquals(run(LayerSubset.keep(src, new int[] {2}, km), s), run(d1, s));
             }
-            assertEquals("any method-specific detail", PrunedModels.readRecord(dir.resolve("d1.safetensors")).details()
-                    .get("note").getAsString());
+            assertEquals(
+                    "any method-specific detail",
+                    PrunedModels.readRecord(dir.resolve("d1.safetensors"))
+                            .details()
+                            .get("note")
+                            .getAsString());
 
             // The source changed after the decision: refused.
             ModelFiles.save(Tiny.randomModel(m, 4, 13), srcFile, Map.of());
-            IOException changed = assertThrows(IOException.class, () -> PrunedModels.save(rec, dir.resolve("x.safetensors"), null));
+            IOException changed =
+                    assertThrows(IOException.class, () -> PrunedModels.save(rec, dir.resolve("x.safetensors"), null));
             assertTrue(changed.getMessage().contains("has changed"), changed.getMessage());
 
             // A model that still carries adapters is refused.
             Lora.attachAll(src, 2, 4);
-            assertThrows(IllegalArgumentException.class, () -> PrunedModels.save(src, rec, dir.resolve("y.safetensors")));
+            assertThrows(
+                    IllegalArgumentException.class, () -> PrunedModels.save(src, rec, dir.resolve("y.safetensors")));
         }
     }
 
     @Test
     void recordsValidate() {
         DecisionRecord.Source src = new DecisionRecord.Source(null, null, "preset", 4);
-        assertThrows(IllegalArgumentException.class, () -> DecisionRecord.of("bi", src, new int[] {0, 4}, null, null, null, null, null, null));
-        assertThrows(IllegalArgumentException.class, () -> DecisionRecord.of("bi", src, new int[] {2, 1}, null, null, null, null, null, null));
-        assertThrows(IllegalArgumentException.class, () -> DecisionRecord.of("bi", src, new int[] {0}, null, new double[3], "x", null, null, null));
-        assertThrows(IllegalArgumentException.class, () -> DecisionRecord.of("", src, new int[] {0}, null, null, null, null, null, null));
-        DecisionRecord ok = DecisionRecord.of("bi", src, new int[] {1, 3}, null, new double[] {0.1, 0.2, 0.3, 0.4}, "1 - cos", null, null, null);
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> DecisionRecord.of("bi", src, new int[] {0, 4}, null, null, null, null, null, null));
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> DecisionRecord.of("bi", src, new int[] {2, 1}, null, null, null, null, null, null));
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> DecisionRecord.of("bi", src, new int[] {0}, null, new double[3], "x", null, null, null));
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> DecisionRecord.of("", src, new int[] {0}, null, null, null, null, null, null));
+        DecisionRecord ok = DecisionRecord.of(
+                "bi", src, new int[] {1, 3}, null, new double[] {0.1, 0.2, 0.3, 0.4}, "1 - cos", null, null, null);
         DecisionRecord back = DecisionRecord.fromJson(ok.toJson());
         assertArrayEquals(new int[] {0, 2}, back.removed());
         assertEquals(DecisionRecord.FORMAT, back.format());
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class,
                 () -> DecisionRecord.fromJson(ok.toJson().replace(DecisionRecord.FORMAT, "other/9")));
         assertTrue(e.getMessage().contains("other/9"));
-        assertThrows(IllegalArgumentException.class, () -> DecisionRecord.fromJson(ok.toJson().replace("\"kept\": [\n    1,", "\"kept\": [\n    7,")));
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> DecisionRecord.fromJson(ok.toJson().replace("\"kept\": [\n    1,", "\"kept\": [\n    7,")));
     }
 
     @Test
@@ -144,8 +180,18 @@ class PrunedModelsTest {
         }
         assertEquals(3.0, sum, 1e-12, "marginals add up to the kept count");
 
-        LearnedPruning.Outcome out = new LearnedPruning.Outcome(p, d, List.of(), 100, new ai.tinyfusion.train.TrainLoop.Result(
-                50, 0, 0.1, 2.5, null), 0, 1234, 100000, dir, dir.resolve("decisions.csv"), dir.resolve("decisions.png"));
+        LearnedPruning.Outcome out = new LearnedPruning.Outcome(
+                p,
+                d,
+                List.of(),
+                100,
+                new ai.tinyfusion.train.TrainLoop.Result(50, 0, 0.1, 2.5, null),
+                0,
+                1234,
+                100000,
+                dir,
+                dir.resolve("decisions.csv"),
+                dir.resolve("decisions.png"));
         LearnedPruning.Options o = new LearnedPruning.Options();
         DecisionRecord rec = LearnedPruning.record(out, o, new DecisionRecord.Source(null, null, "preset", 6), 16);
         DecisionRecord back = DecisionRecord.fromJson(rec.toJson());
@@ -171,8 +217,12 @@ class PrunedModelsTest {
         DecisionLog log = new DecisionLog(dir.resolve("d.csv"), p);
         for (int step = 0; step <= 40; step += 10) {
             float x = step * 0.001f;
-            GateDecision d = GateDecision.of(p, List.of(new float[] {0.02f + x, 0.02f}, new float[] {0.02f, 0.02f + x},
-                    new float[] {0.02f, 0.02f - x}), 100);
+            GateDecision d = GateDecision.of(
+                    p,
+                    List.of(new float[] {0.02f + x, 0.02f}, new float[] {0.02f, 0.02f + x}, new float[] {
+                        0.02f, 0.02f - x
+                    }),
+                    100);
             log.append(step, 4 - step * 0.05, 100, step == 0 ? Double.NaN : 0.5, d);
         }
         List<DecisionLog.Row> rows = DecisionLog.read(dir.resolve("d.csv"));
@@ -181,7 +231,9 @@ class PrunedModelsTest {
         assertTrue(Double.isNaN(rows.get(0).loss()));
         log.truncateAfter(20);
         assertEquals(3, DecisionLog.read(dir.resolve("d.csv")).size());
-        IOException e = assertThrows(IOException.class, () -> new DecisionLog(dir.resolve("d.csv"), Pattern.parse("2:4", 8)).truncateAfter(0));
+        IOException e =
+                assertThrows(IOException.class, () -> new DecisionLog(dir.resolve("d.csv"), Pattern.parse("2:4", 8))
+                        .truncateAfter(0));
         assertTrue(e.getMessage().contains("different pattern"));
 
         Path png = dir.resolve("plot/decisions.png");
@@ -200,7 +252,9 @@ class PrunedModelsTest {
     void sha256OfFilesAndDirectories(@TempDir Path dir) throws Exception {
         Files.writeString(dir.resolve("a.txt"), "abc");
         // sha256("abc")
-        assertEquals("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", FileHashes.sha256(dir.resolve("a.txt")));
+        assertEquals(
+                "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+                FileHashes.sha256(dir.resolve("a.txt")));
         Path shards = Files.createDirectories(dir.resolve("shards"));
         Files.writeString(shards.resolve("x"), "abc");
         String one = FileHashes.sha256(shards);

@@ -1,23 +1,23 @@
 package ai.tinyfusion.prune;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import ai.djl.ndarray.NDManager;
+import ai.tinyfusion.OneThread;
 import ai.tinyfusion.data.Dataset;
 import ai.tinyfusion.data.Sample;
-import ai.tinyfusion.model.DiT;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.io.TempDir;
-
+import ai.tinyfusion.model.dit.DiT;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
 
 /** A search killed after a checkpoint and resumed ends exactly where the uninterrupted search ends. */
 @ExtendWith(OneThread.class)
@@ -63,8 +63,15 @@ class ResumeTest {
 
     private static LearnedPruning.Options options() {
         // Short run: tau and scaling both move, decisions logged every 3 steps, checkpoints every 6.
-        return new LearnedPruning.Options().pattern("2:4").tau(4, 0.5).scaling(50, 100).ema(0.9).seed(3)
-                .decisionEvery(3).logEvery(1).checkpoints(6, 0);
+        return new LearnedPruning.Options()
+                .pattern("2:4")
+                .tau(4, 0.5)
+                .scaling(50, 100)
+                .ema(0.9)
+                .seed(3)
+                .decisionEvery(3)
+                .logEvery(1)
+                .checkpoints(6, 0);
     }
 
     @Test
@@ -75,13 +82,22 @@ class ResumeTest {
         LearnedPruning.Outcome full;
         try (NDManager m = NDManager.newBaseManager()) {
             DiT model = Tiny.randomModel(m, 4, 8);
-            full = LearnedPruning.search(model, Tiny.batcher(data, batch, 4), steps, options(), dir.resolve("a"), null, null);
+            full = LearnedPruning.search(
+                    model, Tiny.batcher(data, batch, 4), steps, options(), dir.resolve("a"), null, null);
         }
         try (NDManager m = NDManager.newBaseManager()) {
             DiT model = Tiny.randomModel(m, 4, 8);
             // Dies while reading the 8th batch, after the step-6 checkpoint.
-            IllegalStateException crash = assertThrows(IllegalStateException.class, () -> LearnedPruning.search(model,
-                    Tiny.batcher(crashing(data, 7 * batch + 3), batch, 4), steps, options(), dir.resolve("b"), null, null));
+            IllegalStateException crash = assertThrows(
+                    IllegalStateException.class,
+                    () -> LearnedPruning.search(
+                            model,
+                            Tiny.batcher(crashing(data, 7 * batch + 3), batch, 4),
+                            steps,
+                            options(),
+                            dir.resolve("b"),
+                            null,
+                            null));
             assertEquals("simulated crash", crash.getMessage());
         }
         assertTrue(Files.exists(dir.resolve("b/checkpoints/step-0000006.safetensors")));
@@ -90,11 +106,19 @@ class ResumeTest {
         try (NDManager m = NDManager.newBaseManager()) {
             DiT model = Tiny.randomModel(m, 4, 8);
             // A search on other source weights refuses the checkpoint.
-            IOException wrong = assertThrows(IOException.class, () -> LearnedPruning.search(model,
-                    Tiny.batcher(data, batch, 4), steps, options(), dir.resolve("b"), dir.resolve("b"), "ab12"));
+            IOException wrong = assertThrows(
+                    IOException.class,
+                    () -> LearnedPruning.search(
+                            model,
+                            Tiny.batcher(data, batch, 4),
+                            steps,
+                            options(),
+                            dir.resolve("b"),
+                            dir.resolve("b"),
+                            "ab12"));
             assertTrue(wrong.getMessage().contains("SHA-256"), wrong.getMessage());
-            resumed = LearnedPruning.search(model, Tiny.batcher(data, batch, 4), steps, options(), dir.resolve("b"),
-                    dir.resolve("b"), null);
+            resumed = LearnedPruning.search(
+                    model, Tiny.batcher(data, batch, 4), steps, options(), dir.resolve("b"), dir.resolve("b"), null);
         }
         assertEquals(steps, resumed.train().steps());
         assertEquals(full.emaLogits().size(), resumed.emaLogits().size());

@@ -1,17 +1,16 @@
 package ai.tinyfusion.prune;
 
-import ai.tinyfusion.data.SplitMix64;
-import org.junit.jupiter.api.Test;
-
-import java.util.Arrays;
-import java.util.HashMap;
-import java.util.Map;
-
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.tinyfusion.data.SplitMix64;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
 
 /** Targets, selection by scores, the oracle and the model-free selections (no engine needed). */
 class SelectionTest {
@@ -59,14 +58,18 @@ class SelectionTest {
         forced[4] = true;
         assertArrayEquals(new int[] {2, 4, 5}, Target.depth(3, 6).selectTop(s, forced));
         assertArrayEquals(new int[] {0, 1}, Target.depth(2, 4).selectTop(new double[] {1, 1, 1, 1}, null));
-        fails(() -> Target.depth(2, 4).selectTop(new double[] {1, Double.NaN, 1, 1}, null), "layer 1", "no finite score");
+        fails(
+                () -> Target.depth(2, 4).selectTop(new double[] {1, Double.NaN, 1, 1}, null),
+                "layer 1",
+                "no finite score");
         fails(() -> Target.depth(2, 4).selectTop(new double[] {1, 1}, null), "2 scores for 4 layers");
     }
 
     @Test
     void oracleIsBkSdmsEncoderDecoderChoice() {
         assertArrayEquals(new int[] {0, 2, 4, 6, 8, 10, 12, 15, 17, 19, 21, 23, 25, 27}, OracleIndices.keep(28));
-        assertArrayEquals(new int[] {0, 2, 4, 6, 8, 10, 12, 15, 17, 19, 21, 23, 25, 27},
+        assertArrayEquals(
+                new int[] {0, 2, 4, 6, 8, 10, 12, 15, 17, 19, 21, 23, 25, 27},
                 OracleIndices.keep(Target.depth(14, 28)));
         assertArrayEquals(OracleIndices.keep(28), OracleIndices.keep(Target.of(null, "1:2", 28)));
         assertArrayEquals(OracleIndices.keep(28), OracleIndices.keep(Target.of(null, "2:4", 28)));
@@ -82,7 +85,9 @@ class SelectionTest {
     void indicesKeepOrDrop() {
         assertArrayEquals(new int[] {1, 4, 5}, SimpleSelections.indices(new int[] {5, 1, 4}, null, 6));
         assertArrayEquals(new int[] {0, 2, 3}, SimpleSelections.indices(null, new int[] {5, 1, 4}, 6));
-        fails(() -> SimpleSelections.indices(new int[] {1}, new int[] {2}, 6), "exactly one of --keep-layers or --drop-layers");
+        fails(
+                () -> SimpleSelections.indices(new int[] {1}, new int[] {2}, 6),
+                "exactly one of --keep-layers or --drop-layers");
         fails(() -> SimpleSelections.indices(null, null, 6), "exactly one");
         fails(() -> SimpleSelections.indices(new int[] {1, 6}, null, 6), "--keep-layers", "layer 6 is outside 0..5");
         fails(() -> SimpleSelections.indices(null, new int[] {2, 2}, 6), "--drop-layers", "layer 2 is listed twice");
@@ -95,7 +100,8 @@ class SelectionTest {
         assertArrayEquals(new int[] {0, 1, 2}, SimpleSelections.first(d));
         assertArrayEquals(new int[] {6, 7, 8}, SimpleSelections.last(d));
         assertArrayEquals(new int[] {0, 3, 6}, SimpleSelections.uniform(d));
-        assertArrayEquals(new int[] {0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26},
+        assertArrayEquals(
+                new int[] {0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26},
                 SimpleSelections.uniform(Target.depth(14, 28)));
         assertArrayEquals(new int[] {0, 2, 4, 6, 8}, SimpleSelections.uniform(Target.depth(5, 11))); // ⌊j·11/5⌋
         Target p = Target.of(null, "2:4,1:2", 6);
@@ -110,7 +116,8 @@ class SelectionTest {
         Target d = Target.depth(2, 4);
         assertArrayEquals(SimpleSelections.random(d, new SplitMix64(5)), SimpleSelections.random(d, new SplitMix64(5)));
         Target big = Target.depth(14, 28);
-        assertNotEquals(Arrays.toString(SimpleSelections.random(big, new SplitMix64(5))),
+        assertNotEquals(
+                Arrays.toString(SimpleSelections.random(big, new SplitMix64(5))),
                 Arrays.toString(SimpleSelections.random(big, new SplitMix64(6))));
         // 6,000 draws of 2 of 4: each of the C(4,2) = 6 subsets about 1,000 times (sd ≈ 29).
         Map<String, Integer> counts = new HashMap<>();

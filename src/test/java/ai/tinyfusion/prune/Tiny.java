@@ -8,12 +8,13 @@ import ai.tinyfusion.data.Dataset;
 import ai.tinyfusion.data.Sample;
 import ai.tinyfusion.data.SplitMix64;
 import ai.tinyfusion.diffusion.DiffusionFactory;
-import ai.tinyfusion.model.DiT;
-import ai.tinyfusion.model.DiTConfig;
+import ai.tinyfusion.io.HostTensor;
+import ai.tinyfusion.io.Npy;
+import ai.tinyfusion.model.dit.DiT;
+import ai.tinyfusion.model.dit.DiTConfig;
 import ai.tinyfusion.train.DiffusionTask;
 import ai.tinyfusion.train.LrSchedule;
 import ai.tinyfusion.train.TrainLoop;
-
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -42,8 +43,18 @@ public final class Tiny {
         try (NDManager tmp = m.newSubManager()) {
             for (int i = 0; i < depth; i++) {
                 var l = d.block(i).modulation();
-                l.weight().set(tmp.randomNormal(0f, 0.05f, l.weight().value().getShape(), l.weight().value().getDataType()));
-                l.bias().set(tmp.randomNormal(0f, 0.05f, l.bias().value().getShape(), l.bias().value().getDataType()));
+                l.weight()
+                        .set(tmp.randomNormal(
+                                0f,
+                                0.05f,
+                                l.weight().value().getShape(),
+                                l.weight().value().getDataType()));
+                l.bias()
+                        .set(tmp.randomNormal(
+                                0f,
+                                0.05f,
+                                l.bias().value().getShape(),
+                                l.bias().value().getDataType()));
             }
             var fin = d.stateDict();
             for (String k : new String[] {"final_layer.linear.weight", "final_layer.adaLN_modulation.1.weight"}) {
@@ -119,14 +130,15 @@ public final class Tiny {
      * {@code data(n)} written as a latent folder ({@code dir/imagenet256_features/i.npy}, {@code _labels/i.npy}),
      * the data layout the CLI reads without Fashion-MNIST; returns {@code dir}.
      */
-    static Path latentFolder(Path dir, int n) throws IOException {
+    public static Path latentFolder(Path dir, int n) throws IOException {
         Dataset tiny = data(n);
         Path feats = java.nio.file.Files.createDirectories(dir.resolve("imagenet256_features"));
         Path labels = java.nio.file.Files.createDirectories(dir.resolve("imagenet256_labels"));
         for (int i = 0; i < tiny.size(); i++) {
-            ai.tinyfusion.io.Npy.write(feats.resolve(i + ".npy"), ai.tinyfusion.io.HostTensor.ofFloats(tiny.get(i).image(), 1, 1, 8, 8));
-            ai.tinyfusion.io.Npy.write(labels.resolve(i + ".npy"),
-                    ai.tinyfusion.io.HostTensor.ofLongs(new long[] {tiny.get(i).label()}, 1));
+            Npy.write(feats.resolve(i + ".npy"), HostTensor.ofFloats(tiny.get(i).image(), 1, 1, 8, 8));
+            Npy.write(
+                    labels.resolve(i + ".npy"),
+                    HostTensor.ofLongs(new long[] {tiny.get(i).label()}, 1));
         }
         return dir;
     }

@@ -1,12 +1,12 @@
 package ai.tinyfusion.train;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import org.junit.jupiter.api.Test;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 
 /** The Masked-KD rule: |h − μ| < k·σ per sample over all tokens and channels. */
 class HiddenMaskTest {
@@ -27,7 +27,9 @@ class HiddenMaskTest {
             assertArrayEquals(narrow, HiddenMask.of(h, 0.9).toFloatArray());
             // The bound uses the unbiased σ: with k = 2.9, 2.9·√10 = 9.17 > 9 keeps the 10; the biased σ (√9 = 3,
             // bound 8.7) would mask it.
-            assertArrayEquals(new float[] {1, 1, 1, 1, 1, 1, 1, 1, 1, 1}, HiddenMask.of(h.get("0:1"), 2.9).toFloatArray());
+            assertArrayEquals(
+                    new float[] {1, 1, 1, 1, 1, 1, 1, 1, 1, 1},
+                    HiddenMask.of(h.get("0:1"), 2.9).toFloatArray());
             assertThrows(IllegalArgumentException.class, () -> HiddenMask.of(m.zeros(new Shape(2, 4)), 2));
         }
     }

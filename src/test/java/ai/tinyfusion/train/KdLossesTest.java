@@ -1,5 +1,9 @@
 package ai.tinyfusion.train;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -8,13 +12,8 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import ai.tinyfusion.diffusion.DiffusionFactory;
 import ai.tinyfusion.diffusion.GaussianDiffusion;
-import org.junit.jupiter.api.Test;
-
 import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 /** Each distillation term on tiny tensors against values computed by hand (in doubles, here). */
 class KdLossesTest {
@@ -126,7 +125,12 @@ class KdLossesTest {
             NDArray out = m.randomNormal(new Shape(3, 2, 4, 4)).clip(-1, 1);
             NDArray xt = m.randomNormal(new Shape(3, 1, 4, 4));
             NDArray t = m.create(new long[] {1, 250, 999});
-            assertEquals(0f, KdLosses.outputMse(out.get(":, 0:1"), out.get(":, 0:1")).abs().sum().getFloat());
+            assertEquals(
+                    0f,
+                    KdLosses.outputMse(out.get(":, 0:1"), out.get(":, 0:1"))
+                            .abs()
+                            .sum()
+                            .getFloat());
             float[] vb = KdLosses.vbKd(d, out, out.duplicate(), xt, xt, t).toFloatArray();
             assertArrayEquals(new float[] {0, 0, 0}, vb, 1e-6f);
         }

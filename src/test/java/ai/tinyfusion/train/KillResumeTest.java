@@ -1,7 +1,7 @@
 package ai.tinyfusion.train;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -9,9 +9,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A training run killed with SIGKILL mid-way and resumed from its last checkpoint reproduces the
@@ -21,17 +20,43 @@ class KillResumeTest {
     static final int STEPS = 30;
 
     static List<String> command(Path run, String... extra) {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx2g", "-Dai.djl.offline=true", "-Dai.djl.pytorch.num_threads=2",
-                "-cp", System.getProperty("java.class.path"), "ai.tinyfusion.cli.Main", "train",
-                "-m", "DiT-F7", "--run", run.toString(), "--steps", Integer.toString(STEPS), "--batch", "8",
-                "--log-every", "1", "--ckpt-every", "10", "--keep", "0", "--ema", "0.99", "--seed", "3", "--no-progress"));
+        List<String> cmd = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx2g",
+                "-Dai.djl.offline=true",
+                "-Dai.djl.pytorch.num_threads=2",
+                "-cp",
+                System.getProperty("java.class.path"),
+                "ai.tinyfusion.cli.Main",
+                "train",
+                "-m",
+                "DiT-F7",
+                "--run",
+                run.toString(),
+                "--steps",
+                Integer.toString(STEPS),
+                "--batch",
+                "8",
+                "--log-every",
+                "1",
+                "--ckpt-every",
+                "10",
+                "--keep",
+                "0",
+                "--ema",
+                "0.99",
+                "--seed",
+                "3",
+                "--no-progress"));
         cmd.addAll(List.of(extra));
         return cmd;
     }
 
     static Process start(List<String> cmd, Path log) throws IOException {
-        return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        return new ProcessBuilder(cmd)
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile())
+                .start();
     }
 
     /** metrics.csv rows without the wall-clock and memory columns (they differ between runs). */
@@ -43,7 +68,9 @@ class KillResumeTest {
             String[] c = line.split(",", -1);
             StringBuilder sb = new StringBuilder();
             for (int i = 0; i < c.length; i++) {
-                if (!header.get(i).equals("seconds") && !header.get(i).equals("rss_gib") && !header.get(i).equals("heap_gib")) {
+                if (!header.get(i).equals("seconds")
+                        && !header.get(i).equals("rss_gib")
+                        && !header.get(i).equals("heap_gib")) {
                     sb.append(c[i]).append(',');
                 }
             }
@@ -73,7 +100,7 @@ class KillResumeTest {
         Process pr = start(command(b, "--resume", b.toString()), dir.resolve("r.log"));
         assertTrue(pr.waitFor(5, TimeUnit.MINUTES) && pr.exitValue() == 0, () -> log(dir.resolve("r.log")));
         String resumedLog = log(dir.resolve("r.log"));
-        assertTrue(resumedLog.contains("resumed from") , resumedLog);
+        assertTrue(resumedLog.contains("resumed from"), resumedLog);
 
         List<String> expected = losses(a);
         assertEquals(STEPS + 1, expected.size());

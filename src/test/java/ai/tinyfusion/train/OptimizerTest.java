@@ -1,5 +1,9 @@
 package ai.tinyfusion.train;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -7,15 +11,10 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import ai.tinyfusion.nn.Grads;
 import ai.tinyfusion.nn.Scalars;
-import org.junit.jupiter.api.Test;
-
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
+import org.junit.jupiter.api.Test;
 
 class OptimizerTest {
     /** Five AdamW steps against torch.optim.AdamW 1.13 (lr 0.01, decay 0.1 on p only), values computed offline. */
@@ -34,16 +33,21 @@ class OptimizerTest {
             for (int step = 0; step < 5; step++) {
                 try (NDManager s = m.newSubManager()) {
                     s.tempAttachAll(p, q);
-                    NDArray c = s.create(new float[] {step + 1f, -0.5f}, new Shape(1, 2)).duplicate();
+                    NDArray c = s.create(new float[] {step + 1f, -0.5f}, new Shape(1, 2))
+                            .duplicate();
                     try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                        NDArray loss = Scalars.pow(p, 3).sum().add(Scalars.pow(q.mul(c).sum(), 2));
+                        NDArray loss =
+                                Scalars.pow(p, 3).sum().add(Scalars.pow(q.mul(c).sum(), 2));
                         gc.backward(loss);
                     }
                     opt.step(0.01);
                     Grads.zero(List.of(p, q));
                 }
             }
-            assertArrayEquals(new float[] {0.447830965364792f, -1.0449803207891144f, 1.940175283073281f, 0f}, p.toFloatArray(), 2e-6f);
+            assertArrayEquals(
+                    new float[] {0.447830965364792f, -1.0449803207891144f, 1.940175283073281f, 0f},
+                    p.toFloatArray(),
+                    2e-6f);
             assertArrayEquals(new float[] {0.9538804971985522f, -1.950372565178141f}, q.toFloatArray(), 2e-6f);
             assertEquals(5, opt.stepCount());
             opt.close();
