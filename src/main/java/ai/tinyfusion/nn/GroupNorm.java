@@ -23,7 +23,8 @@ public final class GroupNorm extends Module {
     public GroupNorm(NDManager manager, int groups, int channels, double eps) {
         super(manager);
         if (groups <= 0 || channels % groups != 0) {
-            throw new IllegalArgumentException("GroupNorm: " + channels + " channels cannot be split into " + groups + " groups");
+            throw new IllegalArgumentException(
+                    "GroupNorm: " + channels + " channels cannot be split into " + groups + " groups");
         }
         this.groups = groups;
         this.channels = channels;

@@ -20,7 +20,6 @@ import ai.tinyfusion.nn.Linear;
 import ai.tinyfusion.nn.LoadReport;
 import ai.tinyfusion.nn.Module;
 import ai.tinyfusion.nn.NoGrad;
-
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -142,29 +141,31 @@ public final class FidInceptionV3 extends Module {
      */
     public InceptionFeatures extract(NDArray images) {
         NDManager owner = images.getManager();
-        try (NoGrad ignored = NoGrad.enter(); NDManager scope = owner.newSubManager()) {
+        try (NoGrad ignored = NoGrad.enter();
+                NDManager scope = owner.newSubManager()) {
             scope.tempAttachAll(images);
-            NDArray x = preprocess(images);                                   // (N, 3, 299, 299) in [-1, 1]
-            x = scoped(x, this::stem);                                        // (N, 192, 35, 35)
+            NDArray x = preprocess(images); // (N, 3, 299, 299) in [-1, 1]
+            x = scoped(x, this::stem); // (N, 192, 35, 35)
             for (Mixed block : mixed5) {
-                x = scoped(x, block::forward);                                // (N, 256 | 288 | 288, 35, 35)
+                x = scoped(x, block::forward); // (N, 256 | 288 | 288, 35, 35)
             }
-            x = scoped(x, mixed6a::forward);                                  // (N, 768, 17, 17)
+            x = scoped(x, mixed6a::forward); // (N, 768, 17, 17)
             x = scoped(x, mixed6b::forward);
             x = scoped(x, mixed6c::forward);
             NDList six = scopedList(x, h -> {
-                NDList branches = mixed6d.branches(h);                        // branch1x1 (N, 192, 17, 17) first
+                NDList branches = mixed6d.branches(h); // branch1x1 (N, 192, 17, 17) first
                 return new NDList(InceptionBlocks.cat(branches.toArray(new NDArray[0])), branches.get(0));
             });
-            NDArray spatial = six.get(1).get(":, 0:" + InceptionFeatures.SPATIAL_CHANNELS)
-                    .transpose(0, 2, 3, 1)                                    // (N, 17, 17, 7): NHWC as TF
-                    .reshape(-1, InceptionFeatures.SPATIAL_DIM);              // (N, 2023)
-            x = scoped(six.get(0), mixed6e::forward);                         // (N, 768, 17, 17)
+            NDArray spatial = six.get(1)
+                    .get(":, 0:" + InceptionFeatures.SPATIAL_CHANNELS)
+                    .transpose(0, 2, 3, 1) // (N, 17, 17, 7): NHWC as TF
+                    .reshape(-1, InceptionFeatures.SPATIAL_DIM); // (N, 2023)
+            x = scoped(six.get(0), mixed6e::forward); // (N, 768, 17, 17)
             for (Mixed block : mixed7) {
-                x = scoped(x, block::forward);                                // (N, 1280 | 2048 | 2048, 8, 8)
+                x = scoped(x, block::forward); // (N, 1280 | 2048 | 2048, 8, 8)
             }
-            NDArray pool = Pool.globalAvgPool2d(x).reshape(-1, InceptionFeatures.POOL_DIM);   // (N, 2048)
-            NDArray logits = Linear.linear(pool, fc.weight().value(), null);                 // (N, 1008), no bias
+            NDArray pool = Pool.globalAvgPool2d(x).reshape(-1, InceptionFeatures.POOL_DIM); // (N, 2048)
+            NDArray logits = Linear.linear(pool, fc.weight().value(), null); // (N, 1008), no bias
             InceptionFeatures out = new InceptionFeatures(pool, spatial, logits);
             out.pool().attach(owner);
             out.spatial().attach(owner);
@@ -180,7 +181,8 @@ public final class FidInceptionV3 extends Module {
         if (images.getDataType() == DataType.UINT8 && s.dimension() == 4 && s.get(3) == 3) {
             x = images.toType(DataType.FLOAT32, false).div(255).transpose(0, 3, 1, 2);
         } else if ((images.getDataType() == DataType.FLOAT32 || images.getDataType() == DataType.FLOAT64)
-                && s.dimension() == 4 && s.get(1) == 3) {
+                && s.dimension() == 4
+                && s.get(1) == 3) {
             x = images.toType(DataType.FLOAT32, false);
         } else {
             throw new IllegalArgumentException("FID Inception takes uint8 (N, H, W, 3) images in 0..255 or float "
@@ -216,11 +218,11 @@ public final class FidInceptionV3 extends Module {
 
     /** Conv2d_1a … Conv2d_4a with both max pools: (N, 3, 299, 299) → (N, 192, 35, 35). */
     private NDArray stem(NDArray x) {
-        NDArray h = conv1a.forward(x);                                        // (N, 32, 149, 149)
-        h = conv2b.forward(conv2a.forward(h));                                // (N, 64, 147, 147)
-        h = InceptionBlocks.maxPool3(h, 2, 0);                                // (N, 64, 73, 73)
-        h = conv4a.forward(conv3b.forward(h));                                // (N, 192, 71, 71)
-        return InceptionBlocks.maxPool3(h, 2, 0);                             // (N, 192, 35, 35)
+        NDArray h = conv1a.forward(x); // (N, 32, 149, 149)
+        h = conv2b.forward(conv2a.forward(h)); // (N, 64, 147, 147)
+        h = InceptionBlocks.maxPool3(h, 2, 0); // (N, 64, 73, 73)
+        h = conv4a.forward(conv3b.forward(h)); // (N, 192, 71, 71)
+        return InceptionBlocks.maxPool3(h, 2, 0); // (N, 192, 35, 35)
     }
 
     /** Runs {@code f} on {@code x} in a sub-manager so that its temporaries are freed at once. */

@@ -62,8 +62,17 @@ public final class InceptionBlocks {
         }
 
         NDArray forward(NDArray x) {
-            return BatchNorm.batchNorm(x, runningMean.value(), runningVar.value(), weight.value(), bias.value(), 1,
-                    0.1f, BN_EPS, false).singletonOrThrow();
+            return BatchNorm.batchNorm(
+                            x,
+                            runningMean.value(),
+                            runningVar.value(),
+                            weight.value(),
+                            bias.value(),
+                            1,
+                            0.1f,
+                            BN_EPS,
+                            false)
+                    .singletonOrThrow();
         }
     }
 
@@ -116,7 +125,7 @@ public final class InceptionBlocks {
     static NDArray avgPool3ExcludePad(NDArray x) {
         Shape s = x.getShape();
         try (NDArray ones = x.getManager().ones(new Shape(1, 1, s.get(2), s.get(3)), x.getDataType());
-                NDArray inside = avgPool3(ones)) {                                   // (1, 1, H, W)
+                NDArray inside = avgPool3(ones)) { // (1, 1, H, W)
             return avgPool3(x).div(inside);
         }
     }
@@ -177,7 +186,10 @@ public final class InceptionBlocks {
 
         @Override
         public NDList branches(NDArray x) {
-            return new NDList(branch1x1.forward(x), chain(branch5x5, x), chain(branch3x3dbl, x),
+            return new NDList(
+                    branch1x1.forward(x),
+                    chain(branch5x5, x),
+                    chain(branch3x3dbl, x),
                     branchPool.forward(avgPool3ExcludePad(x)));
         }
     }
@@ -224,7 +236,10 @@ public final class InceptionBlocks {
 
         @Override
         public NDList branches(NDArray x) {
-            return new NDList(branch1x1.forward(x), chain(branch7x7, x), chain(branch7x7dbl, x),
+            return new NDList(
+                    branch1x1.forward(x),
+                    chain(branch7x7, x),
+                    chain(branch7x7dbl, x),
                     branchPool.forward(avgPool3ExcludePad(x)));
         }
     }

@@ -11,7 +11,6 @@ import ai.tinyfusion.nn.Module;
 import ai.tinyfusion.nn.ModuleList;
 import ai.tinyfusion.nn.NoGrad;
 import ai.tinyfusion.nn.Scalars;
-
 import java.util.function.UnaryOperator;
 
 /**
@@ -47,8 +46,10 @@ public final class AutoencoderKL extends Module {
         int z = config.latentChannels();
         encoder = child("encoder", new Encoder(manager, config));
         decoder = child("decoder", new Decoder(manager, config));
-        quantConv = config.useQuantConv() ? child("quant_conv", new Conv2d(manager, 2 * z, 2 * z, 1, 1, 0, true)) : null;
-        postQuantConv = config.usePostQuantConv() ? child("post_quant_conv", new Conv2d(manager, z, z, 1, 1, 0, true)) : null;
+        quantConv =
+                config.useQuantConv() ? child("quant_conv", new Conv2d(manager, 2 * z, 2 * z, 1, 1, 0, true)) : null;
+        postQuantConv =
+                config.usePostQuantConv() ? child("post_quant_conv", new Conv2d(manager, z, z, 1, 1, 0, true)) : null;
     }
 
     public VaeConfig config() {
@@ -84,7 +85,8 @@ public final class AutoencoderKL extends Module {
     /** Runs f without autograd in a step scope holding the model's arrays; the result joins x's manager. */
     private NDArray inference(NDArray x, UnaryOperator<NDArray> f) {
         NDManager outer = x.getManager();
-        try (NDManager step = outer.newSubManager(); NoGrad ignored = NoGrad.enter()) {
+        try (NDManager step = outer.newSubManager();
+                NoGrad ignored = NoGrad.enter()) {
             useIn(step);
             step.tempAttachAll(x);
             NDArray y = f.apply(x);
@@ -104,12 +106,20 @@ public final class AutoencoderKL extends Module {
         Encoder(NDManager m, VaeConfig c) {
             super(m);
             int levels = c.levels();
-            convIn = child("conv_in", new Conv2d(m, c.inChannels(), c.blockOutChannels().get(0), 3, 1, 1, true));
+            convIn = child(
+                    "conv_in",
+                    new Conv2d(m, c.inChannels(), c.blockOutChannels().get(0), 3, 1, 1, true));
             downBlocks = child("down_blocks", new ModuleList<>(m));
             int width = c.blockOutChannels().get(0);
             for (int i = 0; i < levels; i++) {
                 int out = c.blockOutChannels().get(i);
-                downBlocks.add(new Level(m, c, width, out, c.layersPerBlock(), c.encoderAttnLevels().contains(i),
+                downBlocks.add(new Level(
+                        m,
+                        c,
+                        width,
+                        out,
+                        c.layersPerBlock(),
+                        c.encoderAttnLevels().contains(i),
                         i < levels - 1 ? Resample.DOWN : Resample.NONE));
                 width = out;
             }
@@ -144,7 +154,13 @@ public final class AutoencoderKL extends Module {
             upBlocks = child("up_blocks", new ModuleList<>(m));
             for (int j = 0; j < levels; j++) {
                 int out = c.blockOutChannels().get(levels - 1 - j);
-                upBlocks.add(new Level(m, c, width, out, c.layersPerBlock() + 1, c.decoderAttnBlocks().contains(j),
+                upBlocks.add(new Level(
+                        m,
+                        c,
+                        width,
+                        out,
+                        c.layersPerBlock() + 1,
+                        c.decoderAttnBlocks().contains(j),
                         j < levels - 1 ? Resample.UP : Resample.NONE));
                 width = out;
             }

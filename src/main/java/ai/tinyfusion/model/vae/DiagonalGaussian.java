@@ -22,7 +22,8 @@ public final class DiagonalGaussian {
     public DiagonalGaussian(NDArray moments) {
         long channels = moments.getShape().get(1);
         if (moments.getShape().dimension() < 2 || channels % 2 != 0) {
-            throw new IllegalArgumentException("posterior moments need an even channel count, got " + moments.getShape());
+            throw new IllegalArgumentException(
+                    "posterior moments need an even channel count, got " + moments.getShape());
         }
         this.moments = moments;
         NDList halves = moments.split(2, 1);
@@ -61,7 +62,8 @@ public final class DiagonalGaussian {
     /** {@code mean + std·noise} for standard-normal noise of the mean's shape. */
     public NDArray sample(NDArray noise) {
         if (!noise.getShape().equals(mean.getShape())) {
-            throw new IllegalArgumentException("noise " + noise.getShape() + " does not match the posterior " + mean.getShape());
+            throw new IllegalArgumentException(
+                    "noise " + noise.getShape() + " does not match the posterior " + mean.getShape());
         }
         return mean.add(std.mul(noise));
     }

@@ -9,7 +9,6 @@ import ai.tinyfusion.nn.Linear;
 import ai.tinyfusion.nn.Module;
 import ai.tinyfusion.nn.ModuleList;
 import ai.tinyfusion.nn.Scalars;
-
 import java.util.function.UnaryOperator;
 
 /**
@@ -123,7 +122,8 @@ final class VaeBlocks {
             return scoped(x, in -> {
                 Shape s = in.getShape();
                 long n = s.get(0), hw = s.get(2) * s.get(3);
-                NDArray tokens = groupNorm.forwardInPlace(in).reshape(n, channels, hw).transpose(0, 2, 1); // (N, HW, C)
+                NDArray tokens =
+                        groupNorm.forwardInPlace(in).reshape(n, channels, hw).transpose(0, 2, 1); // (N, HW, C)
                 NDArray q = toQ.forward(tokens);
                 NDArray k = toK.forward(tokens);
                 NDArray v = toV.forward(tokens);
@@ -154,8 +154,11 @@ final class VaeBlocks {
         /** (N, C, H, W) → (N, C, H/2, W/2) or (N, C, 2H, 2W). */
         NDArray forward(NDArray x) {
             // F.pad(x, (0, 1, 0, 1)): DJL's pad takes (before, after) pairs, last axis first, as torch's.
-            return scoped(x, in -> advance(direction == Resample.DOWN ? in.pad(new Shape(0, 1, 0, 1), 0) : nearestTwice(in),
-                    conv::forward));
+            return scoped(
+                    x,
+                    in -> advance(
+                            direction == Resample.DOWN ? in.pad(new Shape(0, 1, 0, 1), 0) : nearestTwice(in),
+                            conv::forward));
         }
 
         private static NDArray nearestTwice(NDArray x) {
@@ -185,7 +188,8 @@ final class VaeBlocks {
             for (int i = 0; attention && i < blocks; i++) {
                 attentions.add(new SelfAttention(m, c, out));
             }
-            resampler = resample == Resample.NONE ? null
+            resampler = resample == Resample.NONE
+                    ? null
                     : child(resample == Resample.DOWN ? "downsamplers" : "upsamplers", new ModuleList<Resampler>(m))
                             .put(0, new Resampler(m, out, resample));
         }
@@ -203,7 +207,11 @@ final class VaeBlocks {
         }
     }
 
-    enum Resample { NONE, DOWN, UP }
+    enum Resample {
+        NONE,
+        DOWN,
+        UP
+    }
 
     /** ResNet → attention (optional) → ResNet at the coarsest level (diffusers {@code UNetMidBlock2D}, LDM {@code mid}). */
     static final class MidBlock extends Module {

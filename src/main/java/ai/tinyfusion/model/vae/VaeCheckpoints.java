@@ -6,9 +6,6 @@ import ai.tinyfusion.io.HostTensor;
 import ai.tinyfusion.io.StateDicts;
 import ai.tinyfusion.io.TorchCheckpoint;
 import ai.tinyfusion.nn.LoadReport;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,6 +16,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Loads an {@link AutoencoderKL} from either weight layout, through the project's safe readers (no
@@ -100,7 +99,11 @@ public final class VaeCheckpoints {
                         + list("shape mismatches (diffusers names)", report.mismatched()));
             }
         }
-        LOG.info("loaded VAE from {} ({} layout, {} tensors)", file, p.layout(), p.tensors().size());
+        LOG.info(
+                "loaded VAE from {} ({} layout, {} tensors)",
+                file,
+                p.layout(),
+                p.tensors().size());
         return model;
     }
 
@@ -196,7 +199,11 @@ public final class VaeCheckpoints {
                         out.put(k.substring(prefix.length()), v);
                     }
                 });
-                LOG.info("using the {} tensors under '{}' ({} others skipped)", out.size(), prefix, raw.size() - out.size());
+                LOG.info(
+                        "using the {} tensors under '{}' ({} others skipped)",
+                        out.size(),
+                        prefix,
+                        raw.size() - out.size());
                 return out;
             }
         }
@@ -204,12 +211,16 @@ public final class VaeCheckpoints {
     }
 
     private static int countLevels(Set<String> modelKeys) {
-        return (int) modelKeys.stream().filter(k -> k.matches("encoder\\.down_blocks\\.\\d+\\.resnets\\.0\\.conv1\\.weight")).count();
+        return (int) modelKeys.stream()
+                .filter(k -> k.matches("encoder\\.down_blocks\\.\\d+\\.resnets\\.0\\.conv1\\.weight"))
+                .count();
     }
 
-    private static final Pattern LDM_LEVEL = Pattern.compile("(encoder|decoder)\\.(down|up)\\.(\\d+)\\.(block|attn|downsample|upsample)\\.(.+)");
+    private static final Pattern LDM_LEVEL =
+            Pattern.compile("(encoder|decoder)\\.(down|up)\\.(\\d+)\\.(block|attn|downsample|upsample)\\.(.+)");
     private static final Pattern LDM_MID = Pattern.compile("(encoder|decoder)\\.mid\\.(block_1|block_2|attn_1)\\.(.+)");
-    private static final Pattern LDM_SAME = Pattern.compile("((encoder|decoder)\\.(conv_in|conv_out)|quant_conv|post_quant_conv)\\.[a-z]+");
+    private static final Pattern LDM_SAME =
+            Pattern.compile("((encoder|decoder)\\.(conv_in|conv_out)|quant_conv|post_quant_conv)\\.[a-z]+");
     private static final Pattern INDEXED = Pattern.compile("(\\d+)\\.(.+)");
 
     /** An LDM key's diffusers name, or null if it is none of LDM's autoencoder keys. */
@@ -224,9 +235,12 @@ public final class VaeCheckpoints {
         if (mid.matches()) {
             String side = mid.group(1) + ".mid_block.";
             switch (mid.group(2)) {
-                case "block_1": return side + "resnets.0." + resnetTail(mid.group(3));
-                case "block_2": return side + "resnets.1." + resnetTail(mid.group(3));
-                default: return prefixOrNull(side + "attentions.0.", attentionTail(mid.group(3)));
+                case "block_1":
+                    return side + "resnets.0." + resnetTail(mid.group(3));
+                case "block_2":
+                    return side + "resnets.1." + resnetTail(mid.group(3));
+                default:
+                    return prefixOrNull(side + "attentions.0.", attentionTail(mid.group(3)));
             }
         }
         Matcher lv = LDM_LEVEL.matcher(key);
@@ -265,12 +279,18 @@ public final class VaeCheckpoints {
         }
         String param = rest.substring(dot);
         switch (rest.substring(0, dot)) {
-            case "norm": return "group_norm" + param;
-            case "q": return "to_q" + param;
-            case "k": return "to_k" + param;
-            case "v": return "to_v" + param;
-            case "proj_out": return "to_out.0" + param;
-            default: return null;
+            case "norm":
+                return "group_norm" + param;
+            case "q":
+                return "to_q" + param;
+            case "k":
+                return "to_k" + param;
+            case "v":
+                return "to_v" + param;
+            case "proj_out":
+                return "to_out.0" + param;
+            default:
+                return null;
         }
     }
 
@@ -278,7 +298,8 @@ public final class VaeCheckpoints {
         return tail == null ? null : prefix + tail;
     }
 
-    private static final Pattern LEGACY_ATTENTION = Pattern.compile("(.*\\.attentions\\.\\d+\\.)(query|key|value|proj_attn)(\\.[a-z]+)");
+    private static final Pattern LEGACY_ATTENTION =
+            Pattern.compile("(.*\\.attentions\\.\\d+\\.)(query|key|value|proj_attn)(\\.[a-z]+)");
 
     /** A diffusers key with the deprecated attention names ({@code query}, …, {@code proj_attn}) renamed. */
     static String fromDiffusers(String key) {
@@ -286,12 +307,13 @@ public final class VaeCheckpoints {
         if (!m.matches()) {
             return key;
         }
-        String name = switch (m.group(2)) {
-            case "query" -> "to_q";
-            case "key" -> "to_k";
-            case "value" -> "to_v";
-            default -> "to_out.0";
-        };
+        String name =
+                switch (m.group(2)) {
+                    case "query" -> "to_q";
+                    case "key" -> "to_k";
+                    case "value" -> "to_v";
+                    default -> "to_out.0";
+                };
         return m.group(1) + name + m.group(3);
     }
 
@@ -312,15 +334,20 @@ public final class VaeCheckpoints {
 
     /** A one-line summary of a config for messages. */
     static String describe(VaeConfig c) {
-        return "(widths " + c.blockOutChannels() + ", " + c.layersPerBlock() + " layers per block, z " + c.latentChannels()
-                + ", encoder attention levels " + c.encoderAttnLevels() + (c.midAttention() ? ", mid attention)" : ")");
+        return "(widths " + c.blockOutChannels() + ", " + c.layersPerBlock() + " layers per block, z "
+                + c.latentChannels() + ", encoder attention levels " + c.encoderAttnLevels()
+                + (c.midAttention() ? ", mid attention)" : ")");
     }
 
     private static String list(String what, List<String> keys) {
         if (keys.isEmpty()) {
             return "";
         }
-        StringBuilder sb = new StringBuilder("\n").append(what).append(" (").append(keys.size()).append("):");
+        StringBuilder sb = new StringBuilder("\n")
+                .append(what)
+                .append(" (")
+                .append(keys.size())
+                .append("):");
         keys.stream().limit(LISTED).forEach(k -> sb.append("\n  ").append(k));
         if (keys.size() > LISTED) {
             sb.append("\n  ... and ").append(keys.size() - LISTED).append(" more");

@@ -4,7 +4,6 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -52,13 +51,18 @@ public record VaeConfig(
         blockOutChannels = List.copyOf(blockOutChannels);
         encoderAttnLevels = Set.copyOf(new TreeSet<>(encoderAttnLevels));
         decoderAttnBlocks = Set.copyOf(new TreeSet<>(decoderAttnBlocks));
-        if (blockOutChannels.isEmpty() || layersPerBlock < 1 || latentChannels < 1 || inChannels < 1 || outChannels < 1) {
+        if (blockOutChannels.isEmpty()
+                || layersPerBlock < 1
+                || latentChannels < 1
+                || inChannels < 1
+                || outChannels < 1) {
             throw new IllegalArgumentException("invalid VAE config: " + blockOutChannels + ", " + layersPerBlock
                     + " layers per block, " + latentChannels + " latent channels");
         }
         for (int c : blockOutChannels) {
             if (c <= 0 || c % normGroups != 0) {
-                throw new IllegalArgumentException("VAE width " + c + " is not a multiple of " + normGroups + " norm groups");
+                throw new IllegalArgumentException(
+                        "VAE width " + c + " is not a multiple of " + normGroups + " norm groups");
             }
         }
         for (int l : encoderAttnLevels) {
@@ -86,8 +90,8 @@ public record VaeConfig(
 
     /** The SD VAE (LDM kl-f8; stabilityai/sd-vae-ft-ema and -mse share it). */
     public static VaeConfig sd() {
-        return new VaeConfig(3, 3, List.of(128, 256, 512, 512), 2, 4, 32, Set.of(), Set.of(), true, true, true,
-                0.18215, null);
+        return new VaeConfig(
+                3, 3, List.of(128, 256, 512, 512), 2, 4, 32, Set.of(), Set.of(), true, true, true, 0.18215, null);
     }
 
     /**
@@ -95,8 +99,8 @@ public record VaeConfig(
      * ch 128, 2 res blocks, encoder attention at resolution 16 of 256, i.e. level 4; latent scale 0.2325).
      */
     public static VaeConfig kl16() {
-        return new VaeConfig(3, 3, List.of(128, 128, 256, 256, 512), 2, 16, 32, Set.of(4), Set.of(), true, true, true,
-                0.2325, null);
+        return new VaeConfig(
+                3, 3, List.of(128, 128, 256, 256, 512), 2, 16, 32, Set.of(4), Set.of(), true, true, true, 0.2325, null);
     }
 
     /** Named presets. */
@@ -113,7 +117,8 @@ public record VaeConfig(
     public static VaeConfig preset(String name) {
         VaeConfig c = presets().get(name.toLowerCase(java.util.Locale.ROOT));
         if (c == null) {
-            throw new IllegalArgumentException("unknown VAE preset '" + name + "'; known: " + presets().keySet());
+            throw new IllegalArgumentException(
+                    "unknown VAE preset '" + name + "'; known: " + presets().keySet());
         }
         return c;
     }
@@ -135,7 +140,8 @@ public record VaeConfig(
      */
     public static VaeConfig fromDiffusersJson(JsonObject o) {
         if (o.has("_class_name") && !"AutoencoderKL".equals(o.get("_class_name").getAsString())) {
-            throw new IllegalArgumentException("_class_name is " + o.get("_class_name").getAsString() + ", not AutoencoderKL");
+            throw new IllegalArgumentException(
+                    "_class_name is " + o.get("_class_name").getAsString() + ", not AutoencoderKL");
         }
         String act = o.has("act_fn") ? o.get("act_fn").getAsString() : "silu";
         if (!act.equals("silu") && !act.equals("swish")) {
@@ -151,13 +157,23 @@ public record VaeConfig(
         }
         Set<Integer> enc = blockAttention(o, "down_block_types", "DownEncoderBlock2D", widths.size());
         Set<Integer> dec = blockAttention(o, "up_block_types", "UpDecoderBlock2D", widths.size());
-        Double shift = o.has("shift_factor") && !o.get("shift_factor").isJsonNull() ? o.get("shift_factor").getAsDouble() : null;
+        Double shift = o.has("shift_factor") && !o.get("shift_factor").isJsonNull()
+                ? o.get("shift_factor").getAsDouble()
+                : null;
         return new VaeConfig(
-                intOr(o, "in_channels", 3), intOr(o, "out_channels", 3), widths, intOr(o, "layers_per_block", 1),
-                intOr(o, "latent_channels", 4), intOr(o, "norm_num_groups", 32), enc, dec,
-                boolOr(o, "mid_block_add_attention", true), boolOr(o, "use_quant_conv", true),
+                intOr(o, "in_channels", 3),
+                intOr(o, "out_channels", 3),
+                widths,
+                intOr(o, "layers_per_block", 1),
+                intOr(o, "latent_channels", 4),
+                intOr(o, "norm_num_groups", 32),
+                enc,
+                dec,
+                boolOr(o, "mid_block_add_attention", true),
+                boolOr(o, "use_quant_conv", true),
                 boolOr(o, "use_post_quant_conv", true),
-                o.has("scaling_factor") ? o.get("scaling_factor").getAsDouble() : 0.18215, shift);
+                o.has("scaling_factor") ? o.get("scaling_factor").getAsDouble() : 0.18215,
+                shift);
     }
 
     /** The indices of block types {@code "Attn" + plain}; every entry must be one of the two. */
@@ -171,14 +187,16 @@ public record VaeConfig(
         }
         JsonArray types = o.getAsJsonArray(key);
         if (types.size() != levels) {
-            throw new IllegalArgumentException(key + " has " + types.size() + " entries for " + levels + " block_out_channels");
+            throw new IllegalArgumentException(
+                    key + " has " + types.size() + " entries for " + levels + " block_out_channels");
         }
         for (int i = 0; i < types.size(); i++) {
             String t = types.get(i).getAsString();
             if (t.equals("Attn" + plain)) {
                 out.add(i);
             } else if (!t.equals(plain)) {
-                throw new IllegalArgumentException(key + "[" + i + "] = " + t + " is not supported (" + plain + " or Attn" + plain + ")");
+                throw new IllegalArgumentException(
+                        key + "[" + i + "] = " + t + " is not supported (" + plain + " or Attn" + plain + ")");
             }
         }
         return out;

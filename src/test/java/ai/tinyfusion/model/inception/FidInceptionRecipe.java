@@ -3,7 +3,6 @@ package ai.tinyfusion.model.inception;
 import ai.tinyfusion.data.SplitMix64;
 import ai.tinyfusion.io.HostTensor;
 import ai.tinyfusion.nn.Parameter;
-
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.Paths;

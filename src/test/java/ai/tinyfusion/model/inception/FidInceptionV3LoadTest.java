@@ -1,5 +1,10 @@
 package ai.tinyfusion.model.inception;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -8,22 +13,16 @@ import ai.tinyfusion.io.HostTensor;
 import ai.tinyfusion.io.Safetensors;
 import ai.tinyfusion.io.TorchCheckpoint;
 import ai.tinyfusion.nn.Parameter;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Loading pytorch-fid's weights layout through the safe loaders: a {@code torch.save} file of the
@@ -67,9 +66,15 @@ class FidInceptionV3LoadTest {
                 assertArrayEquals(raw.get(e.getKey()).shape(), v.getShape().getShape(), e.getKey());
             }
             assertEquals(new Shape(1008, 2048), params.get("fc.weight").value().getShape());
-            assertEquals(new Shape(192, 768, 1, 1), params.get("Mixed_6d.branch1x1.conv.weight").value().getShape());
-            assertEquals(new Shape(160, 160, 1, 7), params.get("Mixed_6d.branch7x7_2.conv.weight").value().getShape());
-            assertEquals(new Shape(192, 160, 7, 1), params.get("Mixed_6d.branch7x7_3.conv.weight").value().getShape());
+            assertEquals(
+                    new Shape(192, 768, 1, 1),
+                    params.get("Mixed_6d.branch1x1.conv.weight").value().getShape());
+            assertEquals(
+                    new Shape(160, 160, 1, 7),
+                    params.get("Mixed_6d.branch7x7_2.conv.weight").value().getShape());
+            assertEquals(
+                    new Shape(192, 160, 7, 1),
+                    params.get("Mixed_6d.branch7x7_3.conv.weight").value().getShape());
         }
     }
 
@@ -94,7 +99,9 @@ class FidInceptionV3LoadTest {
         try (NDManager scope = m.newSubManager()) {
             FidInceptionV3 net = FidInceptionV3.load(good, scope);
             String key = "Mixed_7c.branch3x3dbl_3b.conv.weight";
-            assertArrayEquals(tensors.get(key).toFloatArray(), net.namedParameters().get(key).value().toFloatArray());
+            assertArrayEquals(
+                    tensors.get(key).toFloatArray(),
+                    net.namedParameters().get(key).value().toFloatArray());
         }
 
         // One file with three defects: an extra key (torchvision's aux head), a missing one, a transposed kernel.
@@ -105,9 +112,14 @@ class FidInceptionV3LoadTest {
         Path bad = dir.resolve("broken.safetensors");
         Safetensors.write(bad, broken, Map.of());
         IOException e = assertThrows(IOException.class, () -> FidInceptionV3.load(bad, m));
-        for (String f : new String[] {"unexpected keys (1)", "AuxLogits.fc.weight", "missing keys (1)",
-                "Conv2d_1a_3x3.conv.weight", "shape mismatches (1)",
-                "Mixed_6b.branch7x7_2.conv.weight: checkpoint (128, 128, 7, 1) vs model (128, 128, 1, 7)"}) {
+        for (String f : new String[] {
+            "unexpected keys (1)",
+            "AuxLogits.fc.weight",
+            "missing keys (1)",
+            "Conv2d_1a_3x3.conv.weight",
+            "shape mismatches (1)",
+            "Mixed_6b.branch7x7_2.conv.weight: checkpoint (128, 128, 7, 1) vs model (128, 128, 1, 7)"
+        }) {
             assertTrue(e.getMessage().contains(f), "message lacks '" + f + "':\n" + e.getMessage());
         }
     }
@@ -116,8 +128,8 @@ class FidInceptionV3LoadTest {
     void inputsOfTheWrongLayoutAreRejected() {
         try (NDManager scope = m.newSubManager()) {
             NDArray nchwBytes = scope.zeros(new Shape(1, 3, 8, 8), DataType.UINT8);
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                    () -> FidInceptionV3.preprocess(nchwBytes));
+            IllegalArgumentException e =
+                    assertThrows(IllegalArgumentException.class, () -> FidInceptionV3.preprocess(nchwBytes));
             assertTrue(e.getMessage().contains("uint8 (N, H, W, 3)"), e.getMessage());
             NDArray gray = scope.zeros(new Shape(1, 1, 8, 8), DataType.FLOAT32);
             assertThrows(IllegalArgumentException.class, () -> FidInceptionV3.preprocess(gray));
@@ -147,7 +159,9 @@ class FidInceptionV3LoadTest {
             assertEquals(1f, pooled.max().getFloat(), 1e-7f);
             // Corner of [[1, 2], [3, 4]]: the window holds 1, 2, 3, 4 → 10 / 4, not 10 / 9.
             NDArray x = scope.create(new float[] {1, 2, 3, 4}, new Shape(1, 1, 2, 2));
-            assertArrayEquals(new float[] {2.5f, 2.5f, 2.5f, 2.5f}, InceptionBlocks.avgPool3ExcludePad(x).toFloatArray());
+            assertArrayEquals(
+                    new float[] {2.5f, 2.5f, 2.5f, 2.5f},
+                    InceptionBlocks.avgPool3ExcludePad(x).toFloatArray());
         }
     }
 }

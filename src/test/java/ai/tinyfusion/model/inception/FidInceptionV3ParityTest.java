@@ -1,22 +1,21 @@
 package ai.tinyfusion.model.inception;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.tinyfusion.eval.FeatureStats;
 import ai.tinyfusion.io.HostTensor;
 import ai.tinyfusion.io.Npz;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
-
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The Java FID Inception against pytorch-fid's own module code run on the same random weights
@@ -63,8 +62,7 @@ class FidInceptionV3ParityTest {
         for (long i = 0; i < n; i += 4) {
             parts.add(net.extract(images.get(i + ":" + Math.min(n, i + 4))));
         }
-        InceptionFeatures f = new InceptionFeatures(
-                concat(parts, 0), concat(parts, 1), concat(parts, 2));
+        InceptionFeatures f = new InceptionFeatures(concat(parts, 0), concat(parts, 1), concat(parts, 2));
         assertMaxAbs(name + " pool", io.get("pool_" + name), f.pool());
         assertMaxAbs(name + " spatial", io.get("spatial_" + name), f.spatial());
         assertMaxAbs(name + " logits", io.get("logits_" + name), f.logits());

@@ -1,14 +1,14 @@
 package ai.tinyfusion.model.vae;
 
+import static ai.tinyfusion.Reference.assertClose;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.tinyfusion.nn.GroupNorm;
 import org.junit.jupiter.api.Test;
-
-import static ai.tinyfusion.Reference.assertClose;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 
 /** nn.GroupNorm (used by the VAE) against the definition, computed in double precision. */
 class GroupNormTest extends VaeTestBase {
@@ -42,7 +42,8 @@ class GroupNormTest extends VaeTestBase {
                     var /= per;
                     for (int i = 0; i < per; i++) {
                         int channel = (start + i) / (h * w) % c;
-                        expected[start + i] = (float) ((xv[start + i] - mean) / Math.sqrt(var + eps) * gamma[channel] + beta[channel]);
+                        expected[start + i] = (float)
+                                ((xv[start + i] - mean) / Math.sqrt(var + eps) * gamma[channel] + beta[channel]);
                     }
                 }
             }

@@ -1,14 +1,17 @@
 package ai.tinyfusion.model.vae;
 
+import static ai.tinyfusion.Reference.assertClose;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.tinyfusion.Fixtures;
 import ai.tinyfusion.io.HostTensor;
 import ai.tinyfusion.io.Safetensors;
 import com.google.gson.JsonParser;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,12 +19,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-
-import static ai.tinyfusion.Reference.assertClose;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Configs, presets, key placement and the errors of {@link VaeCheckpoints}. */
 class VaeCheckpointsTest extends VaeTestBase {
@@ -39,14 +38,18 @@ class VaeCheckpointsTest extends VaeTestBase {
 
     private static String loadError(Path path, String preset) {
         try (NDManager local = m.newSubManager()) {
-            return assertThrows(IOException.class, () -> VaeCheckpoints.load(path, preset, local)).getMessage();
+            return assertThrows(IOException.class, () -> VaeCheckpoints.load(path, preset, local))
+                    .getMessage();
         }
     }
 
     @Test
     void configJsonOfTheFixtures() throws Exception {
         VaeConfig sd = VaeFixtures.config("sd_small");
-        assertEquals(new VaeConfig(3, 3, List.of(32, 64, 64, 64), 2, 4, 32, Set.of(), Set.of(), true, true, true, 0.18215, null), sd);
+        assertEquals(
+                new VaeConfig(
+                        3, 3, List.of(32, 64, 64, 64), 2, 4, 32, Set.of(), Set.of(), true, true, true, 0.18215, null),
+                sd);
         VaeConfig kl = VaeFixtures.config("kl16_small");
         assertEquals(List.of(32, 32, 32, 32, 64), kl.blockOutChannels());
         assertEquals(Set.of(4), kl.encoderAttnLevels());
@@ -58,14 +61,23 @@ class VaeCheckpointsTest extends VaeTestBase {
     @Test
     void unsupportedConfigsAreRefused() {
         String base = "{\"block_out_channels\":[32,64],\"up_block_types\":[\"UpDecoderBlock2D\",\"UpDecoderBlock2D\"],";
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> VaeConfig.fromDiffusersJson(
-                JsonParser.parseString(base + "\"down_block_types\":[\"DownEncoderBlock2D\",\"CrossAttnDownBlock2D\"]}").getAsJsonObject()));
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class,
+                () -> VaeConfig.fromDiffusersJson(JsonParser.parseString(
+                                base + "\"down_block_types\":[\"DownEncoderBlock2D\",\"CrossAttnDownBlock2D\"]}")
+                        .getAsJsonObject()));
         assertTrue(e.getMessage().contains("CrossAttnDownBlock2D"), e.getMessage());
-        e = assertThrows(IllegalArgumentException.class, () -> VaeConfig.fromDiffusersJson(
-                JsonParser.parseString(base + "\"down_block_types\":[\"DownEncoderBlock2D\"]}").getAsJsonObject()));
+        e = assertThrows(
+                IllegalArgumentException.class,
+                () -> VaeConfig.fromDiffusersJson(
+                        JsonParser.parseString(base + "\"down_block_types\":[\"DownEncoderBlock2D\"]}")
+                                .getAsJsonObject()));
         assertTrue(e.getMessage().contains("1 entries for 2"), e.getMessage());
-        e = assertThrows(IllegalArgumentException.class, () -> VaeConfig.fromDiffusersJson(JsonParser.parseString(
-                "{\"block_out_channels\":[48],\"act_fn\":\"silu\"}").getAsJsonObject()));
+        e = assertThrows(
+                IllegalArgumentException.class,
+                () -> VaeConfig.fromDiffusersJson(
+                        JsonParser.parseString("{\"block_out_channels\":[48],\"act_fn\":\"silu\"}")
+                                .getAsJsonObject()));
         assertTrue(e.getMessage().contains("not a multiple of 32"), e.getMessage());
     }
 
@@ -90,20 +102,31 @@ class VaeCheckpointsTest extends VaeTestBase {
 
     @Test
     void ldmKeysAreRenamedAsDiffusersConvertsThem() {
-        assertEquals("decoder.up_blocks.3.resnets.0.conv_shortcut.weight",
+        assertEquals(
+                "decoder.up_blocks.3.resnets.0.conv_shortcut.weight",
                 VaeCheckpoints.fromLdm("decoder.up.0.block.0.nin_shortcut.weight", 4));
-        assertEquals("decoder.up_blocks.0.upsamplers.0.conv.bias", VaeCheckpoints.fromLdm("decoder.up.3.upsample.conv.bias", 4));
-        assertEquals("encoder.down_blocks.4.attentions.1.to_out.0.weight",
+        assertEquals(
+                "decoder.up_blocks.0.upsamplers.0.conv.bias",
+                VaeCheckpoints.fromLdm("decoder.up.3.upsample.conv.bias", 4));
+        assertEquals(
+                "encoder.down_blocks.4.attentions.1.to_out.0.weight",
                 VaeCheckpoints.fromLdm("encoder.down.4.attn.1.proj_out.weight", 5));
-        assertEquals("encoder.mid_block.attentions.0.group_norm.bias", VaeCheckpoints.fromLdm("encoder.mid.attn_1.norm.bias", 4));
-        assertEquals("decoder.mid_block.resnets.1.norm2.weight", VaeCheckpoints.fromLdm("decoder.mid.block_2.norm2.weight", 4));
+        assertEquals(
+                "encoder.mid_block.attentions.0.group_norm.bias",
+                VaeCheckpoints.fromLdm("encoder.mid.attn_1.norm.bias", 4));
+        assertEquals(
+                "decoder.mid_block.resnets.1.norm2.weight",
+                VaeCheckpoints.fromLdm("decoder.mid.block_2.norm2.weight", 4));
         assertEquals("encoder.conv_norm_out.weight", VaeCheckpoints.fromLdm("encoder.norm_out.weight", 4));
         assertNull(VaeCheckpoints.fromLdm("encoder.up.0.block.0.conv1.weight", 4));
         assertNull(VaeCheckpoints.fromLdm("decoder.up.1.downsample.conv.weight", 4));
         assertNull(VaeCheckpoints.fromLdm("encoder.mid.attn_1.qkv.weight", 4));
-        assertEquals("decoder.mid_block.attentions.0.to_out.0.bias",
+        assertEquals(
+                "decoder.mid_block.attentions.0.to_out.0.bias",
                 VaeCheckpoints.fromDiffusers("decoder.mid_block.attentions.0.proj_attn.bias"));
-        assertEquals("encoder.mid_block.resnets.0.conv1.weight", VaeCheckpoints.fromDiffusers("encoder.mid_block.resnets.0.conv1.weight"));
+        assertEquals(
+                "encoder.mid_block.resnets.0.conv1.weight",
+                VaeCheckpoints.fromDiffusers("encoder.mid_block.resnets.0.conv1.weight"));
     }
 
     @Test
@@ -112,7 +135,9 @@ class VaeCheckpointsTest extends VaeTestBase {
         int renamed = 0;
         for (Map.Entry<String, HostTensor> e : diffusersTensors("sd_small").entrySet()) {
             String k = e.getKey();
-            String old = k.replace(".to_q.", ".query.").replace(".to_k.", ".key.").replace(".to_v.", ".value.")
+            String old = k.replace(".to_q.", ".query.")
+                    .replace(".to_k.", ".key.")
+                    .replace(".to_v.", ".value.")
                     .replace(".to_out.0.", ".proj_attn.");
             HostTensor t = e.getValue();
             if (old.endsWith(".query.weight")) { // as a 1×1 conv
@@ -124,8 +149,10 @@ class VaeCheckpointsTest extends VaeTestBase {
         assertEquals(16, renamed); // 4 projections × (weight, bias) × 2 mid blocks
         Path dir = folder(tmp.resolve("legacy"), "sd_small", legacy);
         try (NDManager local = m.newSubManager()) {
-            Map<String, NDArray> expected = VaeFixtures.load("sd_small", "diffusers", local).stateDict();
-            Map<String, NDArray> actual = VaeCheckpoints.load(dir, (String) null, local).stateDict();
+            Map<String, NDArray> expected =
+                    VaeFixtures.load("sd_small", "diffusers", local).stateDict();
+            Map<String, NDArray> actual =
+                    VaeCheckpoints.load(dir, (String) null, local).stateDict();
             assertEquals(expected.keySet(), actual.keySet());
             expected.forEach((k, v) -> assertClose(k, v, actual.get(k), 0, 0));
         }
@@ -134,14 +161,21 @@ class VaeCheckpointsTest extends VaeTestBase {
     @Test
     void aBadLayoutNamesTheKeysItCouldNotPlaceAndTheMissingOnes(@TempDir Path tmp) throws Exception {
         LinkedHashMap<String, HostTensor> bad = new LinkedHashMap<>();
-        diffusersTensors("sd_small").forEach((k, v) -> bad.put(k.replace("down_blocks.0.resnets.0.norm1.", "down_blocks.0.resnets.0.norm_1."), v));
+        diffusersTensors("sd_small")
+                .forEach((k, v) ->
+                        bad.put(k.replace("down_blocks.0.resnets.0.norm1.", "down_blocks.0.resnets.0.norm_1."), v));
         bad.remove("decoder.conv_out.bias");
         String msg = loadError(folder(tmp.resolve("bad"), "sd_small", bad), null);
         assertTrue(msg.contains("diffusers layout, 241 of 243 keys placed"), msg);
-        assertTrue(msg.contains("checkpoint keys that could not be placed (2):\n  encoder.down_blocks.0.resnets.0.norm_1.weight\n"
-                + "  encoder.down_blocks.0.resnets.0.norm_1.bias"), msg);
+        assertTrue(
+                msg.contains(
+                        "checkpoint keys that could not be placed (2):\n  encoder.down_blocks.0.resnets.0.norm_1.weight\n"
+                                + "  encoder.down_blocks.0.resnets.0.norm_1.bias"),
+                msg);
         assertTrue(msg.contains("model keys missing from the checkpoint (diffusers names) (3):"), msg);
-        for (String k : List.of("encoder.down_blocks.0.resnets.0.norm1.weight", "encoder.down_blocks.0.resnets.0.norm1.bias",
+        for (String k : List.of(
+                "encoder.down_blocks.0.resnets.0.norm1.weight",
+                "encoder.down_blocks.0.resnets.0.norm1.bias",
                 "decoder.conv_out.bias")) {
             assertTrue(msg.contains("\n  " + k), k + " not named in: " + msg);
         }
@@ -159,8 +193,11 @@ class VaeCheckpointsTest extends VaeTestBase {
     void weightsOfAnotherConfigAreRefused() throws Exception {
         String msg;
         try (NDManager local = m.newSubManager()) {
-            msg = assertThrows(IOException.class,
-                    () -> VaeCheckpoints.load(VaeFixtures.ldm("kl16_small"), VaeFixtures.config("sd_small"), local)).getMessage();
+            msg = assertThrows(
+                            IOException.class,
+                            () -> VaeCheckpoints.load(
+                                    VaeFixtures.ldm("kl16_small"), VaeFixtures.config("sd_small"), local))
+                    .getMessage();
         }
         assertTrue(msg.contains("ldm layout"), msg);
         assertTrue(msg.contains("\n  encoder.down.4.block.0.conv1.weight"), msg);
@@ -176,8 +213,10 @@ class VaeCheckpointsTest extends VaeTestBase {
         // the full-size preset does not fit the reduced fixture: shape mismatches, not a crash
         msg = loadError(VaeFixtures.ldm("sd_small"), "sd-vae-ft-ema");
         assertTrue(msg.contains("shape mismatches"), msg);
-        assertEquals(VaeFixtures.diffusers("sd_small").resolve("config.json"),
-                VaeCheckpoints.resolve(VaeFixtures.diffusers("sd_small").resolve("diffusion_pytorch_model.safetensors")).config());
+        assertEquals(
+                VaeFixtures.diffusers("sd_small").resolve("config.json"),
+                VaeCheckpoints.resolve(VaeFixtures.diffusers("sd_small").resolve("diffusion_pytorch_model.safetensors"))
+                        .config());
     }
 
     @Test
@@ -190,11 +229,14 @@ class VaeCheckpointsTest extends VaeTestBase {
         assertEquals(vaeDir.resolve("diffusion_pytorch_model.bin"), src.weights());
         assertEquals(vaeDir.resolve("config.json"), src.config());
         try (NDManager local = m.newSubManager()) {
-            Map<String, NDArray> expected = VaeFixtures.load("sd_small", "diffusers", local).stateDict();
-            Map<String, NDArray> actual = VaeCheckpoints.load(tmp.resolve("pipeline"), (String) null, local).stateDict();
+            Map<String, NDArray> expected =
+                    VaeFixtures.load("sd_small", "diffusers", local).stateDict();
+            Map<String, NDArray> actual = VaeCheckpoints.load(tmp.resolve("pipeline"), (String) null, local)
+                    .stateDict();
             expected.forEach((k, v) -> assertClose(k, v, actual.get(k), 0, 0));
         }
-        String msg = assertThrows(IOException.class, () -> VaeCheckpoints.resolve(Files.createDirectories(tmp.resolve("empty"))))
+        String msg = assertThrows(
+                        IOException.class, () -> VaeCheckpoints.resolve(Files.createDirectories(tmp.resolve("empty"))))
                 .getMessage();
         assertTrue(msg.contains("no VAE weights"), msg);
     }
@@ -207,8 +249,8 @@ class VaeCheckpointsTest extends VaeTestBase {
             assertClose("scaled", local.create(new float[] {0.2325f, -0.465f}), vae.toDiffusionLatents(z), 1e-7, 0);
             assertClose("round trip", z, vae.fromDiffusionLatents(vae.toDiffusionLatents(z)), 1e-6, 0);
             assertEquals(0.18215, VaeConfig.preset("sd-vae-ft-ema").scalingFactor());
-            AutoencoderKL shifted = new AutoencoderKL(local,
-                    new VaeConfig(3, 3, List.of(32), 1, 4, 32, Set.of(), Set.of(), true, true, true, 0.5, 0.1));
+            AutoencoderKL shifted = new AutoencoderKL(
+                    local, new VaeConfig(3, 3, List.of(32), 1, 4, 32, Set.of(), Set.of(), true, true, true, 0.5, 0.1));
             assertClose("shifted", local.create(new float[] {0.45f, -1.05f}), shifted.toDiffusionLatents(z), 1e-6, 0);
             assertClose("shifted round trip", z, shifted.fromDiffusionLatents(shifted.toDiffusionLatents(z)), 1e-6, 0);
         }

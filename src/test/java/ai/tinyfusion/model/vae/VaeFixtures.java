@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.tinyfusion.io.HostTensor;
 import ai.tinyfusion.io.Npz;
-
 import java.io.IOException;
 import java.net.URISyntaxException;
 import java.nio.file.Path;
@@ -46,7 +45,8 @@ final class VaeFixtures {
 
     static Map<String, NDArray> io(String name, NDManager m) throws IOException {
         Map<String, NDArray> out = new HashMap<>();
-        for (Map.Entry<String, HostTensor> e : Npz.read(dir().resolve(name + "-io.npz")).entrySet()) {
+        for (Map.Entry<String, HostTensor> e :
+                Npz.read(dir().resolve(name + "-io.npz")).entrySet()) {
             out.put(e.getKey(), e.getValue().toNDArray(m));
         }
         return out;

@@ -1,19 +1,18 @@
 package ai.tinyfusion.model.vae;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.engine.Engine;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.CsvSource;
-
-import java.util.Map;
-
 import static ai.tinyfusion.Reference.assertClose;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * AutoencoderKL against the reference code's recorded outputs (latent-diffusion for the SD-shaped
@@ -21,6 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class VaeParityTest extends VaeTestBase {
     private static final double TOL = 1e-4;
+
     @ParameterizedTest(name = "{0} from the {1} layout")
     @CsvSource({"sd_small, ldm", "sd_small, diffusers", "kl16_small, ldm", "kl16_small, diffusers"})
     void encodeAndDecodeMatchTheReference(String name, String layout) throws Exception {
@@ -38,7 +38,8 @@ class VaeParityTest extends VaeTestBase {
 
             double decoded = VaeFixtures.maxAbs(io.get("decoded"), vae.decode(io.get("z")));
             double decodedMean = VaeFixtures.maxAbs(io.get("decoded_mean"), vae.decode(io.get("mean")));
-            System.out.printf("VAE parity %s/%s: max|Δ| mean %.3g, logvar %.3g, decode %.3g, decode(mean) %.3g%n",
+            System.out.printf(
+                    "VAE parity %s/%s: max|Δ| mean %.3g, logvar %.3g, decode %.3g, decode(mean) %.3g%n",
                     name, layout, mean, logvar, decoded, decodedMean);
             assertTrue(mean <= TOL, "mean max|Δ| " + mean);
             assertTrue(logvar <= TOL, "logvar max|Δ| " + logvar);
@@ -79,7 +80,11 @@ class VaeParityTest extends VaeTestBase {
                 assertEquals(caller, out.getManager());
                 assertEquals(6, caller.getManagedArrays().size(), "arrays left in the caller's manager by decode");
                 assertEquals(modelArrays, local.getManagedArrays().size(), "arrays added to the model's manager");
-                assertEquals(vae.parameterCount(), vae.arrays().stream().mapToLong(a -> a.getShape().size()).sum());
+                assertEquals(
+                        vae.parameterCount(),
+                        vae.arrays().stream()
+                                .mapToLong(a -> a.getShape().size())
+                                .sum());
                 assertTrue(vae.arrays().stream().allMatch(a -> a.getManager() == local), "model arrays back home");
             }
         }
@@ -95,7 +100,9 @@ class VaeParityTest extends VaeTestBase {
             Engine.getInstance().setRandomSeed(7);
             NDArray noise = local.randomNormal(0f, 1f, posterior.mean().getShape(), DataType.FLOAT32);
             assertClose("sample", posterior.sample(noise), sample, 0, 0);
-            assertThrows(IllegalArgumentException.class, () -> posterior.sample(io.get("z").get("0:1")));
+            assertThrows(
+                    IllegalArgumentException.class,
+                    () -> posterior.sample(io.get("z").get("0:1")));
             assertClose("mode", io.get("mean"), posterior.mode(), 0, 0);
         }
     }
