@@ -116,7 +116,7 @@ public final class Plots {
      * plus a dashed horizontal line per reference value (e.g. the unpruned teacher).
      *
      * @param series name → {x, y, error} (error may hold zeros)
-     * @param references name → y of a horizontal line across the x range
+     * @param references name → y of a horizontal line from step 0 to the last x
      */
     public static void linesWithErrors(
             Path png,
@@ -154,8 +154,8 @@ public final class Plots {
             throw new IllegalArgumentException("'" + title + "': no series has a point");
         }
         for (Map.Entry<String, Double> r : references.entrySet()) {
-            XYSeries line =
-                    chart.addSeries(r.getKey(), new double[] {lo, hi}, new double[] {r.getValue(), r.getValue()});
+            XYSeries line = chart.addSeries(
+                    r.getKey(), new double[] {Math.min(0, lo), hi}, new double[] {r.getValue(), r.getValue()});
             line.setMarker(SeriesMarkers.NONE);
             line.setLineStyle(new java.awt.BasicStroke(
                     2f, java.awt.BasicStroke.CAP_BUTT, java.awt.BasicStroke.JOIN_MITER, 10f, new float[] {8f, 6f}, 0f));
