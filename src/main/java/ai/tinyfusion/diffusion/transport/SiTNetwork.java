@@ -2,8 +2,6 @@ package ai.tinyfusion.diffusion.transport;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
 import ai.tinyfusion.model.DiT;
 
 /**
@@ -28,26 +26,19 @@ public final class SiTNetwork {
         return (x, t, y) -> firstHalf(dit, dit.forwardWithCfg(x, t, y, cfgScale, 3));
     }
 
-    private static NDArray firstHalf(DiT dit, NDArray out) {
+    /** SiT's {@code x.chunk(2, dim=1)[0]} when the DiT has a variance head: a DiT output seen as SiT's. */
+    public static NDArray firstHalf(DiT dit, NDArray out) {
         return dit.config().learnSigma() ? out.get(":, 0:" + dit.config().inChannels()) : out;
     }
 
-    /**
-     * Class-conditional sampling as SiT's sample.py: with guidance (scale > 1) the noise is doubled, the labels are
-     * followed by the null class and the conditional half of the result is kept; otherwise the plain forward.
-     */
+    /** SiT's sample.py on a DiT: {@link TransportObjective#sample} with the null class of the DiT's label table. */
     public static NDArray sample(TransportSampler sampler, NDManager m, DiT dit, NDArray z, long[] labels,
             double cfgScale) {
-        int n = labels.length;
         NDArray y;
         try (NDArray javaOwned = m.create(labels)) {
             y = javaOwned.duplicate();
         }
-        if (cfgScale <= 1) {
-            return sampler.sample(m, z, of(dit), y);
-        }
-        NDArray zz = z.concat(z, 0);
-        NDArray yy = y.concat(m.full(new Shape(n), dit.config().numClasses(), DataType.INT64), 0);
-        return sampler.sample(m, zz, withCfg(dit, cfgScale), yy).get("0:" + n);
+        return TransportObjective.sample(sampler, m, z, y, dit.config().numClasses(), cfgScale, of(dit),
+                withCfg(dit, cfgScale));
     }
 }

@@ -39,11 +39,10 @@ public record Transport(PathType pathType, ModelType modelType, WeightType weigh
         PathType p = PathType.parse(path);
         ModelType m = ModelType.parse(prediction);
         WeightType w = WeightType.parse(lossWeight);
-        if (p == PathType.VP) {
-            return new Transport(p, m, w, trainEps == null ? 1e-5 : trainEps, trainEps == null ? 1e-3 : sampleEps);
-        }
-        if (m != ModelType.VELOCITY) {
-            return new Transport(p, m, w, trainEps == null ? 1e-3 : trainEps, trainEps == null ? 1e-3 : sampleEps);
+        if (p == PathType.VP || m != ModelType.VELOCITY) {
+            double train = trainEps != null ? trainEps : p == PathType.VP ? 1e-5 : 1e-3;
+            Double sample = trainEps != null ? sampleEps : Double.valueOf(1e-3);
+            return new Transport(p, m, w, train, sample);
         }
         return new Transport(p, m, w, 0, 0.0);
     }
