@@ -38,12 +38,6 @@ public enum DiffusionForm {
         if ("inccreasing-decreasing".equals(name)) {
             return INCREASING_DECREASING;
         }
-        for (DiffusionForm f : values()) {
-            if (f.cliName.equals(name)) {
-                return f;
-            }
-        }
-        throw new IllegalArgumentException("unknown diffusion form '" + name
-                + "' (constant, SBDM, sigma, linear, decreasing, increasing-decreasing)");
+        return Names.parse(values(), DiffusionForm::cliName, name, "diffusion form");
     }
 }

@@ -34,15 +34,7 @@ public enum OdeIntegrator {
     /** torchdiffeq's names; "heun" is accepted for heun2. */
     public static OdeIntegrator parse(String name) {
         String n = name.toLowerCase(Locale.ROOT);
-        if (n.equals("heun")) {
-            return HEUN;
-        }
-        for (OdeIntegrator i : values()) {
-            if (i.methodName.equals(n)) {
-                return i;
-            }
-        }
-        throw new IllegalArgumentException("unsupported ODE method '" + name + "' (euler, heun2, dopri5)");
+        return n.equals("heun") ? HEUN : Names.parse(values(), OdeIntegrator::methodName, n, "ODE method");
     }
 
     /**

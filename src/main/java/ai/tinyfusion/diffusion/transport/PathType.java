@@ -30,11 +30,6 @@ public enum PathType {
 
     /** SiT's names, case-sensitive as its argument parser: Linear, GVP, VP. */
     public static PathType parse(String name) {
-        for (PathType p : values()) {
-            if (p.cliName.equals(name)) {
-                return p;
-            }
-        }
-        throw new IllegalArgumentException("unknown path type '" + name + "' (Linear, GVP, VP)");
+        return Names.parse(values(), PathType::cliName, name, "path type");
     }
 }

@@ -26,6 +26,31 @@ class SamplerParityTest extends SiTFixture {
      */
     private static final double PARITY = 1e-4;
 
+    /** A sample and the network evaluations it took. */
+    private record Counted(NDArray x, int nfe) {}
+
+    @FunctionalInterface
+    private interface CountingSampler {
+        Counted run(NDManager m, NDArray init, TransportNet net, NDArray y);
+    }
+
+    /** The outcome of one fixture case: evaluations, max abs error, the largest |x| and the error bound. */
+    private record Outcome(int nfe, double err, double scale, double bound) {}
+
+    /** Runs fixture case {@code name} through SiT's sample.py plumbing (CFG doubling when the case has a scale). */
+    private static Outcome runCase(NDManager s, String name, CountingSampler sampler) {
+        int[] nfe = {0};
+        TransportSampler counting = (mm, init, net, y) -> {
+            Counted r = sampler.run(mm, init, net, y);
+            nfe[0] = r.nfe();
+            return r.x();
+        };
+        NDArray out = SiTNetwork.sample(counting, s, dit, io.get("z"), LABELS, cfg(spec(name)));
+        NDArray expected = io.get(name + "_out");
+        double scale = maxMagnitude(expected);
+        return new Outcome(nfe[0], maxAbs(expected, out), scale, PARITY * Math.max(1, scale));
+    }
+
     private static double cfg(JsonObject c) {
         return c.get("cfg").getAsDouble();
     }
@@ -38,20 +63,15 @@ class SamplerParityTest extends SiTFixture {
             OdeSampler sampler = new OdeSampler(transportOf(c), OdeIntegrator.parse(str(c, "method")),
                     c.get("num_steps").getAsInt(), 1e-6, 1e-3);
             try (NDManager s = m.newSubManager()) {
-                int[] nfe = {0};
-                TransportSampler counting = (mm, init, net, y) -> {
+                Outcome o = runCase(s, name, (mm, init, net, y) -> {
                     OdeIntegrator.Result r = sampler.run(mm, init, net, y);
-                    nfe[0] = r.nfe();
-                    return r.x();
-                };
-                NDArray out = SiTNetwork.sample(counting, s, dit, io.get("z"), LABELS, cfg(c));
-                double err = maxAbs(io.get(name + "_out"), out);
-                double bound = PARITY * Math.max(1, maxMagnitude(io.get(name + "_out")));
+                    return new Counted(r.x(), r.nfe());
+                });
                 System.out.printf(Locale.ROOT, "ODE %-6s %-6s %-8s steps %d cfg %.1f: NFE %d, max abs %.2e (|x| ≤ %.2f)%n",
                         str(c, "method"), str(c, "path"), str(c, "prediction"), c.get("num_steps").getAsInt() - 1,
-                        cfg(c), nfe[0], err, maxMagnitude(out));
-                assertTrue(err <= bound, name + " " + c + ": max abs " + err);
-                assertEquals(c.get("nfe").getAsInt(), nfe[0], name + " NFE");
+                        cfg(c), o.nfe(), o.err(), o.scale());
+                assertTrue(o.err() <= o.bound(), name + " " + c + ": max abs " + o.err());
+                assertEquals(c.get("nfe").getAsInt(), o.nfe(), name + " NFE");
             }
         }
     }
@@ -121,27 +141,23 @@ class SamplerParityTest extends SiTFixture {
             assertEquals(c.get("num_steps").getAsInt() - 1, noise.getShape().get(0), name + " draws");
             SdeSampler sampler = sdeOf(c, replay(noise));
             try (NDManager s = m.newSubManager()) {
-                int[] nfe = {0};
-                TransportSampler counting = (mm, init, net, y) -> {
+                Outcome o = runCase(s, name, (mm, init, net, y) -> {
                     SdeSampler.Result r = sampler.run(mm, init, net, y);
-                    nfe[0] = r.nfe();
-                    return r.x();
-                };
-                NDArray out = SiTNetwork.sample(counting, s, dit, io.get("z"), LABELS, cfg(c));
-                double err = maxAbs(io.get(name + "_out"), out);
-                double bound = PARITY * Math.max(1, maxMagnitude(io.get(name + "_out")));
+                    return new Counted(r.x(), r.nfe());
+                });
+                double err = o.err();
                 System.out.printf(Locale.ROOT, "SDE %-5s %-6s %-8s %-22s norm %.1f last %-7s %.2f steps %d cfg %.1f:"
                         + " NFE %d (original %d), max abs %.2e (|x| ≤ %.2f)%n", str(c, "method"), str(c, "path"),
                         str(c, "prediction"), str(c, "form"), c.get("norm").getAsDouble(), str(c, "last_step"),
-                        c.get("last_step_size").getAsDouble(), c.get("num_steps").getAsInt() - 1, cfg(c), nfe[0],
-                        c.get("nfe").getAsInt(), err, maxMagnitude(out));
-                assertTrue(err <= bound, name + " " + c + ": max abs " + err);
+                        c.get("last_step_size").getAsDouble(), c.get("num_steps").getAsInt() - 1, cfg(c), o.nfe(),
+                        c.get("nfe").getAsInt(), err, o.scale());
+                assertTrue(err <= o.bound(), name + " " + c + ": max abs " + err);
                 // one network call per SDE drift here; the original makes two (drift and score separately)
                 int steps = c.get("num_steps").getAsInt() - 1;
                 int drifts = steps * (str(c, "method").equals("Heun") ? 2 : 1);
                 LastStep last = LastStep.parse(str(c, "last_step"));
-                assertEquals(drifts + (last == LastStep.NONE ? 0 : 1), nfe[0], name + " network calls");
-                assertEquals(c.get("nfe").getAsInt(), nfe[0] + drifts + (last == LastStep.MEAN ? 1 : 0),
+                assertEquals(drifts + (last == LastStep.NONE ? 0 : 1), o.nfe(), name + " network calls");
+                assertEquals(c.get("nfe").getAsInt(), o.nfe() + drifts + (last == LastStep.MEAN ? 1 : 0),
                         name + " the original's network calls");
             }
         }
