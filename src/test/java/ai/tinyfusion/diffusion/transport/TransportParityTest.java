@@ -118,6 +118,49 @@ class TransportParityTest extends SiTFixture {
     }
 
     @Test
+    void lossGradientsReachOnlyTheKeptHalfOfTheOutputChannels() throws Exception {
+        for (String prediction : new String[] {"velocity", "noise", "score"}) {
+            Transport tr = Transport.create("Linear", prediction, prediction.equals("noise") ? "likelihood" : null);
+            try (NDManager s = m.newSubManager()) {
+                ai.tinyfusion.model.DiT fresh = ai.tinyfusion.Reference.model(s);
+                NDArray w = fresh.namedParameters().get("final_layer.linear.weight").value(); // (p·p·8, D)
+                w.setRequiresGradient(true);
+                float[] grads = null;
+                for (int run = 0; run < 2; run++) {
+                    try (NDManager step = s.newSubManager();
+                            ai.djl.training.GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                        fresh.useIn(step);
+                        NDArray loss = tr.trainingLosses(SiTNetwork.of(fresh), io.get("loss_x1"), io.get("loss0_x0"),
+                                io.get("loss0_t"), io.get("loss_y")).loss().mean();
+                        System.gc(); // anything autograd kept in Java-owned memory would now be corrupt
+                        gc.backward(loss);
+                    }
+                    float[] g = w.getGradient().toFloatArray();
+                    if (grads == null) {
+                        grads = g;
+                    } else {
+                        for (int i = 0; i < g.length; i++) {
+                            assertEquals(2 * grads[i], g[i], 1e-6 * Math.max(1, Math.abs(g[i])), "accumulated");
+                        }
+                    }
+                }
+                long cols = w.getShape().get(1);
+                double kept = 0;
+                for (int i = 0; i < grads.length; i++) {
+                    long channel = (i / cols) % 8; // unpatchify: the channel is the fastest row index
+                    assertTrue(Float.isFinite(grads[i]), prediction);
+                    if (channel >= 4) {
+                        assertEquals(0f, grads[i], prediction + ": the variance half gets no gradient");
+                    } else {
+                        kept += Math.abs(grads[i]);
+                    }
+                }
+                assertTrue(kept > 0, prediction + ": the kept half gets a gradient");
+            }
+        }
+    }
+
+    @Test
     void gridsAreTorchLinspace() {
         assertArrayEquals(io.get("grid_linear_5").toFloatArray(), TimeGrid.linspace(0, 1, 5));
         assertArrayEquals(io.get("grid_vp_7").toFloatArray(), TimeGrid.linspace(0, 1 - 1e-3, 7));
