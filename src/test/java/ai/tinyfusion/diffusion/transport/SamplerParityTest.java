@@ -166,18 +166,17 @@ class SamplerParityTest extends SiTFixture {
 
     @Test
     void sdeDrawsFromTheSeededEngineAsTorch() {
-        for (String name : new String[] {"sde0", "sde13"}) {
-            JsonObject c = spec(name);
-            SdeSampler sampler = sdeOf(c, NoiseSource.standardNormal());
-            try (NDManager s = m.newSubManager()) {
-                Engine.getInstance().setRandomSeed(c.get("seed").getAsInt());
-                NDArray out = SiTNetwork.sample(sampler, s, dit, io.get("z"), LABELS, cfg(c));
-                double err = maxAbs(io.get(name + "_out"), out);
-                assertTrue(err <= 1e-4, name + " seeded: max abs " + err);
-                Engine.getInstance().setRandomSeed(c.get("seed").getAsInt());
-                NDArray first = s.randomNormal(0f, 1f, io.get(name + "_noise").get(0).getShape(), DataType.FLOAT32);
-                assertEquals(0.0, maxAbs(io.get(name + "_noise").get(0), first), name + " first draw");
-            }
+        String name = "sde13"; // with CFG, so the draws have the doubled batch's shape
+        JsonObject c = spec(name);
+        SdeSampler sampler = sdeOf(c, NoiseSource.standardNormal());
+        try (NDManager s = m.newSubManager()) {
+            Engine.getInstance().setRandomSeed(c.get("seed").getAsInt());
+            NDArray out = SiTNetwork.sample(sampler, s, dit, io.get("z"), LABELS, cfg(c));
+            double err = maxAbs(io.get(name + "_out"), out);
+            assertTrue(err <= 1e-4, name + " seeded: max abs " + err);
+            Engine.getInstance().setRandomSeed(c.get("seed").getAsInt());
+            NDArray first = s.randomNormal(0f, 1f, io.get(name + "_noise").get(0).getShape(), DataType.FLOAT32);
+            assertEquals(0.0, maxAbs(io.get(name + "_noise").get(0), first), name + " first draw");
         }
     }
 
