@@ -47,8 +47,10 @@ public abstract sealed class CouplingPlan permits CouplingPlan.Linear, CouplingP
             case SBDM -> Scalars.mul(drift(x, te).variance(), norm);
             case SIGMA -> Scalars.mul(sigma(te).value(), norm);
             case LINEAR -> Scalars.mul(Scalars.rsub(1, te), norm);
-            case DECREASING -> Scalars.mul(Scalars.mul(Scalars.mul(te, Math.PI).cos(), norm).add(1).square(), 0.25);
-            case INCREASING_DECREASING -> Scalars.mul(Scalars.mul(te, Math.PI).sin().square(), norm);
+            case DECREASING -> Scalars.mul(
+                    Scalars.mul(Scalars.mul(te, Math.PI).cos(), norm).add(1).square(), 0.25);
+            case INCREASING_DECREASING -> Scalars.mul(
+                    Scalars.mul(te, Math.PI).sin().square(), norm);
         };
     }
 
@@ -58,7 +60,8 @@ public abstract sealed class CouplingPlan permits CouplingPlan.Linear, CouplingP
         Coef a = alpha(te);
         Coef s = sigma(te);
         NDArray reverseRatio = a.value().div(a.derivative());
-        NDArray variance = s.value().square().sub(reverseRatio.mul(s.derivative()).mul(s.value()));
+        NDArray variance =
+                s.value().square().sub(reverseRatio.mul(s.derivative()).mul(s.value()));
         return reverseRatio.mul(velocity).sub(x).div(variance);
     }
 
@@ -172,7 +175,8 @@ public abstract sealed class CouplingPlan permits CouplingPlan.Linear, CouplingP
         }
 
         private NDArray dLogMeanCoeff(NDArray t) {
-            return Scalars.mul(Scalars.mul(Scalars.rsub(1, t), 0.5), sigmaMax - sigmaMin).add(0.5 * sigmaMin);
+            return Scalars.mul(Scalars.mul(Scalars.rsub(1, t), 0.5), sigmaMax - sigmaMin)
+                    .add(0.5 * sigmaMin);
         }
 
         @Override

@@ -20,8 +20,8 @@ public enum LastStep {
             case "Mean" -> MEAN;
             case "Tweedie" -> TWEEDIE;
             case "Euler" -> EULER;
-            default -> throw new IllegalArgumentException("unknown last step '" + name
-                    + "' (None, Mean, Tweedie, Euler)");
+            default -> throw new IllegalArgumentException(
+                    "unknown last step '" + name + "' (None, Mean, Tweedie, Euler)");
         };
     }
 }

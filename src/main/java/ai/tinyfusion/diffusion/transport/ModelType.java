@@ -4,7 +4,9 @@ import java.util.Locale;
 
 /** What the network predicts (SiT's {@code --prediction}). */
 public enum ModelType {
-    VELOCITY, NOISE, SCORE;
+    VELOCITY,
+    NOISE,
+    SCORE;
 
     /** SiT's names: {@code velocity} (the default, also for anything unknown, as create_transport), noise, score. */
     public static ModelType parse(String prediction) {

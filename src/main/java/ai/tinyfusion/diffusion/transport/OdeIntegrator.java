@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.tinyfusion.nn.Scalars;
-
 import java.util.Locale;
 
 /**
@@ -15,7 +14,9 @@ import java.util.Locale;
  * at the last grid point. Only the final state is returned (SiT keeps {@code [-1]}).
  */
 public enum OdeIntegrator {
-    EULER("euler"), HEUN("heun2"), DOPRI5("dopri5");
+    EULER("euler"),
+    HEUN("heun2"),
+    DOPRI5("dopri5");
 
     /** The final state and what it cost: function evaluations, and for dopri5 its accepted and rejected steps. */
     public record Result(NDArray x, int nfe, int accepted, int rejected) {}
@@ -85,13 +86,22 @@ public enum OdeIntegrator {
             {35 / 384.0, 0, 500 / 1113.0, 125 / 192.0, -2187 / 6784.0, 11 / 84.0},
         };
         private static final double[] C_ERROR = {
-            35 / 384.0 - 1951 / 21600.0, 0, 500 / 1113.0 - 22642 / 50085.0, 125 / 192.0 - 451 / 720.0,
-            -2187 / 6784.0 + 12231 / 42400.0, 11 / 84.0 - 649 / 6300.0, -1 / 60.0,
+            35 / 384.0 - 1951 / 21600.0,
+            0,
+            500 / 1113.0 - 22642 / 50085.0,
+            125 / 192.0 - 451 / 720.0,
+            -2187 / 6784.0 + 12231 / 42400.0,
+            11 / 84.0 - 649 / 6300.0,
+            -1 / 60.0,
         };
         private static final double[] MID = {
-            6025192743.0 / 30085553152.0 / 2, 0, 51252292925.0 / 65400821598.0 / 2,
-            -2691868925.0 / 45128329728.0 / 2, 187940372067.0 / 1594534317056.0 / 2,
-            -1776094331.0 / 19743644256.0 / 2, 11237099.0 / 235043384.0 / 2,
+            6025192743.0 / 30085553152.0 / 2,
+            0,
+            51252292925.0 / 65400821598.0 / 2,
+            -2691868925.0 / 45128329728.0 / 2,
+            187940372067.0 / 1594534317056.0 / 2,
+            -1776094331.0 / 19743644256.0 / 2,
+            11237099.0 / 235043384.0 / 2,
         };
         private static final int ORDER = 5;
         private static final double SAFETY = 0.9;
@@ -107,8 +117,8 @@ public enum OdeIntegrator {
         private NDArray y;
         private NDArray fy;
         private double tStart; // start of the last attempted step
-        private double t;      // end of the last accepted step
-        private double dt;     // size of the next attempt
+        private double t; // end of the last accepted step
+        private double dt; // size of the next attempt
         private NDArray[] interp; // [e, d, c, b, a] of the last accepted step
 
         Dopri5(NDManager m, OdeFunction f, double atol, double rtol) {
@@ -206,7 +216,11 @@ public enum OdeIntegrator {
                 NDArray y1 = yi;
                 NDArray f1 = k[ALPHA.length];
                 NDArray error = combine(k, C_ERROR, dtf, k.length);
-                NDArray tol = y.abs().maximum(y1.abs()).toType(DataType.FLOAT64, false).mul(rtol).add(atol);
+                NDArray tol = y.abs()
+                        .maximum(y1.abs())
+                        .toType(DataType.FLOAT64, false)
+                        .mul(rtol)
+                        .add(atol);
                 double ratio = rms(error.toType(DataType.FLOAT64, false).div(tol));
                 boolean accept = ratio <= 1;
                 tStart = t0;
@@ -248,11 +262,20 @@ public enum OdeIntegrator {
             NDArray f0 = k[0];
             NDArray f1 = k[k.length - 1];
             NDArray dtA = Scalars.of(y0, dt);
-            NDArray a = f1.sub(f0).mul(Scalars.of(y0, 2 * dt)).sub(Scalars.mul(y1.add(y0), 8))
+            NDArray a = f1.sub(f0)
+                    .mul(Scalars.of(y0, 2 * dt))
+                    .sub(Scalars.mul(y1.add(y0), 8))
                     .add(Scalars.mul(yMid, 16));
-            NDArray b = Scalars.mul(f0, 5).sub(Scalars.mul(f1, 3)).mul(dtA).add(Scalars.mul(y0, 18))
-                    .add(Scalars.mul(y1, 14)).sub(Scalars.mul(yMid, 32));
-            NDArray c = f1.sub(Scalars.mul(f0, 4)).mul(dtA).sub(Scalars.mul(y0, 11)).sub(Scalars.mul(y1, 5))
+            NDArray b = Scalars.mul(f0, 5)
+                    .sub(Scalars.mul(f1, 3))
+                    .mul(dtA)
+                    .add(Scalars.mul(y0, 18))
+                    .add(Scalars.mul(y1, 14))
+                    .sub(Scalars.mul(yMid, 32));
+            NDArray c = f1.sub(Scalars.mul(f0, 4))
+                    .mul(dtA)
+                    .sub(Scalars.mul(y0, 11))
+                    .sub(Scalars.mul(y1, 5))
                     .add(Scalars.mul(yMid, 16));
             NDArray d = f0.mul(dtA);
             return new NDArray[] {y0, d, c, b, a};

@@ -31,7 +31,8 @@ public record OdeSampler(Transport transport, OdeIntegrator method, int numSteps
     /** The final state with the evaluation counts. */
     public OdeIntegrator.Result run(NDManager m, NDArray init, TransportNet net, NDArray y) {
         TransportNet drift = transport.drift(net);
-        OdeFunction f = (t, x) -> drift.apply(x, x.getManager().full(new Shape(x.getShape().get(0)), t), y);
+        OdeFunction f = (t, x) ->
+                drift.apply(x, x.getManager().full(new Shape(x.getShape().get(0)), t), y);
         return method.integrate(m, f, init, grid(), atol, rtol);
     }
 

@@ -6,7 +6,6 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.tinyfusion.diffusion.NoiseSource;
 import ai.tinyfusion.nn.Scalars;
-
 import java.util.Locale;
 import java.util.Objects;
 
@@ -21,12 +20,21 @@ import java.util.Objects;
  * <p>The original evaluates the network twice for every SDE drift (once for the drift, once for the score); this
  * evaluates it once and derives both, so {@link Result#nfe()} is half the original's count.
  */
-public record SdeSampler(Transport transport, Method method, DiffusionForm form, double diffusionNorm,
-        LastStep lastStep, double lastStepSize, int numSteps, NoiseSource noise) implements TransportSampler {
+public record SdeSampler(
+        Transport transport,
+        Method method,
+        DiffusionForm form,
+        double diffusionNorm,
+        LastStep lastStep,
+        double lastStepSize,
+        int numSteps,
+        NoiseSource noise)
+        implements TransportSampler {
 
     /** The stochastic step ({@code --sampling-method} of SiT's SDE mode). */
     public enum Method {
-        EULER, HEUN;
+        EULER,
+        HEUN;
 
         public static Method parse(String name) {
             return switch (name.toLowerCase(Locale.ROOT)) {
@@ -49,7 +57,14 @@ public record SdeSampler(Transport transport, Method method, DiffusionForm form,
 
     /** SiT's sampling CLI: Euler, sigma form, norm 1, last step Mean of 0.04, 250 steps. */
     public static SdeSampler cliDefaults(Transport transport) {
-        return new SdeSampler(transport, Method.EULER, DiffusionForm.SIGMA, 1.0, LastStep.MEAN, 0.04, 250,
+        return new SdeSampler(
+                transport,
+                Method.EULER,
+                DiffusionForm.SIGMA,
+                1.0,
+                LastStep.MEAN,
+                0.04,
+                250,
                 NoiseSource.standardNormal());
     }
 
@@ -93,7 +108,11 @@ public record SdeSampler(Transport transport, Method method, DiffusionForm form,
             if (y != null) {
                 y.tempAttach(s);
             }
-            x = last(counted, x, (float) transport.sdeInterval(form, effectiveLastStepSize()).t1(), y);
+            x = last(
+                    counted,
+                    x,
+                    (float) transport.sdeInterval(form, effectiveLastStepSize()).t1(),
+                    y);
             x.attach(m);
         }
         return new Result(x, nfe[0]);
@@ -106,7 +125,8 @@ public record SdeSampler(Transport transport, Method method, DiffusionForm form,
     /** drift + w·score at (x, t). */
     private NDArray sdeDrift(TransportNet net, NDArray x, NDArray t, NDArray y) {
         Transport.DriftAndScore ds = transport.driftAndScore(net, x, t, y);
-        return ds.drift().add(transport.plan().diffusion(x, t, form, diffusionNorm).mul(ds.score()));
+        return ds.drift()
+                .add(transport.plan().diffusion(x, t, form, diffusionNorm).mul(ds.score()));
     }
 
     private NDArray step(TransportNet net, NDArray x, float ti, float dt, NDArray y) {

@@ -2,7 +2,7 @@ package ai.tinyfusion.diffusion.transport;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.tinyfusion.model.DiT;
+import ai.tinyfusion.model.dit.DiT;
 
 /**
  * A DiT seen as SiT's network. SiT's {@code models.py} is DiT's except that its forward keeps only the first half
@@ -32,13 +32,13 @@ public final class SiTNetwork {
     }
 
     /** SiT's sample.py on a DiT: {@link TransportObjective#sample} with the null class of the DiT's label table. */
-    public static NDArray sample(TransportSampler sampler, NDManager m, DiT dit, NDArray z, long[] labels,
-            double cfgScale) {
+    public static NDArray sample(
+            TransportSampler sampler, NDManager m, DiT dit, NDArray z, long[] labels, double cfgScale) {
         NDArray y;
         try (NDArray javaOwned = m.create(labels)) {
             y = javaOwned.duplicate();
         }
-        return TransportObjective.sample(sampler, m, z, y, dit.config().numClasses(), cfgScale, of(dit),
-                withCfg(dit, cfgScale));
+        return TransportObjective.sample(
+                sampler, m, z, y, dit.config().numClasses(), cfgScale, of(dit), withCfg(dit, cfgScale));
     }
 }

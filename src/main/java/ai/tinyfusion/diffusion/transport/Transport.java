@@ -16,8 +16,8 @@ import ai.tinyfusion.nn.Scalars;
  * @param sampleEps  how far sampling times stay from them; {@code null} only in the original's corner case (a VP or
  *                   non-velocity transport created with a train eps but no sample eps), where sampling fails
  */
-public record Transport(PathType pathType, ModelType modelType, WeightType weightType, double trainEps,
-        Double sampleEps) {
+public record Transport(
+        PathType pathType, ModelType modelType, WeightType weightType, double trainEps, Double sampleEps) {
 
     /** A time interval [t0, t1] of training or sampling. */
     public record Interval(double t0, double t1) {}
@@ -34,8 +34,8 @@ public record Transport(PathType pathType, ModelType modelType, WeightType weigh
      * samples with 1e-3; Linear/GVP noise or score models use 1e-3 for both; Linear/GVP velocity models use 0 for
      * both whatever is given. As in the original, a given train eps makes the sample eps the given one (even null).
      */
-    public static Transport create(String path, String prediction, String lossWeight, Double trainEps,
-            Double sampleEps) {
+    public static Transport create(
+            String path, String prediction, String lossWeight, Double trainEps, Double sampleEps) {
         PathType p = PathType.parse(path);
         ModelType m = ModelType.parse(prediction);
         WeightType w = WeightType.parse(lossWeight);
@@ -116,16 +116,20 @@ public record Transport(PathType pathType, ModelType modelType, WeightType weigh
             throw new IllegalArgumentException("network output " + pred.getShape() + " != input " + xt.getShape());
         }
         if (modelType == ModelType.VELOCITY) {
-            return new Losses(DiffusionUtils.meanFlat(pred.sub(plan.ut(t, x0, x1)).square()), pred);
+            return new Losses(
+                    DiffusionUtils.meanFlat(pred.sub(plan.ut(t, x0, x1)).square()), pred);
         }
         NDArray driftVar = plan.drift(xt, t).variance();
         NDArray sigma = plan.sigma(CouplingPlan.expandLike(t, xt)).value();
-        NDArray weight = switch (weightType) {
-            case VELOCITY -> driftVar.div(sigma).square();
-            case LIKELIHOOD -> driftVar.div(sigma.square());
-            case NONE -> null;
-        };
-        NDArray err = modelType == ModelType.NOISE ? pred.sub(x0).square() : pred.mul(sigma).add(x0).square();
+        NDArray weight =
+                switch (weightType) {
+                    case VELOCITY -> driftVar.div(sigma).square();
+                    case LIKELIHOOD -> driftVar.div(sigma.square());
+                    case NONE -> null;
+                };
+        NDArray err = modelType == ModelType.NOISE
+                ? pred.sub(x0).square()
+                : pred.mul(sigma).add(x0).square();
         return new Losses(DiffusionUtils.meanFlat(weight == null ? err : weight.mul(err)), pred);
     }
 
@@ -158,7 +162,8 @@ public record Transport(PathType pathType, ModelType modelType, WeightType weigh
         CouplingPlan plan = plan();
         return switch (modelType) {
             case SCORE -> model;
-            case NOISE -> (x, t, y) -> model.apply(x, t, y).div(plan.sigma(CouplingPlan.expandLike(t, x)).value().neg());
+            case NOISE -> (x, t, y) -> model.apply(x, t, y)
+                    .div(plan.sigma(CouplingPlan.expandLike(t, x)).value().neg());
             case VELOCITY -> (x, t, y) -> plan.scoreFromVelocity(model.apply(x, t, y), x, t);
         };
     }

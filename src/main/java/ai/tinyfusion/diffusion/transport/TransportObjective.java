@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-
 import java.util.LinkedHashMap;
 
 /**
@@ -24,7 +23,8 @@ public record TransportObjective(Transport transport) {
 
     public Draw draw(NDManager m, Shape x1Shape, double dropProb) {
         Transport.Draw d = transport.draw(m, x1Shape);
-        NDArray drop = m.randomUniform(0f, 1f, new Shape(x1Shape.get(0))).lt(dropProb).toType(DataType.INT64, false);
+        NDArray drop =
+                m.randomUniform(0f, 1f, new Shape(x1Shape.get(0))).lt(dropProb).toType(DataType.INT64, false);
         return new Draw(d.x0(), d.t(), drop);
     }
 
@@ -40,8 +40,15 @@ public record TransportObjective(Transport transport) {
      * noise is doubled, the labels are followed by {@code nullClass}, {@code guided} (SiT's forward_with_cfg at
      * the scale) drives the sampler and the conditional half is returned.
      */
-    public static NDArray sample(TransportSampler sampler, NDManager m, NDArray noise, NDArray labels,
-            long nullClass, double cfgScale, TransportNet plain, TransportNet guided) {
+    public static NDArray sample(
+            TransportSampler sampler,
+            NDManager m,
+            NDArray noise,
+            NDArray labels,
+            long nullClass,
+            double cfgScale,
+            TransportNet plain,
+            TransportNet guided) {
         if (cfgScale <= 1) {
             return sampler.sample(m, noise, plain, labels);
         }

@@ -8,7 +8,9 @@ import java.util.Locale;
  * w_t / σ_t².
  */
 public enum WeightType {
-    NONE, VELOCITY, LIKELIHOOD;
+    NONE,
+    VELOCITY,
+    LIKELIHOOD;
 
     /** {@code velocity}, {@code likelihood}; anything else (null, "None") is NONE, as create_transport. */
     public static WeightType parse(String lossWeight) {

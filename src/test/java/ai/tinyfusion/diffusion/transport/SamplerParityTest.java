@@ -9,9 +9,8 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.tinyfusion.diffusion.NoiseSource;
 import com.google.gson.JsonObject;
-import org.junit.jupiter.api.Test;
-
 import java.util.Locale;
+import org.junit.jupiter.api.Test;
 
 /**
  * The ODE (torchdiffeq euler / heun2 / dopri5) and SDE (Euler–Maruyama / Heun, every diffusion form and last step)
@@ -60,16 +59,28 @@ class SamplerParityTest extends SiTFixture {
         for (int i = 0; i < 13; i++) {
             String name = "ode" + i;
             JsonObject c = spec(name);
-            OdeSampler sampler = new OdeSampler(transportOf(c), OdeIntegrator.parse(str(c, "method")),
-                    c.get("num_steps").getAsInt(), 1e-6, 1e-3);
+            OdeSampler sampler = new OdeSampler(
+                    transportOf(c),
+                    OdeIntegrator.parse(str(c, "method")),
+                    c.get("num_steps").getAsInt(),
+                    1e-6,
+                    1e-3);
             try (NDManager s = m.newSubManager()) {
                 Outcome o = runCase(s, name, (mm, init, net, y) -> {
                     OdeIntegrator.Result r = sampler.run(mm, init, net, y);
                     return new Counted(r.x(), r.nfe());
                 });
-                System.out.printf(Locale.ROOT, "ODE %-6s %-6s %-8s steps %d cfg %.1f: NFE %d, max abs %.2e (|x| ≤ %.2f)%n",
-                        str(c, "method"), str(c, "path"), str(c, "prediction"), c.get("num_steps").getAsInt() - 1,
-                        cfg(c), o.nfe(), o.err(), o.scale());
+                System.out.printf(
+                        Locale.ROOT,
+                        "ODE %-6s %-6s %-8s steps %d cfg %.1f: NFE %d, max abs %.2e (|x| ≤ %.2f)%n",
+                        str(c, "method"),
+                        str(c, "path"),
+                        str(c, "prediction"),
+                        c.get("num_steps").getAsInt() - 1,
+                        cfg(c),
+                        o.nfe(),
+                        o.err(),
+                        o.scale());
                 assertTrue(o.err() <= o.bound(), name + " " + c + ": max abs " + o.err());
                 assertEquals(c.get("nfe").getAsInt(), o.nfe(), name + " NFE");
             }
@@ -82,8 +93,12 @@ class SamplerParityTest extends SiTFixture {
             String name = "dopri" + i;
             JsonObject c = spec(name);
             Transport tr = transportOf(c);
-            OdeSampler sampler = new OdeSampler(tr, OdeIntegrator.DOPRI5, c.get("num_steps").getAsInt(),
-                    c.get("atol").getAsDouble(), c.get("rtol").getAsDouble());
+            OdeSampler sampler = new OdeSampler(
+                    tr,
+                    OdeIntegrator.DOPRI5,
+                    c.get("num_steps").getAsInt(),
+                    c.get("atol").getAsDouble(),
+                    c.get("rtol").getAsDouble());
             try (NDManager s = m.newSubManager()) {
                 OdeIntegrator.Result[] r = new OdeIntegrator.Result[1];
                 TransportSampler recording = (mm, init, net, y) -> {
@@ -98,16 +113,34 @@ class SamplerParityTest extends SiTFixture {
                     double vsHeun = maxAbs(ref, out);
                     double torchVsHeun = maxAbs(ref, io.get(name + "_out"));
                     double scale = maxMagnitude(ref);
-                    heun = String.format(Locale.ROOT, "; vs Heun-2000: max abs %.2e (torchdiffeq %.2e, |x| ≤ %.2f)",
-                            vsHeun, torchVsHeun, scale);
+                    heun = String.format(
+                            Locale.ROOT,
+                            "; vs Heun-2000: max abs %.2e (torchdiffeq %.2e, |x| ≤ %.2f)",
+                            vsHeun,
+                            torchVsHeun,
+                            scale);
                     // the converged solution within the relative tolerance of the largest |x|
-                    assertTrue(vsHeun <= c.get("atol").getAsDouble() + c.get("rtol").getAsDouble() * scale,
+                    assertTrue(
+                            vsHeun
+                                    <= c.get("atol").getAsDouble()
+                                            + c.get("rtol").getAsDouble() * scale,
                             name + " vs Heun-2000 " + vsHeun);
                 }
-                System.out.printf(Locale.ROOT, "ODE dopri5 %-6s %-8s cfg %.1f: NFE %d (torchdiffeq %d), accepted %d/%d,"
-                        + " rejected %d/%d, vs torchdiffeq max abs %.2e%s%n", str(c, "path"), str(c, "prediction"),
-                        cfg(c), r[0].nfe(), c.get("nfe").getAsInt(), r[0].accepted(), c.get("accepted").getAsInt(),
-                        r[0].rejected(), c.get("rejected").getAsInt(), err, heun);
+                System.out.printf(
+                        Locale.ROOT,
+                        "ODE dopri5 %-6s %-8s cfg %.1f: NFE %d (torchdiffeq %d), accepted %d/%d,"
+                                + " rejected %d/%d, vs torchdiffeq max abs %.2e%s%n",
+                        str(c, "path"),
+                        str(c, "prediction"),
+                        cfg(c),
+                        r[0].nfe(),
+                        c.get("nfe").getAsInt(),
+                        r[0].accepted(),
+                        c.get("accepted").getAsInt(),
+                        r[0].rejected(),
+                        c.get("rejected").getAsInt(),
+                        err,
+                        heun);
                 assertEquals(c.get("nfe").getAsInt(), r[0].nfe(), name + " NFE");
                 assertEquals(c.get("accepted").getAsInt(), r[0].accepted(), name + " accepted steps");
                 assertEquals(c.get("rejected").getAsInt(), r[0].rejected(), name + " rejected steps");
@@ -128,9 +161,15 @@ class SamplerParityTest extends SiTFixture {
     }
 
     private static SdeSampler sdeOf(JsonObject c, NoiseSource noise) {
-        return new SdeSampler(transportOf(c), SdeSampler.Method.parse(str(c, "method")),
-                DiffusionForm.parse(str(c, "form")), c.get("norm").getAsDouble(), LastStep.parse(str(c, "last_step")),
-                c.get("last_step_size").getAsDouble(), c.get("num_steps").getAsInt(), noise);
+        return new SdeSampler(
+                transportOf(c),
+                SdeSampler.Method.parse(str(c, "method")),
+                DiffusionForm.parse(str(c, "form")),
+                c.get("norm").getAsDouble(),
+                LastStep.parse(str(c, "last_step")),
+                c.get("last_step_size").getAsDouble(),
+                c.get("num_steps").getAsInt(),
+                noise);
     }
 
     @Test
@@ -147,18 +186,32 @@ class SamplerParityTest extends SiTFixture {
                     return new Counted(r.x(), r.nfe());
                 });
                 double err = o.err();
-                System.out.printf(Locale.ROOT, "SDE %-5s %-6s %-8s %-22s norm %.1f last %-7s %.2f steps %d cfg %.1f:"
-                        + " NFE %d (original %d), max abs %.2e (|x| ≤ %.2f)%n", str(c, "method"), str(c, "path"),
-                        str(c, "prediction"), str(c, "form"), c.get("norm").getAsDouble(), str(c, "last_step"),
-                        c.get("last_step_size").getAsDouble(), c.get("num_steps").getAsInt() - 1, cfg(c), o.nfe(),
-                        c.get("nfe").getAsInt(), err, o.scale());
+                System.out.printf(
+                        Locale.ROOT,
+                        "SDE %-5s %-6s %-8s %-22s norm %.1f last %-7s %.2f steps %d cfg %.1f:"
+                                + " NFE %d (original %d), max abs %.2e (|x| ≤ %.2f)%n",
+                        str(c, "method"),
+                        str(c, "path"),
+                        str(c, "prediction"),
+                        str(c, "form"),
+                        c.get("norm").getAsDouble(),
+                        str(c, "last_step"),
+                        c.get("last_step_size").getAsDouble(),
+                        c.get("num_steps").getAsInt() - 1,
+                        cfg(c),
+                        o.nfe(),
+                        c.get("nfe").getAsInt(),
+                        err,
+                        o.scale());
                 assertTrue(err <= o.bound(), name + " " + c + ": max abs " + err);
                 // one network call per SDE drift here; the original makes two (drift and score separately)
                 int steps = c.get("num_steps").getAsInt() - 1;
                 int drifts = steps * (str(c, "method").equals("Heun") ? 2 : 1);
                 LastStep last = LastStep.parse(str(c, "last_step"));
                 assertEquals(drifts + (last == LastStep.NONE ? 0 : 1), o.nfe(), name + " network calls");
-                assertEquals(c.get("nfe").getAsInt(), o.nfe() + drifts + (last == LastStep.MEAN ? 1 : 0),
+                assertEquals(
+                        c.get("nfe").getAsInt(),
+                        o.nfe() + drifts + (last == LastStep.MEAN ? 1 : 0),
                         name + " the original's network calls");
             }
         }
@@ -175,7 +228,8 @@ class SamplerParityTest extends SiTFixture {
             double err = maxAbs(io.get(name + "_out"), out);
             assertTrue(err <= 1e-4, name + " seeded: max abs " + err);
             Engine.getInstance().setRandomSeed(c.get("seed").getAsInt());
-            NDArray first = s.randomNormal(0f, 1f, io.get(name + "_noise").get(0).getShape(), DataType.FLOAT32);
+            NDArray first =
+                    s.randomNormal(0f, 1f, io.get(name + "_noise").get(0).getShape(), DataType.FLOAT32);
             assertEquals(0.0, maxAbs(io.get(name + "_noise").get(0), first), name + " first draw");
         }
     }
@@ -183,10 +237,10 @@ class SamplerParityTest extends SiTFixture {
     @Test
     void samplersRejectDegenerateGrids() {
         Transport tr = Transport.create("Linear", "velocity", null);
-        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
-                () -> new OdeSampler(tr, OdeIntegrator.HEUN, 1, 1e-6, 1e-3));
-        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
-                () -> DiffusionForm.parse("quadratic"));
+        org.junit.jupiter.api.Assertions.assertThrows(
+                IllegalArgumentException.class, () -> new OdeSampler(tr, OdeIntegrator.HEUN, 1, 1e-6, 1e-3));
+        org.junit.jupiter.api.Assertions.assertThrows(
+                IllegalArgumentException.class, () -> DiffusionForm.parse("quadratic"));
         assertEquals(DiffusionForm.INCREASING_DECREASING, DiffusionForm.parse("inccreasing-decreasing"));
     }
 }

@@ -6,17 +6,16 @@ import ai.djl.ndarray.types.DataType;
 import ai.tinyfusion.Reference;
 import ai.tinyfusion.io.HostTensor;
 import ai.tinyfusion.io.Npz;
-import ai.tinyfusion.model.DiT;
+import ai.tinyfusion.model.dit.DiT;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.HashMap;
 import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 
 /**
  * The SiT transport fixture (sit_transport.npz + .json, written by tools/fixtures/sit_transport.py from the
@@ -63,7 +62,10 @@ abstract class SiTFixture {
         if (!expected.getShape().equals(actual.getShape())) {
             throw new AssertionError("shape " + actual.getShape() + " vs expected " + expected.getShape());
         }
-        return expected.toType(DataType.FLOAT64, false).sub(actual.toType(DataType.FLOAT64, false)).abs().max()
+        return expected.toType(DataType.FLOAT64, false)
+                .sub(actual.toType(DataType.FLOAT64, false))
+                .abs()
+                .max()
                 .getDouble();
     }
 

@@ -10,11 +10,10 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.tinyfusion.diffusion.NoiseSource;
 import ai.tinyfusion.nn.Scalars;
+import java.util.Locale;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-
-import java.util.Locale;
 
 /**
  * The transport against closed forms: path derivatives, the conversions between velocity, score and noise, and
@@ -51,7 +50,11 @@ class TransportMathTest {
     }
 
     private static double maxAbs(NDArray a, NDArray b) {
-        return a.toType(DataType.FLOAT64, false).sub(b.toType(DataType.FLOAT64, false)).abs().max().getDouble();
+        return a.toType(DataType.FLOAT64, false)
+                .sub(b.toType(DataType.FLOAT64, false))
+                .abs()
+                .max()
+                .getDouble();
     }
 
     @Test
@@ -75,8 +78,11 @@ class TransportMathTest {
             }
             // VP's drift variance β/2 is the generic α̇/α·σ² − σ·σ̇
             NDArray x = m.ones(new Shape(4, 1));
-            NDArray generic = plan.dAlphaOverAlpha(t).mul(s.value().square()).sub(s.value().mul(s.derivative()));
-            assertTrue(maxAbs(plan.drift(x, t).variance().reshape(4), generic.broadcast(t.getShape())) < 1e-9,
+            NDArray generic = plan.dAlphaOverAlpha(t)
+                    .mul(s.value().square())
+                    .sub(s.value().mul(s.derivative()));
+            assertTrue(
+                    maxAbs(plan.drift(x, t).variance().reshape(4), generic.broadcast(t.getShape())) < 1e-9,
                     p + " drift variance");
         }
     }
@@ -97,9 +103,17 @@ class TransportMathTest {
         NDArray noise = Scalars.rsub(1, te).mul(centred).div(vt);
         assertTrue(maxAbs(plan.noiseFromVelocity(v, x, t), noise) < 1e-12, "noise from velocity");
         // the ODE drift of a score (and of a noise) model gives back the velocity
-        assertTrue(maxAbs(Transport.create("Linear", "score", null).drift((xx, tt, yy) -> score).apply(x, t, null), v)
+        assertTrue(maxAbs(
+                        Transport.create("Linear", "score", null)
+                                .drift((xx, tt, yy) -> score)
+                                .apply(x, t, null),
+                        v)
                 < 1e-12);
-        assertTrue(maxAbs(Transport.create("Linear", "noise", null).drift((xx, tt, yy) -> noise).apply(x, t, null), v)
+        assertTrue(maxAbs(
+                        Transport.create("Linear", "noise", null)
+                                .drift((xx, tt, yy) -> noise)
+                                .apply(x, t, null),
+                        v)
                 < 1e-12);
     }
 
@@ -110,23 +124,36 @@ class TransportMathTest {
         try (NDManager s = m.newSubManager()) {
             NDArray x0 = s.randomNormal(new Shape(256));
             NDArray exact = exactEnd(x0);
-            double euler10 = maxAbs(exact, new OdeSampler(tr, OdeIntegrator.EULER, 11, 0, 0).sample(s, x0,
-                    GAUSSIAN_VELOCITY, null));
-            double euler20 = maxAbs(exact, new OdeSampler(tr, OdeIntegrator.EULER, 21, 0, 0).sample(s, x0,
-                    GAUSSIAN_VELOCITY, null));
-            double heun10 = maxAbs(exact, new OdeSampler(tr, OdeIntegrator.HEUN, 11, 0, 0).sample(s, x0,
-                    GAUSSIAN_VELOCITY, null));
-            double heun20 = maxAbs(exact, new OdeSampler(tr, OdeIntegrator.HEUN, 21, 0, 0).sample(s, x0,
-                    GAUSSIAN_VELOCITY, null));
+            double euler10 = maxAbs(
+                    exact, new OdeSampler(tr, OdeIntegrator.EULER, 11, 0, 0).sample(s, x0, GAUSSIAN_VELOCITY, null));
+            double euler20 = maxAbs(
+                    exact, new OdeSampler(tr, OdeIntegrator.EULER, 21, 0, 0).sample(s, x0, GAUSSIAN_VELOCITY, null));
+            double heun10 = maxAbs(
+                    exact, new OdeSampler(tr, OdeIntegrator.HEUN, 11, 0, 0).sample(s, x0, GAUSSIAN_VELOCITY, null));
+            double heun20 = maxAbs(
+                    exact, new OdeSampler(tr, OdeIntegrator.HEUN, 21, 0, 0).sample(s, x0, GAUSSIAN_VELOCITY, null));
             OdeIntegrator.Result dopri = OdeSampler.cliDefaults(tr).run(s, x0, GAUSSIAN_VELOCITY, null);
-            OdeIntegrator.Result tight = new OdeSampler(tr, OdeIntegrator.DOPRI5, 2, 1e-8, 1e-7).run(s, x0,
-                    GAUSSIAN_VELOCITY, null);
+            OdeIntegrator.Result tight =
+                    new OdeSampler(tr, OdeIntegrator.DOPRI5, 2, 1e-8, 1e-7).run(s, x0, GAUSSIAN_VELOCITY, null);
             double dopriErr = maxAbs(exact, dopri.x());
             double tightErr = maxAbs(exact, tight.x());
-            System.out.printf(Locale.ROOT, "Gaussian flow: Euler 10/20 steps %.2e/%.2e (ratio %.2f), Heun %.2e/%.2e"
-                    + " (ratio %.2f), dopri5 rtol 1e-3: %.2e with NFE %d (%d accepted, %d rejected), rtol 1e-7: %.2e"
-                    + " with NFE %d%n", euler10, euler20, euler10 / euler20, heun10, heun20, heun10 / heun20, dopriErr,
-                    dopri.nfe(), dopri.accepted(), dopri.rejected(), tightErr, tight.nfe());
+            System.out.printf(
+                    Locale.ROOT,
+                    "Gaussian flow: Euler 10/20 steps %.2e/%.2e (ratio %.2f), Heun %.2e/%.2e"
+                            + " (ratio %.2f), dopri5 rtol 1e-3: %.2e with NFE %d (%d accepted, %d rejected), rtol 1e-7: %.2e"
+                            + " with NFE %d%n",
+                    euler10,
+                    euler20,
+                    euler10 / euler20,
+                    heun10,
+                    heun20,
+                    heun10 / heun20,
+                    dopriErr,
+                    dopri.nfe(),
+                    dopri.accepted(),
+                    dopri.rejected(),
+                    tightErr,
+                    tight.nfe());
             assertEquals(2.0, euler10 / euler20, 0.3, "Euler is first order");
             assertEquals(4.0, heun10 / heun20, 0.8, "Heun is second order");
             // the global error of a few steps each held to atol + rtol·|x|
@@ -141,13 +168,13 @@ class TransportMathTest {
     @Test
     void everySdeSettingSamplesTheGaussian() {
         Transport tr = Transport.create("Linear", "velocity", null);
-        for (DiffusionForm form : new DiffusionForm[] {DiffusionForm.CONSTANT, DiffusionForm.SIGMA,
-                DiffusionForm.DECREASING}) {
+        for (DiffusionForm form :
+                new DiffusionForm[] {DiffusionForm.CONSTANT, DiffusionForm.SIGMA, DiffusionForm.DECREASING}) {
             for (SdeSampler.Method method : SdeSampler.Method.values()) {
                 // the stochastic steps keep the marginal N(tμ, v_t) up to t1 = 0.96; a last probability-flow step
                 // carries it on to t = 1 (a last Mean step would shrink it: it applies the SDE drift without noise)
-                SdeSampler sampler = new SdeSampler(tr, method, form, 1.0, LastStep.EULER, 0.04, 101,
-                        NoiseSource.standardNormal());
+                SdeSampler sampler =
+                        new SdeSampler(tr, method, form, 1.0, LastStep.EULER, 0.04, 101, NoiseSource.standardNormal());
                 Engine.getInstance().setRandomSeed(11);
                 try (NDManager s = m.newSubManager()) {
                     NDArray x = sampler.sample(s, s.randomNormal(new Shape(20000)), GAUSSIAN_VELOCITY, null)

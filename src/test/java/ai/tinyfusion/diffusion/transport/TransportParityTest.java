@@ -10,9 +10,8 @@ import ai.djl.ndarray.NDManager;
 import ai.tinyfusion.diffusion.transport.Transport.Interval;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
-import org.junit.jupiter.api.Test;
-
 import java.util.Locale;
+import org.junit.jupiter.api.Test;
 
 /** SiT's network, transport settings and training losses against the original code's numbers. */
 class TransportParityTest extends SiTFixture {
@@ -72,7 +71,8 @@ class TransportParityTest extends SiTFixture {
         assertEquals(2e-5, vp.trainEps());
         assertEquals(null, vp.sampleEps());
         assertEquals(1e-3, Transport.create("VP", "velocity", null, null, 0.3).sampleEps());
-        assertEquals(0.3, Transport.create("GVP", "score", "likelihood", 1e-4, 0.3).sampleEps());
+        assertEquals(
+                0.3, Transport.create("GVP", "score", "likelihood", 1e-4, 0.3).sampleEps());
     }
 
     @Test
@@ -85,7 +85,8 @@ class TransportParityTest extends SiTFixture {
             String name = "loss" + i;
             Transport tr = transportOf(spec(name));
             try (NDManager s = m.newSubManager()) {
-                NDArray loss = tr.trainingLosses(net, x1, io.get(name + "_x0"), io.get(name + "_t"), y).loss();
+                NDArray loss = tr.trainingLosses(net, x1, io.get(name + "_x0"), io.get(name + "_t"), y)
+                        .loss();
                 NDArray expected = io.get(name + "_loss");
                 double err = maxAbs(expected, loss) / Math.max(1, maxMagnitude(expected));
                 worst = Math.max(worst, err);
@@ -108,10 +109,13 @@ class TransportParityTest extends SiTFixture {
                 TransportObjective.Draw d = objective.draw(s, x1.getShape(), 0.1);
                 assertEquals(0.0, maxAbs(io.get(name + "_x0"), d.x0()), name + " x0");
                 assertTrue(maxAbs(io.get(name + "_t"), d.t()) <= 1e-7, name + " t");
-                NDArray loss = objective.losses(SiTNetwork.of(dit), x1, io.get("loss_y"), d).get("loss");
+                NDArray loss = objective
+                        .losses(SiTNetwork.of(dit), x1, io.get("loss_y"), d)
+                        .get("loss");
                 assertTrue(maxAbs(io.get(name + "_loss"), loss) <= 1e-5 * Math.max(1, maxMagnitude(loss)), name);
                 Engine.getInstance().setRandomSeed(c.get("seed").getAsInt());
-                NDArray again = tr.trainingLosses(SiTNetwork.of(dit), x1, io.get("loss_y")).loss();
+                NDArray again = tr.trainingLosses(SiTNetwork.of(dit), x1, io.get("loss_y"))
+                        .loss();
                 assertEquals(0.0, maxAbs(loss, again), name + " draws inside trainingLosses");
             }
         }
@@ -122,16 +126,24 @@ class TransportParityTest extends SiTFixture {
         for (String prediction : new String[] {"velocity", "noise", "score"}) {
             Transport tr = Transport.create("Linear", prediction, prediction.equals("noise") ? "likelihood" : null);
             try (NDManager s = m.newSubManager()) {
-                ai.tinyfusion.model.DiT fresh = ai.tinyfusion.Reference.model(s);
-                NDArray w = fresh.namedParameters().get("final_layer.linear.weight").value(); // (p·p·8, D)
+                ai.tinyfusion.model.dit.DiT fresh = ai.tinyfusion.Reference.model(s);
+                NDArray w =
+                        fresh.namedParameters().get("final_layer.linear.weight").value(); // (p·p·8, D)
                 w.setRequiresGradient(true);
                 float[] grads = null;
                 for (int run = 0; run < 2; run++) {
                     try (NDManager step = s.newSubManager();
-                            ai.djl.training.GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                            ai.djl.training.GradientCollector gc =
+                                    Engine.getInstance().newGradientCollector()) {
                         fresh.useIn(step);
-                        NDArray loss = tr.trainingLosses(SiTNetwork.of(fresh), io.get("loss_x1"), io.get("loss0_x0"),
-                                io.get("loss0_t"), io.get("loss_y")).loss().mean();
+                        NDArray loss = tr.trainingLosses(
+                                        SiTNetwork.of(fresh),
+                                        io.get("loss_x1"),
+                                        io.get("loss0_x0"),
+                                        io.get("loss0_t"),
+                                        io.get("loss_y"))
+                                .loss()
+                                .mean();
                         System.gc(); // anything autograd kept in Java-owned memory would now be corrupt
                         gc.backward(loss);
                     }
