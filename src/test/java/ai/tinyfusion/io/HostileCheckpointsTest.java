@@ -48,6 +48,11 @@ class HostileCheckpointsTest {
                 .reduce();
     }
 
+    /** Adds tensor {@code name}, a view of float storage "0" of {@code numel} elements from offset 0. */
+    private static PickleWriter withTensor(PickleWriter w, String name, long numel, long[] shape, long[] stride) {
+        return w.str(name).tensor("FloatStorage", "0", numel, 0, shape, stride).op('s');
+    }
+
     // ---- hangs ----
 
     /**
@@ -127,10 +132,7 @@ class HostileCheckpointsTest {
 
     @Test
     void thePickleLimitIsConfigurable() throws IOException {
-        byte[] pkl = stateDict()
-                .str("w")
-                .tensor("FloatStorage", "0", 2, 0, new long[] {2}, new long[] {1})
-                .op('s')
+        byte[] pkl = withTensor(stateDict(), "w", 2, new long[] {2}, new long[] {1})
                 .stop()
                 .bytes();
         Path file = TorchZips.write(tmp.resolve("ok.pt"), pkl, Map.of("0", TorchZips.floats(1, 2)));
@@ -170,10 +172,7 @@ class HostileCheckpointsTest {
 
     @Test
     void torchStorageOverTheTensorLimitIsRefusedBeforeReading() throws IOException {
-        byte[] pkl = stateDict()
-                .str("w")
-                .tensor("FloatStorage", "0", 1024, 0, new long[] {1024}, new long[] {1})
-                .op('s')
+        byte[] pkl = withTensor(stateDict(), "w", 1024, new long[] {1024}, new long[] {1})
                 .stop()
                 .bytes();
         Path file = TorchZips.write(tmp.resolve("storage.pt"), pkl, Map.of("0", TorchZips.arange(1024)));
@@ -186,13 +185,12 @@ class HostileCheckpointsTest {
 
     @Test
     void secondTensorNamingALoadedStorageWithALargerSize() throws IOException {
-        byte[] pkl = stateDict()
-                .str("a")
-                .tensor("FloatStorage", "0", 4, 0, new long[] {4}, new long[] {1})
-                .op('s')
-                .str("b")
-                .tensor("FloatStorage", "0", 1000, 0, new long[] {1000}, new long[] {1})
-                .op('s')
+        byte[] pkl = withTensor(
+                        withTensor(stateDict(), "a", 4, new long[] {4}, new long[] {1}),
+                        "b",
+                        1000,
+                        new long[] {1000},
+                        new long[] {1})
                 .stop()
                 .bytes();
         Path file = TorchZips.write(tmp.resolve("regrow.pt"), pkl, Map.of("0", TorchZips.arange(4)));
@@ -202,10 +200,7 @@ class HostileCheckpointsTest {
     }
 
     private Path zeroStrideView(String name, long size) throws IOException {
-        byte[] pkl = stateDict()
-                .str("w")
-                .tensor("FloatStorage", "0", 1, 0, new long[] {size}, new long[] {0})
-                .op('s')
+        byte[] pkl = withTensor(stateDict(), "w", 1, new long[] {size}, new long[] {0})
                 .stop()
                 .bytes();
         return TorchZips.write(tmp.resolve(name), pkl, Map.of("0", TorchZips.floats(1)));
