@@ -22,11 +22,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Issue #21: 1,000 deterministic mutants of the reference checkpoint each load or fail with an
- * IOException that names the file, within a hang guard and a 64 MiB tensor limit (so a mutant
- * cannot demand gigabytes). Most mutants change {@code data.pkl} and are re-zipped with correct
- * CRCs, so they reach the pickle reader and the tensor checks instead of failing the CRC; the
- * rest damage the raw file, the end records included.
+ * Issue #21: 1,000 deterministic mutants of the reference checkpoint (and 200 each of a small
+ * {@code .npz} and safetensors file) each load or fail with an IOException that names the file,
+ * within a hang guard and a 64 MiB tensor limit (so a mutant cannot demand gigabytes). Most
+ * checkpoint mutants change {@code data.pkl} and are re-zipped with correct CRCs, so they reach the
+ * pickle reader and the tensor checks instead of failing the CRC; the rest damage the raw file,
+ * the end records included.
  */
 class CheckpointFuzzTest {
     private static final int MUTANTS = 1000;
@@ -38,8 +39,20 @@ class CheckpointFuzzTest {
     @TempDir
     Path tmp;
 
+    /** Writes mutant {@code i} to {@code file} and says how it was made. */
+    @FunctionalInterface
+    private interface Mutant {
+        String write(int i, Path file) throws IOException;
+    }
+
+    /** A loader under test. */
+    @FunctionalInterface
+    private interface Loader {
+        void load(Path file) throws IOException;
+    }
+
     @Test
-    void mutantsLoadOrFailWithAnIOExceptionNamingTheFile() throws IOException {
+    void torchCheckpointMutants() throws IOException {
         Path fixture = Fixtures.reference("dit_small.pt");
         byte[] original = Files.readAllBytes(fixture);
         Map<String, byte[]> entries = entries(fixture);
@@ -48,23 +61,73 @@ class CheckpointFuzzTest {
                 .findFirst()
                 .orElseThrow();
         Random random = new Random(SEED);
+        fuzz(
+                ".pt",
+                MUTANTS,
+                (i, file) -> {
+                    if (i % 5 == 4) {
+                        Files.write(file, mutate(original, random, i % 10 == 9));
+                        return "raw bytes";
+                    }
+                    Map<String, byte[]> mutated = new LinkedHashMap<>(entries);
+                    mutated.put(pklName, mutate(entries.get(pklName), random, false));
+                    TorchZips.writeEntries(file, mutated);
+                    return "data.pkl";
+                },
+                file -> TorchCheckpoint.read(file, TorchCheckpoint.AUTO, LIMITS));
+    }
+
+    @Test
+    void npzAndSafetensorsMutants() throws IOException {
+        Map<String, HostTensor> arrays = new LinkedHashMap<>();
+        arrays.put("arr_0", HostTensor.ofFloats(new float[] {1, 2, 3, 4, 5, 6}, 2, 3));
+        arrays.put("arr_1", HostTensor.ofLongs(new long[] {7, 8}, 2));
+        Path stored = tmp.resolve("stored.npz");
+        Path deflated = tmp.resolve("deflated.npz");
+        Path safetensors = tmp.resolve("small.safetensors");
+        Npz.write(stored, arrays, false);
+        Npz.write(deflated, arrays, true);
+        Safetensors.write(safetensors, arrays, Map.of("k", "v"));
+        byte[][] originals = {Files.readAllBytes(stored), Files.readAllBytes(deflated), Files.readAllBytes(safetensors)
+        };
+        Random random = new Random(SEED + 1);
+        fuzz(
+                ".npz",
+                200,
+                (i, file) -> {
+                    Files.write(file, mutate(originals[i % 2], random, i % 4 >= 2));
+                    return i % 2 == 0 ? "stored npz" : "deflated npz";
+                },
+                file -> {
+                    try (Npz.Archive npz = Npz.open(file, LIMITS)) {
+                        for (String key : npz.keys()) {
+                            npz.get(key);
+                        }
+                    }
+                });
+        fuzz(
+                ".safetensors",
+                200,
+                (i, file) -> {
+                    Files.write(file, mutate(originals[2], random, false));
+                    return "safetensors";
+                },
+                Safetensors::read);
+    }
+
+    /**
+     * Loads {@code count} mutants, each under the hang guard; every one must load or fail with an
+     * IOException that names its file, and some must fail.
+     */
+    private void fuzz(String suffix, int count, Mutant mutant, Loader loader) throws IOException {
         List<String> failures = new ArrayList<>();
         int loaded = 0;
-        for (int i = 0; i < MUTANTS; i++) {
-            Path file = tmp.resolve("mutant" + i + ".pt");
-            String how;
-            if (i % 5 == 4) {
-                how = "raw bytes";
-                Files.write(file, mutate(original, random, i % 10 == 9));
-            } else {
-                how = "data.pkl";
-                Map<String, byte[]> mutated = new LinkedHashMap<>(entries);
-                mutated.put(pklName, mutate(entries.get(pklName), random, false));
-                TorchZips.writeEntries(file, mutated);
-            }
+        for (int i = 0; i < count; i++) {
+            Path file = tmp.resolve("mutant" + i + suffix);
+            String how = mutant.write(i, file);
             Throwable outcome;
             try {
-                outcome = assertTimeoutPreemptively(HANG_GUARD, () -> load(file));
+                outcome = assertTimeoutPreemptively(HANG_GUARD, () -> outcome(loader, file));
             } catch (AssertionError timedOut) {
                 outcome = timedOut;
             }
@@ -78,15 +141,15 @@ class CheckpointFuzzTest {
             Files.delete(file);
         }
         if (!failures.isEmpty()) {
-            fail(failures.size() + " of " + MUTANTS + " mutants failed:\n" + String.join("\n", failures));
+            fail(failures.size() + " of " + count + " " + suffix + " mutants failed:\n" + String.join("\n", failures));
         }
-        assertTrue(loaded < MUTANTS, "no mutant was refused, so the mutations do nothing");
+        assertTrue(loaded < count, "no " + suffix + " mutant was refused, so the mutations do nothing");
     }
 
     /** What loading {@code file} threw, or null if it loaded. */
-    private static Throwable load(Path file) {
+    private static Throwable outcome(Loader loader, Path file) {
         try {
-            TorchCheckpoint.read(file, TorchCheckpoint.AUTO, LIMITS);
+            loader.load(file);
             return null;
         } catch (Throwable t) {
             return t;
