@@ -58,6 +58,15 @@ public final class Npy {
 
     /** As {@link #read(InputStream)}; {@code source} names the stream in error messages. */
     static HostTensor read(InputStream in, String source) throws IOException {
+        return read(in, source, -1, LoadLimits.defaults());
+    }
+
+    /**
+     * As {@link #read(InputStream, String)}, for a stream of {@code streamBytes} bytes (-1: unknown):
+     * the array the header declares is checked against that size and against {@code limits} before
+     * its buffer is allocated, and it is read into that one buffer.
+     */
+    static HostTensor read(InputStream in, String source, long streamBytes, LoadLimits limits) throws IOException {
         NpyHeader header;
         try {
             header = NpyHeader.read(in);
@@ -65,13 +74,27 @@ public final class Npy {
             throw new IOException(source + ": " + e.getMessage(), e);
         }
         long expected = dataBytes(header, source);
-        byte[] data = in.readNBytes((int) expected);
-        if (data.length < expected) {
-            throw new IOException(source + ": truncated .npy data: " + data.length + " of " + expected + " bytes");
+        if (streamBytes >= 0 && streamBytes - header.dataOffset() != expected) {
+            throw new IOException(source + ": the header declares a " + header.dtype() + " array of shape "
+                    + Shapes.format(header.shape()) + " (" + expected + " bytes) but the member holds "
+                    + Math.max(streamBytes - header.dataOffset(), 0) + " data bytes");
         }
-        long extra = in.transferTo(OutputStream.nullOutputStream());
-        if (extra > 0) {
-            throw new IOException(source + ": " + extra + " unexpected bytes after the .npy data");
+        limits.checkTensorBytes(expected, source + ": array of shape " + Shapes.format(header.shape()));
+        byte[] data = new byte[(int) expected];
+        int n = in.readNBytes(data, 0, data.length);
+        if (n < expected) {
+            throw new IOException(source + ": truncated .npy data: " + n + " of " + expected + " bytes");
+        }
+        if (streamBytes >= 0) {
+            if (in.read() != -1) {
+                throw new IOException(
+                        source + ": the member inflates to more than its declared " + streamBytes + " bytes");
+            }
+        } else {
+            long extra = in.transferTo(OutputStream.nullOutputStream());
+            if (extra > 0) {
+                throw new IOException(source + ": " + extra + " unexpected bytes after the .npy data");
+            }
         }
         return toTensor(header, ByteBuffer.wrap(data));
     }

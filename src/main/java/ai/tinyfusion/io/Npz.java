@@ -14,7 +14,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.zip.CRC32;
 import java.util.zip.ZipEntry;
-import java.util.zip.ZipException;
 import java.util.zip.ZipFile;
 import java.util.zip.ZipOutputStream;
 import org.slf4j.Logger;
@@ -50,15 +49,18 @@ public final class Npz {
      * {@code arr_0} of images) are never read.
      */
     public static Archive open(Path file) throws IOException {
+        return open(file, LoadLimits.defaults());
+    }
+
+    /**
+     * As {@link #open(Path)}; each array is checked against {@code limits} (and against the size
+     * its member declares) before its buffer is allocated.
+     */
+    public static Archive open(Path file, LoadLimits limits) throws IOException {
         checkZipMagic(file);
-        ZipFile zip;
+        ZipFile zip = ZipEntries.open(file, ".npz archive");
         try {
-            zip = new ZipFile(file.toFile());
-        } catch (ZipException e) {
-            throw new IOException(file + ": corrupt or truncated .npz archive (" + e.getMessage() + ")", e);
-        }
-        try {
-            return new Archive(file, zip);
+            return new Archive(file, zip, limits);
         } catch (IOException | RuntimeException e) {
             zip.close();
             throw e;
@@ -69,11 +71,13 @@ public final class Npz {
     public static final class Archive implements AutoCloseable {
         private final Path file;
         private final ZipFile zip;
+        private final LoadLimits limits;
         private final LinkedHashMap<String, ZipEntry> entries = new LinkedHashMap<>();
 
-        private Archive(Path file, ZipFile zip) throws IOException {
+        private Archive(Path file, ZipFile zip, LoadLimits limits) throws IOException {
             this.file = file;
             this.zip = zip;
+            this.limits = limits;
             Enumeration<? extends ZipEntry> all = zip.entries();
             while (all.hasMoreElements()) {
                 ZipEntry entry = all.nextElement();
@@ -106,9 +110,9 @@ public final class Npz {
             }
             String source = file + ":" + entry.getName();
             try (InputStream in = CrcCheckedZipStream.open(zip, entry)) {
-                return Npy.read(in, source);
+                return Npy.read(in, source, ZipEntries.declaredSize(entry), limits);
             } catch (IOException e) {
-                String message = String.valueOf(e.getMessage());
+                String message = ZipEntries.describe(e);
                 throw message.startsWith(source)
                         ? e
                         : new IOException(source + ": corrupt member (" + message + ")", e);

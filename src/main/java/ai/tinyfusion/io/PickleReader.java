@@ -36,7 +36,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class PickleReader {
     private static final Logger LOG = LoggerFactory.getLogger(PickleReader.class);
-    private static final int MAX_KEY_TUPLE_DEPTH = 64;
+    /** Most items a dict key or set item may hold, counting every nested tuple's items (and the tuples). */
+    private static final int MAX_KEY_ITEMS = 4096;
 
     /** Maps a pickle global to a value; refuses anything not allowed. */
     @FunctionalInterface
@@ -346,23 +347,25 @@ public final class PickleReader {
             }
         }
 
-        /** Allows only immutable keys, so no key can make hashing recurse without end. */
+        /**
+         * Allows only immutable keys of bounded size, so no key can make hashing recurse without end.
+         * Hashing and comparing a tuple visit every element of every nested tuple, counting a tuple
+         * that the memo shares as often as it is reached: a key under 1 KB can unfold to 2^32 items
+         * that way, so the count is capped before the key is ever hashed.
+         */
         private void requireHashable(Object key) throws IOException {
             List<Object> pending = new ArrayList<>();
-            List<Integer> depths = new ArrayList<>();
             pending.add(key);
-            depths.add(0);
+            long visited = 0;
             while (!pending.isEmpty()) {
                 Object k = pending.remove(pending.size() - 1);
-                int depth = depths.remove(depths.size() - 1);
+                if (++visited > MAX_KEY_ITEMS) {
+                    throw error("dict key or set item unfolds to more than " + MAX_KEY_ITEMS
+                            + " nested tuple items (a memo-shared tuple counted each time it is reached),"
+                            + " so hashing it could take exponential time");
+                }
                 if (k instanceof PickleTuple) {
-                    if (depth >= MAX_KEY_TUPLE_DEPTH) {
-                        throw error("dict key nested too deeply");
-                    }
-                    for (Object item : (PickleTuple) k) {
-                        pending.add(item);
-                        depths.add(depth + 1);
-                    }
+                    pending.addAll((PickleTuple) k);
                 } else if (!(k == null
                         || k instanceof String
                         || k instanceof Long

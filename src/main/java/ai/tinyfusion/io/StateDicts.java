@@ -9,7 +9,6 @@ import java.util.Enumeration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.zip.ZipEntry;
-import java.util.zip.ZipException;
 import java.util.zip.ZipFile;
 
 /**
@@ -89,7 +88,7 @@ public final class StateDicts {
     }
 
     private static boolean isTorchZip(Path path) throws IOException {
-        try (ZipFile zip = new ZipFile(path.toFile())) {
+        try (ZipFile zip = ZipEntries.open(path, "zip archive")) {
             Enumeration<? extends ZipEntry> entries = zip.entries();
             while (entries.hasMoreElements()) {
                 String name = entries.nextElement().getName();
@@ -98,8 +97,6 @@ public final class StateDicts {
                 }
             }
             return false;
-        } catch (ZipException e) {
-            throw new IOException(path + ": corrupt or truncated zip archive (" + e.getMessage() + ")", e);
         }
     }
 }

@@ -21,13 +21,21 @@ public final class StridedCopy {
     public static ByteBuffer gather(ByteBuffer source, long offset, long[] shape, long[] strides, int elemSize) {
         long numel = Shapes.numel(shape);
         long maxIndex = Shapes.maxRelativeIndex(shape, strides);
-        if (offset < 0 || (numel > 0 && (offset + maxIndex + 1) * elemSize > source.capacity())) {
+        long totalBytes;
+        long end;
+        try {
+            totalBytes = Math.multiplyExact(numel, (long) elemSize);
+            end = offset < 0 ? -1 : Math.multiplyExact(Math.addExact(Math.addExact(offset, maxIndex), 1), elemSize);
+        } catch (ArithmeticException e) {
+            end = Long.MAX_VALUE;
+            totalBytes = Long.MAX_VALUE;
+        }
+        if (offset < 0 || (numel > 0 && end > source.capacity())) {
             throw new IllegalArgumentException("strided view (offset " + offset + ", shape "
                     + Shapes.format(shape) + ", stride " + Shapes.format(strides)
                     + ") reaches outside its storage of " + source.capacity() / elemSize + " elements");
         }
-        long totalBytes = numel * elemSize;
-        if (totalBytes > Integer.MAX_VALUE - 8) {
+        if (totalBytes > LoadLimits.BUFFER_MAX) {
             throw new IllegalArgumentException("view of " + totalBytes + " bytes is too large for one buffer");
         }
         byte[] out = new byte[(int) totalBytes];

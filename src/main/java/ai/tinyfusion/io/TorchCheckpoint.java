@@ -11,7 +11,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.zip.ZipEntry;
-import java.util.zip.ZipException;
 import java.util.zip.ZipFile;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,7 +39,6 @@ public final class TorchCheckpoint {
     public static final String AUTO = "auto";
 
     private static final Logger LOG = LoggerFactory.getLogger(TorchCheckpoint.class);
-    private static final int MAX_PICKLE_BYTES = Integer.MAX_VALUE - 8;
 
     private TorchCheckpoint() {}
 
@@ -58,13 +56,22 @@ public final class TorchCheckpoint {
      *                                   has no such section; the message names the file
      */
     public static LinkedHashMap<String, HostTensor> read(Path file, String section) throws IOException {
+        return read(file, section, LoadLimits.defaults());
+    }
+
+    /**
+     * As {@link #read(Path, String)}, with the given limits on the pickle and on each tensor: a file
+     * that needs more fails before the memory is allocated.
+     */
+    public static LinkedHashMap<String, HostTensor> read(Path file, String section, LoadLimits limits)
+            throws IOException {
         checkMagic(file);
-        try (ZipFile zip = openZip(file)) {
+        try (ZipFile zip = ZipEntries.open(file, "zip archive")) {
             String dataPkl = findDataPkl(zip, file);
             String prefix = dataPkl.substring(0, dataPkl.length() - "data.pkl".length());
-            Object root = unpickle(file, readEntry(zip, zip.getEntry(dataPkl), file));
+            Object root = unpickle(file, readEntry(zip, zip.getEntry(dataPkl), file, limits));
             Map<?, ?> stateDict = selectSection(root, section, file);
-            TorchStorages storages = new TorchStorages(zip, prefix, isBigEndian(zip, prefix, file));
+            TorchStorages storages = new TorchStorages(zip, prefix, isBigEndian(zip, prefix, file, limits), limits);
             LinkedHashMap<String, HostTensor> out = new LinkedHashMap<>();
             int skipped = 0;
             for (Map.Entry<?, ?> e : stateDict.entrySet()) {
@@ -108,14 +115,6 @@ public final class TorchCheckpoint {
         }
     }
 
-    private static ZipFile openZip(Path file) throws IOException {
-        try {
-            return new ZipFile(file.toFile());
-        } catch (ZipException e) {
-            throw new IOException(file + ": corrupt or truncated zip archive (" + e.getMessage() + ")", e);
-        }
-    }
-
     private static String findDataPkl(ZipFile zip, Path file) throws IOException {
         Enumeration<? extends ZipEntry> entries = zip.entries();
         while (entries.hasMoreElements()) {
@@ -128,26 +127,26 @@ public final class TorchCheckpoint {
         throw new IOException(file + ": zip archive has no <name>/data.pkl entry, so it was not written by torch.save");
     }
 
-    private static boolean isBigEndian(ZipFile zip, String prefix, Path file) throws IOException {
+    private static boolean isBigEndian(ZipFile zip, String prefix, Path file, LoadLimits limits) throws IOException {
         ZipEntry entry = zip.getEntry(prefix + "byteorder");
         if (entry == null) {
             return false;
         }
-        String order = new String(readEntry(zip, entry, file), StandardCharsets.US_ASCII).trim();
+        String order = new String(readEntry(zip, entry, file, limits), StandardCharsets.US_ASCII).trim();
         if (!order.equals("little") && !order.equals("big")) {
             throw new IOException(file + ": unknown byteorder '" + order + "'");
         }
         return order.equals("big");
     }
 
-    private static byte[] readEntry(ZipFile zip, ZipEntry entry, Path file) throws IOException {
-        if (entry.getSize() > MAX_PICKLE_BYTES) {
-            throw new IOException(file + ": entry " + entry.getName() + " is too large");
-        }
-        try (InputStream in = CrcCheckedZipStream.open(zip, entry)) {
-            return in.readNBytes(MAX_PICKLE_BYTES);
+    /** A small entry (the pickle, the byte order), its declared size checked before it is inflated. */
+    private static byte[] readEntry(ZipFile zip, ZipEntry entry, Path file, LoadLimits limits) throws IOException {
+        try {
+            long size = ZipEntries.declaredSize(entry);
+            limits.checkPickleBytes(size, "it");
+            return ZipEntries.readExactly(zip, entry, (int) size);
         } catch (IOException e) {
-            throw new IOException(file + ": cannot read entry " + entry.getName() + ": " + e.getMessage(), e);
+            throw new IOException(file + ": cannot read entry " + entry.getName() + ": " + ZipEntries.describe(e), e);
         }
     }
 

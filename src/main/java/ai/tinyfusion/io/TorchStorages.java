@@ -1,7 +1,6 @@
 package ai.tinyfusion.io;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.HashMap;
@@ -20,19 +19,22 @@ final class TorchStorages {
     private final ZipFile zip;
     private final String prefix;
     private final boolean bigEndian;
+    private final LoadLimits limits;
     private final Map<String, Loaded> cache = new HashMap<>();
 
-    private record Loaded(DType dtype, ByteBuffer bytes) {}
+    private record Loaded(DType dtype, long numel, ByteBuffer bytes) {}
 
     /**
      * @param zip       the open archive
      * @param prefix    the archive's record prefix, e.g. {@code archive/}
      * @param bigEndian whether the archive's {@code byteorder} entry says {@code big}
+     * @param limits    the largest storage or gathered view allowed
      */
-    TorchStorages(ZipFile zip, String prefix, boolean bigEndian) {
+    TorchStorages(ZipFile zip, String prefix, boolean bigEndian, LoadLimits limits) {
         this.zip = zip;
         this.prefix = prefix;
         this.bigEndian = bigEndian;
+        this.limits = limits;
     }
 
     /** The data of tensor {@code name}, checked against the bounds of its storage. */
@@ -43,9 +45,11 @@ final class TorchStorages {
         long[] strides = ref.strides();
         long numel;
         long maxRelative;
+        long bytes;
         try {
             numel = Shapes.numel(shape);
             maxRelative = Shapes.maxRelativeIndex(shape, strides);
+            bytes = Shapes.byteSize(shape, dtype);
         } catch (IllegalArgumentException e) {
             throw new IOException("tensor '" + name + "': " + e.getMessage());
         }
@@ -60,25 +64,42 @@ final class TorchStorages {
                     + ", stride " + Shapes.format(strides) + ") reaches outside storage '" + s.key() + "' of "
                     + s.numel() + " elements");
         }
-        ByteBuffer storage = storage(s);
-        int es = dtype.byteSize();
-        if (Shapes.isContiguous(shape, strides)) {
-            return HostTensor.of(dtype, shape, storage.slice((int) (ref.offset() * es), (int) (numel * es)));
+        boolean contiguous = Shapes.isContiguous(shape, strides);
+        if (!contiguous) {
+            // A gathered view is a new buffer: a zero stride lets a tiny storage claim a huge one.
+            limits.checkTensorBytes(
+                    bytes,
+                    "tensor '" + name + "' (size " + Shapes.format(shape) + ", stride " + Shapes.format(strides) + ")");
         }
-        return HostTensor.of(dtype, shape, StridedCopy.gather(storage, ref.offset(), shape, strides, es));
+        ByteBuffer storage = storage(name, s);
+        int es = dtype.byteSize();
+        try {
+            if (contiguous) {
+                return HostTensor.of(dtype, shape, storage.slice(Math.toIntExact(ref.offset() * es), (int) bytes));
+            }
+            return HostTensor.of(dtype, shape, StridedCopy.gather(storage, ref.offset(), shape, strides, es));
+        } catch (IllegalArgumentException | IndexOutOfBoundsException | ArithmeticException e) {
+            throw new IOException(
+                    "tensor '" + name + "' cannot be cut from storage '" + s.key() + "': " + ZipEntries.describe(e), e);
+        }
     }
 
-    private ByteBuffer storage(TorchStorageRef s) throws IOException {
+    private ByteBuffer storage(String tensor, TorchStorageRef s) throws IOException {
         Loaded loaded = cache.get(s.key());
         if (loaded != null) {
             if (loaded.dtype() != s.dtype()) {
                 throw new IOException("storage '" + s.key() + "' is viewed both as " + loaded.dtype() + " and as "
                         + s.dtype() + ", which is not supported");
             }
+            if (loaded.numel() != s.numel()) {
+                throw new IOException("tensor '" + tensor + "' names storage '" + s.key() + "' with " + s.numel()
+                        + " elements, but an earlier tensor named it with " + loaded.numel()
+                        + " (the size it was read with)");
+            }
             return loaded.bytes();
         }
         ByteBuffer bytes = read(s);
-        cache.put(s.key(), new Loaded(s.dtype(), bytes));
+        cache.put(s.key(), new Loaded(s.dtype(), s.numel(), bytes));
         return bytes;
     }
 
@@ -94,22 +115,17 @@ final class TorchStorages {
         } catch (ArithmeticException e) {
             throw new IOException("storage '" + s.key() + "' is impossibly large");
         }
-        if (expected > Integer.MAX_VALUE - 8) {
-            throw new IOException(
-                    "storage '" + s.key() + "' holds " + expected + " bytes, more than one buffer can hold (2 GiB)");
-        }
-        if (entry.getSize() >= 0 && entry.getSize() != expected) {
-            throw new IOException("storage entry " + entryName + " holds " + entry.getSize() + " bytes but " + s.numel()
-                    + " " + s.dtype() + " elements need " + expected);
+        limits.checkTensorBytes(expected, "storage '" + s.key() + "'");
+        long declared = ZipEntries.declaredSize(entry);
+        if (declared != expected) {
+            throw new IOException("storage entry " + entryName + " holds " + declared + " bytes but " + s.numel() + " "
+                    + s.dtype() + " elements need " + expected);
         }
         byte[] data;
-        try (InputStream in = CrcCheckedZipStream.open(zip, entry)) {
-            data = in.readNBytes((int) expected);
-            if (data.length != expected || in.read() != -1) {
-                throw new IOException("storage entry " + entryName + " does not hold exactly " + expected + " bytes");
-            }
+        try {
+            data = ZipEntries.readExactly(zip, entry, (int) expected);
         } catch (IOException e) {
-            throw new IOException("cannot read storage entry " + entryName + ": " + e.getMessage(), e);
+            throw new IOException("cannot read storage entry " + entryName + ": " + ZipEntries.describe(e), e);
         }
         ByteBuffer buffer = ByteBuffer.wrap(data).order(ByteOrder.LITTLE_ENDIAN);
         return bigEndian ? Endian.swapped(buffer, s.dtype().byteSize()) : buffer;

@@ -27,14 +27,14 @@ public final class ConfigInference {
         long[] table = need(shapes, "y_embedder.embedding_table.weight", 2); // (classes[+1], D)
         long[] fc1 = need(shapes, "blocks.0.mlp.fc1.weight", 2); // (H, D)
         long[] last = need(shapes, "final_layer.linear.weight", 2); // (p·p·out, D)
-        int d = (int) proj[0];
-        int c = (int) proj[1];
-        int p = (int) proj[2];
+        int d = dimension(proj[0], "x_embedder.proj.weight width");
+        int c = dimension(proj[1], "x_embedder.proj.weight input channels");
+        int p = dimension(proj[2], "x_embedder.proj.weight patch size");
         if (proj[3] != p) {
             throw new IllegalArgumentException(
                     "x_embedder.proj.weight has non-square patches: " + Arrays.toString(proj));
         }
-        long tokens = pos[1];
+        long tokens = dimension(pos[1], "pos_embed tokens");
         int grid = (int) Math.round(Math.sqrt(tokens));
         if ((long) grid * grid != tokens) {
             throw new IllegalArgumentException("pos_embed has " + tokens + " tokens, not a square grid");
@@ -56,14 +56,15 @@ public final class ConfigInference {
         int h = heads != null ? heads : defaultHeads(d);
         // The original adds the null row only when class_dropout_prob > 0. A table with an even
         // count of rows and 1000/10 classes is ambiguous; we assume the common case (dropout 0.1).
-        int rows = (int) table[0];
+        int rows = dimension(table[0], "y_embedder.embedding_table.weight rows");
         int classes = rows - 1;
         double dropout = 0.1;
         if (rows == 1000 || rows == 10) {
             classes = rows;
             dropout = 0.0;
         }
-        return new DiTConfig(grid * p, p, c, d, depth, h, (double) fc1[0] / d, classes, learnSigma, dropout);
+        int inputSize = dimension((long) grid * p, "input size (pos_embed grid × patch size)");
+        return new DiTConfig(inputSize, p, c, d, depth, h, (double) fc1[0] / d, classes, learnSigma, dropout);
     }
 
     /** Heads of the original presets by width; otherwise 64-wide heads where possible. */
@@ -75,6 +76,14 @@ public final class ConfigInference {
             case 128, 64 -> 4;
             default -> width % 64 == 0 ? width / 64 : 1;
         };
+    }
+
+    /** A dimension that must be positive and fit an int (a corrupt shape may hold 0 or 2^40). */
+    private static int dimension(long value, String what) {
+        if (value <= 0 || value > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(what + " is " + value + ", not a positive int");
+        }
+        return (int) value;
     }
 
     private static long[] need(Map<String, long[]> shapes, String key, int rank) {

@@ -146,8 +146,26 @@ public record DiTConfig(
         return GSON.toJson(this);
     }
 
+    /**
+     * The config a JSON object (as written by {@link #toJson()}) describes.
+     *
+     * @throws IllegalArgumentException if the JSON is malformed, {@code null}, or describes an invalid config
+     */
     public static DiTConfig fromJson(String json) {
-        DiTConfig c = GSON.fromJson(json, DiTConfig.class);
+        DiTConfig c;
+        try {
+            c = GSON.fromJson(json, DiTConfig.class);
+        } catch (IllegalArgumentException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            // Gson's parse errors, and the bare RuntimeException it wraps a refused constructor in.
+            Throwable cause = e.getCause() instanceof IllegalArgumentException ? e.getCause() : e;
+            throw new IllegalArgumentException(
+                    "invalid DiT config JSON: " + (cause.getMessage() != null ? cause.getMessage() : cause), e);
+        }
+        if (c == null) {
+            throw new IllegalArgumentException("invalid DiT config JSON: it is empty or null, not an object");
+        }
         // Re-run validation (Gson bypasses the canonical constructor).
         return new DiTConfig(
                 c.inputSize,

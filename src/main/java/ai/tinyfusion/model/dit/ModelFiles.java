@@ -37,16 +37,20 @@ public final class ModelFiles {
         LinkedHashMap<String, HostTensor> tensors = StateDicts.load(path);
         Map<String, String> meta = StateDicts.metadata(path);
         DiTConfig config;
-        try {
-            if (meta.containsKey(CONFIG_KEY)) {
+        if (meta.containsKey(CONFIG_KEY)) {
+            try {
                 config = DiTConfig.fromJson(meta.get(CONFIG_KEY));
-            } else {
-                Map<String, long[]> shapes = new LinkedHashMap<>();
-                tensors.forEach((k, v) -> shapes.put(k, v.shape()));
-                config = ConfigInference.infer(shapes, heads);
+            } catch (IllegalArgumentException e) {
+                throw new IOException(path + ": stored config '" + CONFIG_KEY + "': " + e.getMessage(), e);
             }
-        } catch (IllegalArgumentException e) {
-            throw new IOException(path + ": " + e.getMessage(), e);
+        } else {
+            Map<String, long[]> shapes = new LinkedHashMap<>();
+            tensors.forEach((k, v) -> shapes.put(k, v.shape()));
+            try {
+                config = ConfigInference.infer(shapes, heads);
+            } catch (IllegalArgumentException e) {
+                throw new IOException(path + ": " + e.getMessage(), e);
+            }
         }
         return new Loaded(config, tensors, meta);
     }
