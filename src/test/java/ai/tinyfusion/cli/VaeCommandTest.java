@@ -43,16 +43,21 @@ class VaeCommandTest {
 
     @Test
     void folderRoundTripWritesLatentsAndImagesOfTheRightShapes() throws Exception {
-        Path dir = Files.createDirectories(tmp.resolve("images"));
+        Path dir = tmp.resolve("images");
+        Files.createDirectories(dir.resolve("sub"));
         Random r = new Random(1);
-        for (String name : new String[] {"b.png", "a.png"}) {
+        byte[] pixels = new byte[2 * 24 * 32 * 3];
+        r.nextBytes(pixels);
+        for (int i = 0; i < 2; i++) {
             BufferedImage im = new BufferedImage(32, 24, BufferedImage.TYPE_INT_RGB);
             for (int y = 0; y < 24; y++) {
                 for (int x = 0; x < 32; x++) {
-                    im.setRGB(x, y, r.nextInt(1 << 24));
+                    int o = ((i * 24 + y) * 32 + x) * 3;
+                    im.setRGB(
+                            x, y, ((pixels[o] & 0xff) << 16) | ((pixels[o + 1] & 0xff) << 8) | (pixels[o + 2] & 0xff));
                 }
             }
-            ImageIO.write(im, "png", dir.resolve(name).toFile());
+            ImageIO.write(im, "png", dir.resolve(i == 0 ? "a.png" : "sub/b.png").toFile());
         }
         String vae = fixture("sd_small-diffusers").toString();
         Path latents = tmp.resolve("lat/latents.npy");
@@ -60,6 +65,19 @@ class VaeCommandTest {
         HostTensor z = Npy.read(latents);
         assertEquals(DType.F32, z.dtype());
         assertArrayEquals(new long[] {2, 4, 3, 4}, z.shape());
+
+        // The same images as an ADM .npz: the same latents, and the labels carried over.
+        Path adm = tmp.resolve("images.npz");
+        Npz.write(
+                adm,
+                Map.of(
+                        "arr_0", HostTensor.ofBytes(DType.U8, pixels, 2, 24, 32, 3),
+                        "arr_1", HostTensor.ofLongs(new long[] {3, 5}, 2)));
+        Path fromNpz = tmp.resolve("from-npz.npz");
+        ok("vae", "encode", adm.toString(), "--vae", vae, "--out", fromNpz.toString(), "--batch", "1");
+        Map<String, HostTensor> encoded = Npz.read(fromNpz);
+        assertEquals(z, encoded.get("arr_0"));
+        assertArrayEquals(new long[] {3, 5}, encoded.get("arr_1").toLongArray());
 
         Path sampled = tmp.resolve("sampled.npy");
         ok("vae", "encode", dir.toString(), "--vae", vae, "--out", sampled.toString(), "--sample", "--seed", "5");
