@@ -53,6 +53,12 @@ public final class SampleCommand implements Callable<Integer> {
                     + "labels.npy instead of images.")
     boolean latentsOnly;
 
+    @Option(
+            names = "--decode-batch",
+            defaultValue = "8",
+            description = "With --vae: images decoded at a time within a sampling batch (${DEFAULT-VALUE}).")
+    int decodeBatch;
+
     @Option(names = "--method", defaultValue = "ddim", description = "ddpm or ddim (${DEFAULT-VALUE}).")
     String method;
 
@@ -173,7 +179,7 @@ public final class SampleCommand implements Callable<Integer> {
             VaeImages.checkLatentChannels(ae.config(), c.inChannels(), "model " + name);
             double scale = vae.scale(ae);
             return new Output(
-                    z -> VaeImages.decodeUint8(ae, z, scale),
+                    z -> VaeImages.decodeUint8(ae, z, scale, Math.max(1, decodeBatch)),
                     false,
                     c.inputSize() * ae.config().downsampleFactor(),
                     3);

@@ -152,4 +152,29 @@ public final class VaeImages {
         checkLatentChannels(vae.config(), latents.getShape().get(1), "the latents");
         return toUint8Nhwc(vae.decode(vae.fromDiffusionLatents(latents, scale)));
     }
+
+    /**
+     * As {@link #decodeUint8(AutoencoderKL, NDArray, double)}, {@code chunk} images at a time (each chunk's float
+     * images freed before the next is decoded), for batches whose decoded floats would not fit at once.
+     */
+    public static byte[] decodeUint8(AutoencoderKL vae, NDArray latents, double scale, int chunk) {
+        int n = (int) latents.getShape().get(0);
+        if (n <= chunk) {
+            return decodeUint8(vae, latents, scale);
+        }
+        byte[] out = null;
+        for (int start = 0; start < n; start += chunk) {
+            int k = Math.min(chunk, n - start);
+            try (NDManager m = latents.getManager().newSubManager()) {
+                NDArray part = latents.get(start + ":" + (start + k));
+                part.attach(m);
+                byte[] bytes = decodeUint8(vae, part, scale);
+                if (out == null) {
+                    out = new byte[bytes.length / k * n];
+                }
+                System.arraycopy(bytes, 0, out, bytes.length / k * start, bytes.length);
+            }
+        }
+        return out;
+    }
 }
