@@ -109,6 +109,25 @@ class VaeCommandTest {
         }
     }
 
+    @Test
+    void imagesOfDifferentSizesNeedACentreCrop() throws Exception {
+        Path dir = Files.createDirectories(tmp.resolve("mixed"));
+        ImageIO.write(
+                new BufferedImage(32, 24, BufferedImage.TYPE_INT_RGB),
+                "png",
+                dir.resolve("a.png").toFile());
+        ImageIO.write(
+                new BufferedImage(40, 24, BufferedImage.TYPE_INT_RGB),
+                "png",
+                dir.resolve("b.png").toFile());
+        String vae = fixture("sd_small-diffusers").toString();
+        Path out = tmp.resolve("mixed.npy");
+        String err = fails("vae", "encode", dir.toString(), "--vae", vae, "--out", out.toString());
+        assertTrue(err.contains("b.png is 40x24, not 32x24") && err.contains("--image-size"), err);
+        ok("vae", "encode", dir.toString(), "--vae", vae, "--out", out.toString(), "--image-size", "16");
+        assertArrayEquals(new long[] {2, 4, 2, 2}, Npy.read(out).shape());
+    }
+
     /** Decoding the fixture's z (scale 1) gives the reference decode, mapped as DiT's sample_ddp.py, to one level. */
     @Test
     void decodeMatchesTheReferenceDecoderWithDiTsPixelMapping() throws Exception {
