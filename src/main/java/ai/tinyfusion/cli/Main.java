@@ -22,6 +22,7 @@ import picocli.CommandLine.Command;
             EvalCommand.class,
             ReportCommand.class,
             PlotCommand.class,
+            VaeCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {

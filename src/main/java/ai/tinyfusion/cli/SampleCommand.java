@@ -1,15 +1,22 @@
 package ai.tinyfusion.cli;
 
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.tinyfusion.data.FashionMnist;
 import ai.tinyfusion.diffusion.Sampler;
 import ai.tinyfusion.eval.ImageGrid;
 import ai.tinyfusion.io.DType;
 import ai.tinyfusion.io.HostTensor;
+import ai.tinyfusion.io.Npy;
 import ai.tinyfusion.io.Npz;
 import ai.tinyfusion.model.dit.DiT;
 import ai.tinyfusion.model.dit.DiTConfig;
+import ai.tinyfusion.model.vae.AutoencoderKL;
+import ai.tinyfusion.model.vae.VaeImages;
 import ai.tinyfusion.util.ProgressBars;
+import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -18,6 +25,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.function.Function;
 import me.tongfei.progressbar.ProgressBar;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -29,10 +37,27 @@ import picocli.CommandLine.Option;
         mixinStandardHelpOptions = true,
         description =
                 "Sample images from a DiT with DDPM or DDIM and classifier-free guidance; writes a labelled PNG grid "
-                        + "and an ADM-compatible .npz (arr_0 uint8 NHWC, arr_1 labels).")
+                        + "and an ADM-compatible .npz (arr_0 uint8 NHWC, arr_1 labels). Latent models need --vae "
+                        + "(decoded as DiT's sample_ddp.py) or --latents-only (latents.npy float32 N×C×h×w, "
+                        + "labels.npy).")
 public final class SampleCommand implements Callable<Integer> {
     @Mixin
     ModelOptions model;
+
+    @Mixin
+    VaeOptions vae;
+
+    @Option(
+            names = "--latents-only",
+            description = "Latent models without --vae: write the sampled latents (latents.npy, float32) and "
+                    + "labels.npy instead of images.")
+    boolean latentsOnly;
+
+    @Option(
+            names = "--decode-batch",
+            defaultValue = "8",
+            description = "With --vae: images decoded at a time within a sampling batch (${DEFAULT-VALUE}).")
+    int decodeBatch;
 
     @Option(names = "--method", defaultValue = "ddim", description = "ddpm or ddim (${DEFAULT-VALUE}).")
     String method;
@@ -105,29 +130,24 @@ public final class SampleCommand implements Callable<Integer> {
                     throw new IllegalArgumentException("label " + y + " is outside 0.." + (c.numClasses() - 1));
                 }
             }
+            Output output = output(manager, dit);
             Sampler sampler = new Sampler(dit, s);
             long t0 = System.nanoTime();
             byte[] images;
             try (ProgressBar bar =
                     ProgressBars.builder("sample", ys.length, true).build()) {
-                images = sampler.generateUint8(manager, ys, batch, sampleSeed, bar::stepTo);
+                images = sampler.generate(manager, ys, batch, sampleSeed, output.toBytes(), bar::stepTo);
             }
             double secs = (System.nanoTime() - t0) / 1e9;
-            int hw = c.inputSize();
-            int ch = c.inChannels();
             Files.createDirectories(out);
-            Map<String, HostTensor> npz = new LinkedHashMap<>();
-            npz.put("arr_0", HostTensor.ofBytes(DType.U8, images, ys.length, hw, hw, ch));
-            npz.put("arr_1", HostTensor.ofLongs(ys, ys.length));
-            Npz.write(out.resolve("samples.npz"), npz);
-            if (ch == 1 || ch == 3) {
-                int g = Math.min(gridMax, ys.length);
-                List<String> captions = new ArrayList<>();
-                for (int i = 0; i < g; i++) {
-                    captions.add(className(c, (int) ys[i]));
-                }
-                byte[] head = java.util.Arrays.copyOf(images, g * hw * hw * ch);
-                ImageGrid.write(out.resolve("grid.png"), head, g, hw, hw, ch, captions, 10, hw < 64 ? 3 : 1);
+            if (output.latents()) {
+                int hw = c.inputSize();
+                Npy.write(
+                        out.resolve("latents.npy"),
+                        HostTensor.ofBytes(DType.F32, images, ys.length, c.inChannels(), hw, hw));
+                Npy.write(out.resolve("labels.npy"), HostTensor.ofLongs(ys, ys.length));
+            } else {
+                writeImages(c, ys, images, output.size(), output.channels());
             }
             System.out.printf(
                     Locale.ROOT,
@@ -141,6 +161,67 @@ public final class SampleCommand implements Callable<Integer> {
                     out.toAbsolutePath());
         }
         return 0;
+    }
+
+    /** What a batch of samples becomes: its bytes and, for images, their size and channels. */
+    private record Output(Function<NDArray, byte[]> toBytes, boolean latents, int size, int channels) {}
+
+    /** Pixel models: uint8 as before; latent models: decoded by the VAE, or float latents with --latents-only. */
+    private Output output(NDManager manager, DiT dit) throws IOException {
+        DiTConfig c = dit.config();
+        boolean pixel = c.inChannels() == 1 || c.inChannels() == 3;
+        String name = model.describe();
+        if (vae.present()) {
+            if (latentsOnly) {
+                throw new IllegalArgumentException("--latents-only and --vae exclude each other");
+            }
+            AutoencoderKL ae = vae.load(manager);
+            VaeImages.checkLatentChannels(ae.config(), c.inChannels(), "model " + name);
+            double scale = vae.scale(ae);
+            return new Output(
+                    z -> VaeImages.decodeUint8(ae, z, scale, Math.max(1, decodeBatch)),
+                    false,
+                    c.inputSize() * ae.config().downsampleFactor(),
+                    3);
+        }
+        if (pixel) {
+            if (latentsOnly) {
+                throw new IllegalArgumentException("--latents-only is for latent models; " + name + " has "
+                        + c.inChannels() + " pixel channel(s)");
+            }
+            return new Output(Sampler::toUint8Nhwc, false, c.inputSize(), c.inChannels());
+        }
+        if (!latentsOnly) {
+            throw new IllegalArgumentException("model " + name + " samples " + c.inChannels() + "-channel latents: "
+                    + "give --vae PATH to decode them to images, or --latents-only to write the latents as float .npy");
+        }
+        return new Output(SampleCommand::float32Bytes, true, 0, 0);
+    }
+
+    /** The little-endian float32 bytes of an array, C order (what .npy stores). */
+    private static byte[] float32Bytes(NDArray z) {
+        ByteBuffer data =
+                HostTensor.fromNDArray(z.toType(DataType.FLOAT32, false)).data();
+        byte[] bytes = new byte[data.remaining()];
+        data.get(bytes);
+        return bytes;
+    }
+
+    /** samples.npz (arr_0 uint8 NHWC, arr_1 labels) and grid.png of the first --grid-max images. */
+    private void writeImages(DiTConfig c, long[] ys, byte[] images, int hw, int ch) throws IOException {
+        Map<String, HostTensor> npz = new LinkedHashMap<>();
+        npz.put("arr_0", HostTensor.ofBytes(DType.U8, images, ys.length, hw, hw, ch));
+        npz.put("arr_1", HostTensor.ofLongs(ys, ys.length));
+        Npz.write(out.resolve("samples.npz"), npz);
+        if (ch == 1 || ch == 3) {
+            int g = Math.min(gridMax, ys.length);
+            List<String> captions = new ArrayList<>();
+            for (int i = 0; i < g; i++) {
+                captions.add(className(c, (int) ys[i]));
+            }
+            byte[] head = java.util.Arrays.copyOf(images, g * hw * hw * ch);
+            ImageGrid.write(out.resolve("grid.png"), head, g, hw, hw, ch, captions, 10, hw < 64 ? 3 : 1);
+        }
     }
 
     /** Fashion-MNIST names for 10-class single-channel models, else the number. */

@@ -95,7 +95,7 @@ public final class ImageFolderDataset implements Dataset {
         this.labels = lab.stream().mapToInt(Integer::intValue).toArray();
     }
 
-    private static boolean hasImageExtension(Path p) {
+    static boolean hasImageExtension(Path p) {
         String name = p.getFileName().toString();
         int dot = name.lastIndexOf('.');
         return dot >= 0 && EXTENSIONS.contains(name.substring(dot + 1).toLowerCase(Locale.ROOT));

@@ -8,6 +8,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.tinyfusion.model.dit.DiT;
 import ai.tinyfusion.model.dit.DiTConfig;
 import java.util.Locale;
+import java.util.function.Function;
 import java.util.function.IntConsumer;
 
 /**
@@ -111,22 +112,48 @@ public final class Sampler {
      * @param onImages called with the number of images finished so far (may be null)
      */
     public byte[] generateUint8(NDManager parent, long[] labels, int batch, int seed, IntConsumer onImages) {
-        DiTConfig c = model.config();
-        int per = c.inputSize() * c.inputSize() * c.inChannels();
-        byte[] out = new byte[labels.length * per];
+        return generate(parent, labels, batch, seed, Sampler::toUint8Nhwc, onImages);
+    }
+
+    /**
+     * Samples {@code labels.length} images in batches of {@code batch} (batch i seeded with seed + i); each batch's
+     * samples (N, C, H, W) in the model's space are turned into bytes by {@code toBytes} (the same number of bytes
+     * per image in every batch) inside the batch's sub-manager, so only one batch of floats is alive at a time.
+     * Returns the bytes of all batches in order.
+     *
+     * @param toBytes e.g. {@link #toUint8Nhwc}, or a VAE decode for latent models
+     * @param onImages called with the number of images finished so far (may be null)
+     */
+    public byte[] generate(
+            NDManager parent,
+            long[] labels,
+            int batch,
+            int seed,
+            Function<NDArray, byte[]> toBytes,
+            IntConsumer onImages) {
+        byte[] out = null;
+        int per = 0;
         for (int start = 0, b = 0; start < labels.length; start += batch, b++) {
             int n = Math.min(batch, labels.length - start);
             long[] ys = java.util.Arrays.copyOfRange(labels, start, start + n);
             try (NDManager m = parent.newSubManager()) {
                 model.useIn(m);
-                byte[] bytes = toUint8Nhwc(sample(m, ys, seed + b, null));
+                byte[] bytes = toBytes.apply(sample(m, ys, seed + b, null));
+                if (out == null) {
+                    per = bytes.length / n;
+                    out = new byte[Math.multiplyExact(labels.length, per)];
+                }
+                if (bytes.length != n * per) {
+                    throw new IllegalStateException(
+                            "batch at " + start + " gave " + bytes.length + " bytes, not " + n + " x " + per);
+                }
                 System.arraycopy(bytes, 0, out, start * per, bytes.length);
             }
             if (onImages != null) {
                 onImages.accept(start + n);
             }
         }
-        return out;
+        return out == null ? new byte[0] : out;
     }
 
     /** Labels 0, 1, ..., K−1, 0, 1, ... (n of them): uniform classes as the evaluation protocol uses. */

@@ -66,6 +66,30 @@ public final class ImageGrid {
             }
         }
         g.dispose();
+        save(img, png);
+    }
+
+    /** Writes image {@code index} of uint8 NHWC images (C = 1 grey or 3 RGB) as a PNG of its own, atomically. */
+    public static void writeOne(Path png, byte[] nhwc, int index, int h, int w, int c) throws IOException {
+        if (c != 1 && c != 3) {
+            throw new IllegalArgumentException("a PNG needs 1 or 3 channels, got " + c);
+        }
+        BufferedImage img =
+                new BufferedImage(w, h, c == 3 ? BufferedImage.TYPE_3BYTE_BGR : BufferedImage.TYPE_BYTE_GRAY);
+        int base = index * h * w * c;
+        int[] px = new int[c];
+        for (int y = 0; y < h; y++) {
+            for (int x = 0; x < w; x++) {
+                for (int k = 0; k < c; k++) {
+                    px[k] = nhwc[base + (y * w + x) * c + k] & 0xff;
+                }
+                img.getRaster().setPixel(x, y, px);
+            }
+        }
+        save(img, png);
+    }
+
+    private static void save(BufferedImage img, Path png) throws IOException {
         if (png.getParent() != null) {
             Files.createDirectories(png.getParent());
         }

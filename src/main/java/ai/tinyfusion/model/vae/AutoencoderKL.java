@@ -1,7 +1,9 @@
 package ai.tinyfusion.model.vae;
 
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 import ai.tinyfusion.model.vae.VaeBlocks.Level;
 import ai.tinyfusion.model.vae.VaeBlocks.MidBlock;
 import ai.tinyfusion.model.vae.VaeBlocks.Resample;
@@ -10,6 +12,7 @@ import ai.tinyfusion.nn.GroupNorm;
 import ai.tinyfusion.nn.Module;
 import ai.tinyfusion.nn.ModuleList;
 import ai.tinyfusion.nn.NoGrad;
+import ai.tinyfusion.nn.Parameter;
 import ai.tinyfusion.nn.Scalars;
 import java.util.function.UnaryOperator;
 
@@ -52,6 +55,25 @@ public final class AutoencoderKL extends Module {
                 config.usePostQuantConv() ? child("post_quant_conv", new Conv2d(manager, z, z, 1, 1, 0, true)) : null;
     }
 
+    /**
+     * A model of {@code config} with random weights (for tests and timing, not for images): every weight of rank ≥ 2
+     * normal with std 1/√fan_in from the engine RNG seeded with {@code seed}, norm scales one, biases zero.
+     */
+    public static AutoencoderKL random(NDManager manager, VaeConfig config, long seed) {
+        AutoencoderKL model = new AutoencoderKL(manager, config);
+        Engine.getInstance().setRandomSeed((int) seed);
+        try (NDManager tmp = manager.newSubManager()) {
+            for (Parameter p : model.namedParameters().values()) {
+                Shape shape = p.value().getShape();
+                if (shape.dimension() >= 2) {
+                    float std = (float) (1.0 / Math.sqrt((double) shape.size() / shape.get(0)));
+                    p.set(tmp.randomNormal(0f, std, shape, p.value().getDataType()));
+                }
+            }
+        }
+        return model;
+    }
+
     public VaeConfig config() {
         return config;
     }
@@ -72,13 +94,23 @@ public final class AutoencoderKL extends Module {
 
     /** Posterior latents → the latents a diffusion model works on: (z − shift)·scaling_factor (DiT: z·0.18215, MAR: z·0.2325). */
     public NDArray toDiffusionLatents(NDArray z) {
+        return toDiffusionLatents(z, config.scalingFactor());
+    }
+
+    /** As {@link #toDiffusionLatents(NDArray)} with another scale: (z − shift)·scale. */
+    public NDArray toDiffusionLatents(NDArray z, double scale) {
         NDArray shifted = config.shiftFactor() == null ? z : z.sub(config.shiftFactor());
-        return Scalars.mul(shifted, config.scalingFactor());
+        return Scalars.mul(shifted, scale);
     }
 
     /** The inverse of {@link #toDiffusionLatents}: what {@link #decode} takes. */
     public NDArray fromDiffusionLatents(NDArray latents) {
-        NDArray z = Scalars.div(latents, config.scalingFactor());
+        return fromDiffusionLatents(latents, config.scalingFactor());
+    }
+
+    /** The inverse of {@link #toDiffusionLatents(NDArray, double)}: latents/scale + shift (DiT: z / 0.18215). */
+    public NDArray fromDiffusionLatents(NDArray latents, double scale) {
+        NDArray z = Scalars.div(latents, scale);
         return config.shiftFactor() == null ? z : z.add(config.shiftFactor());
     }
 

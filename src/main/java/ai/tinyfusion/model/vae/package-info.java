@@ -14,7 +14,8 @@
  * <p>{@link ai.tinyfusion.model.vae.AutoencoderKL} holds the network (state-dict keys are diffusers'),
  * {@link ai.tinyfusion.model.vae.VaeConfig} its shape (diffusers {@code config.json} or presets),
  * {@link ai.tinyfusion.model.vae.VaeCheckpoints} the loaders of both weight layouts and
- * {@link ai.tinyfusion.model.vae.DiagonalGaussian} the posterior. Parity with the reference code is
+ * {@link ai.tinyfusion.model.vae.DiagonalGaussian} the posterior, {@link ai.tinyfusion.model.vae.VaeImages} the
+ * batch-by-batch conversion between uint8 images and diffusion latents with the original DiT scripts' pixel mapping. Parity with the reference code is
  * tested on fixtures made by {@code tools/fixtures/make_vae_fixtures.py}.
  */
 package ai.tinyfusion.model.vae;

@@ -1,0 +1,349 @@
+package ai.tinyfusion.cli;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDManager;
+import ai.tinyfusion.data.ImageFiles;
+import ai.tinyfusion.eval.ImageGrid;
+import ai.tinyfusion.io.DType;
+import ai.tinyfusion.io.HostTensor;
+import ai.tinyfusion.io.Npy;
+import ai.tinyfusion.io.Npz;
+import ai.tinyfusion.model.vae.AutoencoderKL;
+import ai.tinyfusion.model.vae.VaeImages;
+import ai.tinyfusion.util.ProgressBars;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import me.tongfei.progressbar.ProgressBar;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code tinyfusion vae encode|decode}: images ↔ diffusion latents through a KL autoencoder. */
+@Command(
+        name = "vae",
+        mixinStandardHelpOptions = true,
+        description = "Encode images to diffusion latents or decode latents to images with a KL VAE "
+                + "(the Stable Diffusion VAE, KL-16), with the pixel conventions of DiT's scripts.",
+        subcommands = {VaeCommand.Encode.class, VaeCommand.Decode.class})
+public final class VaeCommand implements Runnable {
+    @Override
+    public void run() {
+        CommandLine.usage(this, System.out);
+    }
+
+    /** Options both subcommands take. */
+    static final class Common {
+        @Mixin
+        VaeOptions vae;
+
+        @Option(names = "--batch", defaultValue = "8", description = "Images per batch (${DEFAULT-VALUE}).")
+        int batch;
+
+        @Option(
+                names = "--device",
+                defaultValue = "cpu",
+                description = "cpu, or gpu / gpu:N with a CUDA libtorch (${DEFAULT-VALUE}).")
+        String device;
+
+        NDManager manager() {
+            if (batch < 1) {
+                throw new IllegalArgumentException("--batch must be at least 1, got " + batch);
+            }
+            return NDManager.newBaseManager(Device.fromName(device));
+        }
+    }
+
+    @Command(
+            name = "encode",
+            mixinStandardHelpOptions = true,
+            description = "Images (a folder of image files, or an ADM .npz with arr_0 uint8 NHWC RGB) → latents "
+                    + "(N×z×h×w float32) as .npy, or .npz (arr_0 latents; arr_1 the input .npz's labels). Pixels go "
+                    + "to [-1, 1] as x/127.5 - 1; latents are (posterior mean - shift)·scale.")
+    static final class Encode implements Callable<Integer> {
+        @Mixin
+        Common common;
+
+        @Parameters(index = "0", paramLabel = "IMAGES", description = "Image folder or ADM-style .npz.")
+        Path input;
+
+        @Option(
+                names = "--out",
+                required = true,
+                description = "Latents file: .npy (latents only) or .npz (arr_0 latents, arr_1 labels).")
+        Path out;
+
+        @Option(
+                names = "--sample",
+                description = "Draw the latents from the posterior (batch b seeded with --seed + b), not its mean.")
+        boolean sample;
+
+        @Option(names = "--seed", defaultValue = "0", description = "Seed of --sample (${DEFAULT-VALUE}).")
+        int seed;
+
+        @Option(
+                names = "--image-size",
+                description = "Folder images: centre-crop each to this size as ADM's center_crop_arr (default: "
+                        + "none; every image must then have the same size).")
+        Integer imageSize;
+
+        @Override
+        public Integer call() throws Exception {
+            String name = out.getFileName().toString().toLowerCase(Locale.ROOT);
+            if (!name.endsWith(".npy") && !name.endsWith(".npz")) {
+                throw new IllegalArgumentException("--out must end in .npy or .npz, got " + out);
+            }
+            Images images = Files.isDirectory(input) ? folder(input, imageSize) : npz(input);
+            try (NDManager manager = common.manager()) {
+                AutoencoderKL vae = common.vae.load(manager);
+                double scale = common.vae.scale(vae);
+                int f = vae.config().downsampleFactor();
+                float[] latents;
+                try (ProgressBar bar =
+                        ProgressBars.builder("encode", images.n(), true).build()) {
+                    latents = VaeImages.encode(
+                            vae,
+                            manager,
+                            images.source(),
+                            images.n(),
+                            images.h(),
+                            images.w(),
+                            common.batch,
+                            scale,
+                            sample,
+                            seed,
+                            bar::stepTo);
+                }
+                HostTensor t = HostTensor.ofFloats(
+                        latents, images.n(), vae.config().latentChannels(), images.h() / f, images.w() / f);
+                if (out.getParent() != null) {
+                    Files.createDirectories(out.getParent());
+                }
+                if (name.endsWith(".npy")) {
+                    Npy.write(out, t);
+                } else {
+                    Map<String, HostTensor> arrays = new LinkedHashMap<>();
+                    arrays.put("arr_0", t);
+                    if (images.labels() != null) {
+                        arrays.put("arr_1", images.labels());
+                    }
+                    Npz.write(out, arrays);
+                }
+                System.out.printf(
+                        Locale.ROOT,
+                        "%d images %dx%d -> latents %s (scale %s, %s) -> %s%n",
+                        images.n(),
+                        images.h(),
+                        images.w(),
+                        Arrays.toString(t.shape()),
+                        scale,
+                        sample ? "posterior samples, seed " + seed : "posterior mean",
+                        out.toAbsolutePath());
+            }
+            return 0;
+        }
+    }
+
+    /** Input images: n of h×w RGB, read a batch at a time, and labels (or null). */
+    record Images(int n, int h, int w, VaeImages.ImageSource source, HostTensor labels) {}
+
+    /** Every image file of a folder (sorted by relative path), read when its batch is encoded. */
+    static Images folder(Path dir, Integer size) throws IOException {
+        List<Path> files = ImageFiles.list(dir);
+        int crop = size == null ? 0 : size;
+        ImageFiles.Rgb first = ImageFiles.read(files.get(0), crop);
+        int h = first.height();
+        int w = first.width();
+        VaeImages.ImageSource source = (start, k) -> {
+            byte[] out = new byte[k * h * w * 3];
+            for (int i = 0; i < k; i++) {
+                Path file = files.get(start + i);
+                try {
+                    ImageFiles.Rgb im = ImageFiles.read(file, crop);
+                    if (im.height() != h || im.width() != w) {
+                        throw new IllegalArgumentException(file + " is " + im.width() + "x" + im.height() + ", not " + w
+                                + "x" + h + " as " + files.get(0) + ": give --image-size to centre-crop them all");
+                    }
+                    System.arraycopy(im.pixels(), 0, out, i * h * w * 3, h * w * 3);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }
+            return out;
+        };
+        return new Images(files.size(), h, w, source, null);
+    }
+
+    /** An ADM-style .npz: arr_0 uint8 (N, H, W, 3), arr_1 labels if present. */
+    static Images npz(Path file) throws IOException {
+        try (Npz.Archive archive = Npz.open(file)) {
+            HostTensor images = archive.get("arr_0");
+            long[] s = images.shape();
+            if (images.dtype() != DType.U8 || s.length != 4 || s[3] != 3) {
+                throw new IOException(
+                        file + ": arr_0 must be uint8 N×H×W×3 (RGB), got " + images.dtype() + " " + Arrays.toString(s));
+            }
+            int h = (int) s[1];
+            int w = (int) s[2];
+            int per = h * w * 3;
+            VaeImages.ImageSource source = (start, k) -> {
+                byte[] out = new byte[k * per];
+                images.data().duplicate().position(start * per).get(out);
+                return out;
+            };
+            HostTensor labels = archive.contains("arr_1") ? archive.get("arr_1") : null;
+            return new Images((int) s[0], h, w, source, labels);
+        }
+    }
+
+    @Command(
+            name = "decode",
+            mixinStandardHelpOptions = true,
+            description = "Latents (.npy, or .npz member --key; N×z×h×w float) → samples.npz (arr_0 uint8 NHWC RGB; "
+                    + "arr_1 the input .npz's labels), PNG files and a grid: decode(latents/scale + shift), then "
+                    + "clamp(127.5·x + 128, 0, 255) truncated to uint8, as DiT's sample_ddp.py.")
+    static final class Decode implements Callable<Integer> {
+        @Mixin
+        Common common;
+
+        @Parameters(index = "0", paramLabel = "LATENTS", description = "Latents .npy or .npz.")
+        Path input;
+
+        @Option(
+                names = "--key",
+                description = "The .npz member holding the latents (default: arr_0, else the only member).")
+        String key;
+
+        @Option(names = "--out", defaultValue = "decoded", description = "Output directory (${DEFAULT-VALUE}).")
+        Path out;
+
+        @Option(
+                names = "--png",
+                negatable = true,
+                defaultValue = "true",
+                fallbackValue = "true",
+                description = "Write every image as <out>/images/NNNNNN.png (default: on).")
+        boolean png;
+
+        @Option(
+                names = "--grid-max",
+                defaultValue = "100",
+                description = "At most this many images in <out>/grid.png; 0 = no grid (${DEFAULT-VALUE}).")
+        int gridMax;
+
+        @Override
+        public Integer call() throws Exception {
+            HostTensor labels = null;
+            HostTensor latents;
+            if (input.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".npz")) {
+                try (Npz.Archive archive = Npz.open(input)) {
+                    String k = key != null
+                            ? key
+                            : archive.contains("arr_0") || archive.keys().size() != 1
+                                    ? "arr_0"
+                                    : archive.keys().get(0);
+                    latents = archive.get(k);
+                    if (!k.equals("arr_1") && archive.contains("arr_1")) {
+                        labels = archive.get("arr_1");
+                    }
+                }
+            } else {
+                latents = Npy.read(input);
+            }
+            long[] shape = latents.shape();
+            if (shape.length != 4 || !latents.dtype().isFloating()) {
+                throw new IllegalArgumentException(input + ": latents must be floats N×C×h×w, got " + latents.dtype()
+                        + " " + Arrays.toString(shape));
+            }
+            int n = (int) shape[0];
+            try (NDManager manager = common.manager()) {
+                AutoencoderKL vae = common.vae.load(manager);
+                VaeImages.checkLatentChannels(vae.config(), shape[1], input.toString());
+                double scale = common.vae.scale(vae);
+                int f = vae.config().downsampleFactor();
+                int h = (int) shape[2] * f;
+                int w = (int) shape[3] * f;
+                int per = h * w * 3;
+                byte[] images = new byte[Math.multiplyExact(n, per)];
+                Files.createDirectories(out);
+                VaeImages.LatentSource source = slicer(latents);
+                try (ProgressBar bar = ProgressBars.builder("decode", n, true).build()) {
+                    VaeImages.decode(
+                            vae,
+                            manager,
+                            source,
+                            shape,
+                            common.batch,
+                            scale,
+                            (start, k, nhwc) -> {
+                                System.arraycopy(nhwc, 0, images, start * per, nhwc.length);
+                                if (png) {
+                                    writePngs(out.resolve("images"), nhwc, start, k, h, w);
+                                }
+                            },
+                            bar::stepTo);
+                }
+                Map<String, HostTensor> npz = new LinkedHashMap<>();
+                npz.put("arr_0", HostTensor.ofBytes(DType.U8, images, n, h, w, 3));
+                if (labels != null && labels.shape().length == 1 && labels.shape()[0] == n) {
+                    npz.put("arr_1", labels);
+                }
+                Npz.write(out.resolve("samples.npz"), npz);
+                int g = Math.min(gridMax, n);
+                if (g > 0) {
+                    byte[] head = Arrays.copyOf(images, g * per);
+                    ImageGrid.write(out.resolve("grid.png"), head, g, h, w, 3, null, 10, h < 64 ? 3 : 1);
+                }
+                System.out.printf(
+                        Locale.ROOT,
+                        "%d latents %s -> images %dx%d (scale %s) -> %s%n",
+                        n,
+                        Arrays.toString(shape),
+                        h,
+                        w,
+                        scale,
+                        out.toAbsolutePath());
+            }
+            return 0;
+        }
+    }
+
+    /** Batches of a latent tensor as floats: float32 sliced from its buffer, other float types converted once. */
+    static VaeImages.LatentSource slicer(HostTensor latents) {
+        long[] s = latents.shape();
+        int per = (int) (s[1] * s[2] * s[3]);
+        if (latents.dtype() == DType.F32) {
+            FloatBuffer all =
+                    latents.data().duplicate().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+            return (start, k) -> {
+                float[] out = new float[k * per];
+                all.duplicate().position(start * per).get(out);
+                return out;
+            };
+        }
+        float[] all = latents.toFloatArray();
+        return (start, k) -> Arrays.copyOfRange(all, start * per, (start + k) * per);
+    }
+
+    private static void writePngs(Path dir, byte[] nhwc, int start, int k, int h, int w) {
+        try {
+            Files.createDirectories(dir);
+            for (int i = 0; i < k; i++) {
+                ImageGrid.writeOne(dir.resolve(String.format(Locale.ROOT, "%06d.png", start + i)), nhwc, i, h, w, 3);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
