@@ -25,6 +25,9 @@ import org.slf4j.LoggerFactory;
  * NHWC images, {@code arr_1}: int64 labels).
  */
 public final class Npz {
+    /** The zip entry time of every written member (the DOS epoch), so that output bytes depend only on the arrays. */
+    static final java.time.LocalDateTime FIXED_TIME = java.time.LocalDateTime.of(1980, 1, 1, 0, 0);
+
     private static final Logger LOG = LoggerFactory.getLogger(Npz.class);
 
     private Npz() {}
@@ -150,6 +153,8 @@ public final class Npz {
                 byte[] header = headers.get(e.getKey());
                 HostTensor t = e.getValue();
                 ZipEntry entry = new ZipEntry(e.getKey() + ".npy");
+                // a fixed time stamp: the same arrays give the same file bytes (reproducible sample files)
+                entry.setTimeLocal(FIXED_TIME);
                 if (compress) {
                     entry.setMethod(ZipEntry.DEFLATED);
                 } else {

@@ -139,6 +139,7 @@ class NpzTest {
         try (ZipFile zip = new ZipFile(stored.toFile())) {
             ZipEntry entry = zip.getEntry("arr_0.npy");
             assertEquals(ZipEntry.STORED, entry.getMethod());
+            assertEquals(Npz.FIXED_TIME, entry.getTimeLocal()); // same arrays, same bytes: no wall-clock time inside
             try (InputStream in = zip.getInputStream(entry)) {
                 assertArrayEquals(Npy.toBytes(samples.get("arr_0")), in.readAllBytes());
             }

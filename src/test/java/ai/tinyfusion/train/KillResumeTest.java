@@ -83,12 +83,12 @@ class KillResumeTest {
     void killedRunResumesExactly(@TempDir Path dir) throws Exception {
         Path a = dir.resolve("a");
         Process pa = start(command(a), dir.resolve("a.log"));
-        assertTrue(pa.waitFor(5, TimeUnit.MINUTES) && pa.exitValue() == 0, () -> log(dir.resolve("a.log")));
+        assertTrue(pa.waitFor(15, TimeUnit.MINUTES) && pa.exitValue() == 0, () -> log(dir.resolve("a.log")));
 
         Path b = dir.resolve("b");
         Process pb = start(command(b), dir.resolve("b.log"));
         Path ckpt = b.resolve("checkpoints/step-0000020.safetensors");
-        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(15);
         while (!Files.exists(ckpt) && pb.isAlive() && System.nanoTime() < deadline) {
             Thread.sleep(20);
         }
@@ -98,7 +98,7 @@ class KillResumeTest {
         assertTrue(!Files.exists(b.resolve("ema.safetensors")), "the run finished before it could be killed");
 
         Process pr = start(command(b, "--resume", b.toString()), dir.resolve("r.log"));
-        assertTrue(pr.waitFor(5, TimeUnit.MINUTES) && pr.exitValue() == 0, () -> log(dir.resolve("r.log")));
+        assertTrue(pr.waitFor(15, TimeUnit.MINUTES) && pr.exitValue() == 0, () -> log(dir.resolve("r.log")));
         String resumedLog = log(dir.resolve("r.log"));
         assertTrue(resumedLog.contains("resumed from"), resumedLog);
 
