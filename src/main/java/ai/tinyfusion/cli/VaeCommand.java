@@ -4,24 +4,25 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import ai.tinyfusion.data.ImageFiles;
 import ai.tinyfusion.eval.ImageGrid;
+import ai.tinyfusion.io.AtomicFiles;
 import ai.tinyfusion.io.DType;
 import ai.tinyfusion.io.HostTensor;
 import ai.tinyfusion.io.Npy;
 import ai.tinyfusion.io.Npz;
+import ai.tinyfusion.io.NpzWriter;
 import ai.tinyfusion.model.vae.AutoencoderKL;
 import ai.tinyfusion.model.vae.VaeImages;
 import ai.tinyfusion.util.ProgressBars;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import me.tongfei.progressbar.ProgressBar;
 import picocli.CommandLine;
@@ -109,10 +110,12 @@ public final class VaeCommand implements Runnable {
                 AutoencoderKL vae = common.vae.load(manager);
                 double scale = common.vae.scale(vae);
                 int f = vae.config().downsampleFactor();
-                float[] latents;
-                try (ProgressBar bar =
-                        ProgressBars.builder("encode", images.n(), true).build()) {
-                    latents = VaeImages.encode(
+                long[] shape = {images.n(), vae.config().latentChannels(), images.h() / f, images.w() / f};
+                // latents go to the file batch by batch: any number of images in bounded memory
+                try (LatentsFile file = new LatentsFile(out, name.endsWith(".npy"), shape);
+                        ProgressBar bar =
+                                ProgressBars.builder("encode", images.n(), true).build()) {
+                    VaeImages.encode(
                             vae,
                             manager,
                             images.source(),
@@ -123,22 +126,11 @@ public final class VaeCommand implements Runnable {
                             scale,
                             sample,
                             seed,
+                            file::write,
                             bar::stepTo);
-                }
-                HostTensor t = HostTensor.ofFloats(
-                        latents, images.n(), vae.config().latentChannels(), images.h() / f, images.w() / f);
-                if (out.getParent() != null) {
-                    Files.createDirectories(out.getParent());
-                }
-                if (name.endsWith(".npy")) {
-                    Npy.write(out, t);
-                } else {
-                    Map<String, HostTensor> arrays = new LinkedHashMap<>();
-                    arrays.put("arr_0", t);
-                    if (images.labels() != null) {
-                        arrays.put("arr_1", images.labels());
-                    }
-                    Npz.write(out, arrays);
+                    file.finish(images.labels());
+                } catch (UncheckedIOException e) {
+                    throw e.getCause();
                 }
                 System.out.printf(
                         Locale.ROOT,
@@ -146,12 +138,73 @@ public final class VaeCommand implements Runnable {
                         images.n(),
                         images.h(),
                         images.w(),
-                        Arrays.toString(t.shape()),
+                        Arrays.toString(shape),
                         scale,
                         sample ? "posterior samples, seed " + seed : "posterior mean",
                         out.toAbsolutePath());
             }
             return 0;
+        }
+    }
+
+    /** Latents written as they are encoded: a {@code .npy}, or an {@code .npz} with arr_0 (and arr_1 labels). */
+    static final class LatentsFile implements AutoCloseable {
+        private final AtomicFiles.Pending npy;
+        private final NpzWriter npz;
+        private final Path path;
+
+        LatentsFile(Path path, boolean asNpy, long[] shape) throws IOException {
+            this.path = path;
+            if (asNpy) {
+                npy = Npy.begin(path, DType.F32, shape);
+                npz = null;
+            } else {
+                npy = null;
+                npz = NpzWriter.create(path);
+                npz.begin("arr_0", DType.F32, shape);
+            }
+        }
+
+        /** One batch's latents, in order. */
+        void write(int start, int n, float[] latents) {
+            ByteBuffer b = ByteBuffer.allocate(latents.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+            b.asFloatBuffer().put(latents);
+            try {
+                if (npy != null) {
+                    AtomicFiles.writeFully(npy.channel(), b);
+                } else {
+                    npz.write(b);
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+
+        /** Completes the file (the .npz with {@code labels} as arr_1 when given) and moves it into place. */
+        void finish(HostTensor labels) throws IOException {
+            if (npy != null) {
+                npy.commit();
+                return;
+            }
+            npz.end();
+            if (labels != null) {
+                npz.array("arr_1", labels);
+            }
+            npz.commit();
+        }
+
+        @Override
+        public void close() throws IOException {
+            if (npy != null) {
+                npy.close();
+            } else {
+                npz.close();
+            }
+        }
+
+        @Override
+        public String toString() {
+            return path.toString();
         }
     }
 
@@ -275,10 +328,15 @@ public final class VaeCommand implements Runnable {
                 int h = (int) shape[2] * f;
                 int w = (int) shape[3] * f;
                 int per = h * w * 3;
-                byte[] images = new byte[Math.multiplyExact(n, per)];
+                int g = Math.min(gridMax, n);
+                byte[] head = new byte[Math.multiplyExact(g, per)];
                 Files.createDirectories(out);
                 VaeImages.LatentSource source = slicer(latents);
-                try (ProgressBar bar = ProgressBars.builder("decode", n, true).build()) {
+                // images go to samples.npz batch by batch: bounded memory at any n and --batch
+                try (NpzWriter npz = NpzWriter.create(out.resolve("samples.npz"));
+                        ProgressBar bar =
+                                ProgressBars.builder("decode", n, true).build()) {
+                    npz.begin("arr_0", DType.U8, n, h, w, 3);
                     VaeImages.decode(
                             vae,
                             manager,
@@ -287,22 +345,28 @@ public final class VaeCommand implements Runnable {
                             common.batch,
                             scale,
                             (start, k, nhwc) -> {
-                                System.arraycopy(nhwc, 0, images, start * per, nhwc.length);
+                                try {
+                                    npz.write(nhwc);
+                                } catch (IOException e) {
+                                    throw new UncheckedIOException(e);
+                                }
+                                if (start < g) {
+                                    System.arraycopy(nhwc, 0, head, start * per, Math.min(k, g - start) * per);
+                                }
                                 if (png) {
                                     writePngs(out.resolve("images"), nhwc, start, k, h, w);
                                 }
                             },
                             bar::stepTo);
+                    npz.end();
+                    if (labels != null && labels.shape().length == 1 && labels.shape()[0] == n) {
+                        npz.array("arr_1", labels);
+                    }
+                    npz.commit();
+                } catch (UncheckedIOException e) {
+                    throw e.getCause();
                 }
-                Map<String, HostTensor> npz = new LinkedHashMap<>();
-                npz.put("arr_0", HostTensor.ofBytes(DType.U8, images, n, h, w, 3));
-                if (labels != null && labels.shape().length == 1 && labels.shape()[0] == n) {
-                    npz.put("arr_1", labels);
-                }
-                Npz.write(out.resolve("samples.npz"), npz);
-                int g = Math.min(gridMax, n);
                 if (g > 0) {
-                    byte[] head = Arrays.copyOf(images, g * per);
                     ImageGrid.write(out.resolve("grid.png"), head, g, h, w, 3, null, 10, h < 64 ? 3 : 1);
                 }
                 System.out.printf(
