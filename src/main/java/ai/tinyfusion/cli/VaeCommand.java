@@ -3,6 +3,7 @@ package ai.tinyfusion.cli;
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import ai.tinyfusion.data.ImageFiles;
+import ai.tinyfusion.data.ImageFolderDataset;
 import ai.tinyfusion.eval.ImageGrid;
 import ai.tinyfusion.io.AtomicFiles;
 import ai.tinyfusion.io.DType;
@@ -11,6 +12,7 @@ import ai.tinyfusion.io.Npy;
 import ai.tinyfusion.io.Npz;
 import ai.tinyfusion.io.NpzWriter;
 import ai.tinyfusion.model.vae.AutoencoderKL;
+import ai.tinyfusion.model.vae.LatentExtraction;
 import ai.tinyfusion.model.vae.VaeImages;
 import ai.tinyfusion.util.ProgressBars;
 import java.io.IOException;
@@ -20,6 +22,7 @@ import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
@@ -37,7 +40,7 @@ import picocli.CommandLine.Parameters;
         mixinStandardHelpOptions = true,
         description = "Encode images to diffusion latents or decode latents to images with a KL VAE "
                 + "(the Stable Diffusion VAE, KL-16), with the pixel conventions of DiT's scripts.",
-        subcommands = {VaeCommand.Encode.class, VaeCommand.Decode.class})
+        subcommands = {VaeCommand.Encode.class, VaeCommand.Decode.class, VaeCommand.Extract.class})
 public final class VaeCommand implements Runnable {
     @Override
     public void run() {
@@ -205,6 +208,95 @@ public final class VaeCommand implements Runnable {
         @Override
         public String toString() {
             return path.toString();
+        }
+    }
+
+    @Command(
+            name = "extract",
+            mixinStandardHelpOptions = true,
+            description = "Training latents from an ImageNet-style folder (DATA/<class>/**.png|jpg...), as the "
+                    + "original's extract_features.py: ADM centre crop to --image-size, [-1, 1], VAE posterior sample "
+                    + "times the scale -> <out>/<prefix>_features/<i>.npy (float32 (1, C, h, w), or (2, C, h, w) with "
+                    + "--flip copies) and <out>/<prefix>_labels/<i>.npy (int64 (1,)), readable by --data. Running "
+                    + "it again resumes: images whose files exist are skipped; the result does not depend on --batch.")
+    static final class Extract implements Callable<Integer> {
+        @Mixin
+        Common common;
+
+        @Parameters(index = "0", paramLabel = "DATA", description = "Image folder with one sub-folder per class.")
+        Path data;
+
+        @Option(names = "--out", required = true, description = "Output root of the latent folders.")
+        Path out;
+
+        @Option(
+                names = "--image-size",
+                defaultValue = "256",
+                description = "Centre-crop size, a multiple of the VAE's factor (${DEFAULT-VALUE}).")
+        int imageSize;
+
+        @Option(
+                names = "--prefix",
+                description = "Folder prefix: <prefix>_features, <prefix>_labels (default: imagenet<image-size>, "
+                        + "as the original's train.py expects).")
+        String prefix;
+
+        @Option(
+                names = "--flip",
+                defaultValue = "random",
+                description = "none, random (mirror with probability 1/2 per image, as the original's "
+                        + "RandomHorizontalFlip, seeded by --seed and the index) or copies (store image and mirror) "
+                        + "(${DEFAULT-VALUE}).")
+        String flip;
+
+        @Option(names = "--mean", description = "Store the posterior mean instead of a posterior sample.")
+        boolean mean;
+
+        @Option(
+                names = "--seed",
+                defaultValue = "0",
+                description = "Seed of the flips and the posterior noise (${DEFAULT-VALUE}).")
+        long seed;
+
+        @Override
+        public Integer call() throws Exception {
+            LatentExtraction.Flip f;
+            try {
+                f = LatentExtraction.Flip.valueOf(flip.toUpperCase(Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("unknown --flip '" + flip + "' (none, random, copies)", e);
+            }
+            ImageFolderDataset images = new ImageFolderDataset(data, imageSize);
+            try (NDManager manager = common.manager()) {
+                AutoencoderKL vae = common.vae.load(manager);
+                LatentExtraction.Options options = new LatentExtraction.Options(
+                        prefix != null ? prefix : "imagenet" + imageSize,
+                        f,
+                        mean,
+                        seed,
+                        common.vae.scale(vae),
+                        common.batch);
+                LatentExtraction run = new LatentExtraction(vae, images, out, options);
+                int before = run.done();
+                try (ProgressBar bar = ProgressBars.builder("extract", images.size(), true)
+                        .startsFrom(before, Duration.ZERO)
+                        .build()) {
+                    run.run(manager, bar::stepTo);
+                }
+                System.out.printf(
+                        Locale.ROOT,
+                        "%d images of %d classes (%d encoded now) -> %s/%s_features, %s_labels (scale %s, flip %s, %s)%n",
+                        images.size(),
+                        images.numClasses(),
+                        images.size() - before,
+                        out.toAbsolutePath(),
+                        options.prefix(),
+                        options.prefix(),
+                        options.scale(),
+                        flip,
+                        mean ? "posterior mean" : "posterior samples, seed " + seed);
+            }
+            return 0;
         }
     }
 

@@ -4,7 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.tinyfusion.data.SplitMix64;
+import ai.tinyfusion.data.IndexedGaussians;
 
 /**
  * Noise that belongs to the image, not to the batch: row r of every draw is image {@code first + r mod count}'s, and
@@ -13,9 +13,8 @@ import ai.tinyfusion.data.SplitMix64;
  * or on where a sharded run was interrupted. Rows past {@code count} (the null-label half of a guided batch) repeat
  * the first {@code count} rows; the guided sampler only reads the conditional half.
  *
- * <p>The draws are standard normals by the Box–Muller transform of SplitMix64 doubles: reproducible on every
- * platform and engine, but not the stream {@code torch.randn} gives (the batch-seeded default, {@link
- * NoiseSource#standardNormal()}, follows that one).
+ * <p>The draws are {@link IndexedGaussians}: reproducible on every platform and engine, but not the stream
+ * {@code torch.randn} gives (the batch-seeded default, {@link NoiseSource#standardNormal()}, follows that one).
  */
 public final class IndexedNoise implements NoiseSource {
     private final long seed;
@@ -56,16 +55,6 @@ public final class IndexedNoise implements NoiseSource {
 
     /** Image {@code index}'s draw number {@code k}: {@code n} standard normals into {@code out[at..]}. */
     void fill(float[] out, int at, int n, long index, int k) {
-        SplitMix64 g = new SplitMix64(SplitMix64.mix64(SplitMix64.mix64(SplitMix64.mix64(seed) + index) + k));
-        for (int j = 0; j < n; j += 2) {
-            double u1 = 1.0 - g.nextDouble(); // (0, 1]: the log is finite
-            double u2 = g.nextDouble();
-            double radius = Math.sqrt(-2 * Math.log(u1));
-            double angle = 2 * Math.PI * u2;
-            out[at + j] = (float) (radius * Math.cos(angle));
-            if (j + 1 < n) {
-                out[at + j + 1] = (float) (radius * Math.sin(angle));
-            }
-        }
+        IndexedGaussians.fill(seed, index, k, out, at, n);
     }
 }
