@@ -5,8 +5,10 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.tinyfusion.data.FashionMnist;
 import ai.tinyfusion.diffusion.Sampler;
+import ai.tinyfusion.diffusion.ShardedGeneration;
 import ai.tinyfusion.eval.ImageGrid;
 import ai.tinyfusion.io.DType;
+import ai.tinyfusion.io.FileHashes;
 import ai.tinyfusion.io.HostTensor;
 import ai.tinyfusion.io.Npy;
 import ai.tinyfusion.io.Npz;
@@ -19,17 +21,21 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.function.Function;
 import me.tongfei.progressbar.ProgressBar;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code tinyfusion sample}: class-conditional samples as a labelled PNG grid and an ADM-style .npz. */
 @Command(
@@ -105,6 +111,28 @@ public final class SampleCommand implements Callable<Integer> {
     Path out;
 
     @Option(
+            names = "--shard-size",
+            defaultValue = "0",
+            description = "Write the images to <out>/shards/ this many at a time, each shard atomically; running the "
+                    + "same command again resumes at the first missing shard. Noise is drawn per image index (not "
+                    + "per batch), so the result does not depend on --batch or on interruptions. The shards are "
+                    + "merged into the usual outputs at the end. 0 = off (${DEFAULT-VALUE}).")
+    int shardSize;
+
+    @Option(names = "--keep-shards", description = "Keep <out>/shards/ after merging them.")
+    boolean keepShards;
+
+    @Option(
+            names = "--protocol",
+            paramLabel = "paper",
+            description = "paper: the original's FID-50K sampling (DDPM, 250 steps, CFG 1.5, 50 images per class, "
+                    + "so 50,000 for ImageNet, shards of 1,000) for every one of these options not given explicitly.")
+    String protocol;
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(
             names = "--grid-max",
             defaultValue = "100",
             description = "At most this many images in grid.png (${DEFAULT-VALUE}).")
@@ -115,6 +143,7 @@ public final class SampleCommand implements Callable<Integer> {
         try (NDManager manager = NDManager.newBaseManager(model.device())) {
             DiT dit = model.load(manager);
             DiTConfig c = dit.config();
+            applyProtocol(c);
             Sampler.Settings s = new Sampler.Settings(
                     method,
                     steps,
@@ -132,6 +161,10 @@ public final class SampleCommand implements Callable<Integer> {
             }
             Output output = output(manager, dit);
             Sampler sampler = new Sampler(dit, s);
+            if (shardSize > 0) {
+                sharded(manager, c, s, sampler, ys, output);
+                return 0;
+            }
             long t0 = System.nanoTime();
             byte[] images;
             try (ProgressBar bar =
@@ -161,6 +194,96 @@ public final class SampleCommand implements Callable<Integer> {
                     out.toAbsolutePath());
         }
         return 0;
+    }
+
+    /** {@code --protocol paper}: the original's FID-50K settings for every option the user did not give. */
+    private void applyProtocol(DiTConfig c) {
+        if (protocol == null) {
+            return;
+        }
+        if (!protocol.equalsIgnoreCase("paper")) {
+            throw new IllegalArgumentException("unknown --protocol '" + protocol + "' (paper)");
+        }
+        var parsed = spec.commandLine().getParseResult();
+        if (!parsed.hasMatchedOption("--method")) {
+            method = "ddpm";
+        }
+        if (!parsed.hasMatchedOption("--steps")) {
+            steps = 250;
+        }
+        if (!parsed.hasMatchedOption("--cfg")) {
+            cfg = 1.5;
+        }
+        if (!parsed.hasMatchedOption("-n") && labels == null) {
+            num = 50 * c.numClasses();
+        }
+        if (!parsed.hasMatchedOption("--shard-size")) {
+            shardSize = 1000;
+        }
+    }
+
+    /**
+     * {@code --shard-size}: generates into {@code <out>/shards/} (resuming a killed run), then merges the shards into
+     * the usual outputs, holding one shard in memory at a time.
+     */
+    private void sharded(NDManager manager, DiTConfig c, Sampler.Settings s, Sampler sampler, long[] ys, Output output)
+            throws IOException {
+        boolean latents = output.latents();
+        DType dtype = latents ? DType.F32 : DType.U8;
+        int hw = c.inputSize();
+        long[] item = latents
+                ? new long[] {c.inChannels(), hw, hw}
+                : new long[] {output.size(), output.size(), output.channels()};
+        TreeMap<String, String> settings = new TreeMap<>();
+        settings.put("model", model.describe());
+        settings.put("model_config", c.toString());
+        if (model.isFile()) {
+            settings.put("model_sha256", FileHashes.sha256(Path.of(model.model)));
+        }
+        settings.put("vae", vae.present() ? vae.describe() : "none");
+        settings.put("sampler", s.toString());
+        settings.put("seed", Integer.toString(sampleSeed));
+        settings.put("noise", "per index (IndexedNoise)");
+        settings.put("output", latents ? "latents" : "images");
+        ShardedGeneration run = new ShardedGeneration(out.resolve("shards"), ys, shardSize, dtype, item, settings);
+        Path merged = out.resolve(latents ? "latents.npy" : "samples.npz");
+        if (Files.exists(merged) && run.done() == 0) {
+            System.out.printf(Locale.ROOT, "%s exists and the shards were merged: nothing to do%n", merged);
+            return;
+        }
+        long done = run.done();
+        long t0 = System.nanoTime();
+        try (ProgressBar bar = ProgressBars.builder("sample", ys.length, true)
+                .startsFrom(done, Duration.ZERO)
+                .build()) {
+            run.run(
+                    (first, labels, onItems) -> sampler.generateIndexed(
+                            manager, labels, first, batch, sampleSeed, output.toBytes(), onItems),
+                    bar::stepTo);
+        }
+        double secs = (System.nanoTime() - t0) / 1e9;
+        if (latents) {
+            run.mergeNpy(merged);
+            Npy.write(out.resolve("labels.npy"), HostTensor.ofLongs(ys, ys.length));
+        } else {
+            run.mergeNpz(merged);
+            int g = Math.min(gridMax, ys.length);
+            writeGrid(c, ys, run.head(g), g, output.size(), output.channels());
+        }
+        if (!keepShards) {
+            run.deleteShards();
+        }
+        System.out.printf(
+                Locale.ROOT,
+                "%d images (%d generated now in %.1f s, %s %d steps, cfg %.2f) in %d shards -> %s%n",
+                ys.length,
+                ys.length - done,
+                secs,
+                s.method(),
+                s.steps(),
+                s.cfgScale(),
+                run.shards(),
+                merged.toAbsolutePath());
     }
 
     /** What a batch of samples becomes: its bytes and, for images, their size and channels. */
@@ -213,13 +336,17 @@ public final class SampleCommand implements Callable<Integer> {
         npz.put("arr_0", HostTensor.ofBytes(DType.U8, images, ys.length, hw, hw, ch));
         npz.put("arr_1", HostTensor.ofLongs(ys, ys.length));
         Npz.write(out.resolve("samples.npz"), npz);
+        int g = Math.min(gridMax, ys.length);
+        writeGrid(c, ys, java.util.Arrays.copyOf(images, g * hw * hw * ch), g, hw, ch);
+    }
+
+    /** grid.png of the first {@code g} images ({@code head}, uint8 NHWC), captioned with their classes. */
+    private void writeGrid(DiTConfig c, long[] ys, byte[] head, int g, int hw, int ch) throws IOException {
         if (ch == 1 || ch == 3) {
-            int g = Math.min(gridMax, ys.length);
             List<String> captions = new ArrayList<>();
             for (int i = 0; i < g; i++) {
                 captions.add(className(c, (int) ys[i]));
             }
-            byte[] head = java.util.Arrays.copyOf(images, g * hw * hw * ch);
             ImageGrid.write(out.resolve("grid.png"), head, g, hw, hw, ch, captions, 10, hw < 64 ? 3 : 1);
         }
     }

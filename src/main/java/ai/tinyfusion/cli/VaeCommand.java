@@ -3,25 +3,29 @@ package ai.tinyfusion.cli;
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import ai.tinyfusion.data.ImageFiles;
+import ai.tinyfusion.data.ImageFolderDataset;
 import ai.tinyfusion.eval.ImageGrid;
+import ai.tinyfusion.io.AtomicFiles;
 import ai.tinyfusion.io.DType;
 import ai.tinyfusion.io.HostTensor;
 import ai.tinyfusion.io.Npy;
 import ai.tinyfusion.io.Npz;
+import ai.tinyfusion.io.NpzWriter;
 import ai.tinyfusion.model.vae.AutoencoderKL;
+import ai.tinyfusion.model.vae.LatentExtraction;
 import ai.tinyfusion.model.vae.VaeImages;
 import ai.tinyfusion.util.ProgressBars;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import me.tongfei.progressbar.ProgressBar;
 import picocli.CommandLine;
@@ -36,7 +40,7 @@ import picocli.CommandLine.Parameters;
         mixinStandardHelpOptions = true,
         description = "Encode images to diffusion latents or decode latents to images with a KL VAE "
                 + "(the Stable Diffusion VAE, KL-16), with the pixel conventions of DiT's scripts.",
-        subcommands = {VaeCommand.Encode.class, VaeCommand.Decode.class})
+        subcommands = {VaeCommand.Encode.class, VaeCommand.Decode.class, VaeCommand.Extract.class})
 public final class VaeCommand implements Runnable {
     @Override
     public void run() {
@@ -109,10 +113,12 @@ public final class VaeCommand implements Runnable {
                 AutoencoderKL vae = common.vae.load(manager);
                 double scale = common.vae.scale(vae);
                 int f = vae.config().downsampleFactor();
-                float[] latents;
-                try (ProgressBar bar =
-                        ProgressBars.builder("encode", images.n(), true).build()) {
-                    latents = VaeImages.encode(
+                long[] shape = {images.n(), vae.config().latentChannels(), images.h() / f, images.w() / f};
+                // latents go to the file batch by batch: any number of images in bounded memory
+                try (LatentsFile file = new LatentsFile(out, name.endsWith(".npy"), shape);
+                        ProgressBar bar =
+                                ProgressBars.builder("encode", images.n(), true).build()) {
+                    VaeImages.encode(
                             vae,
                             manager,
                             images.source(),
@@ -123,22 +129,11 @@ public final class VaeCommand implements Runnable {
                             scale,
                             sample,
                             seed,
+                            file::write,
                             bar::stepTo);
-                }
-                HostTensor t = HostTensor.ofFloats(
-                        latents, images.n(), vae.config().latentChannels(), images.h() / f, images.w() / f);
-                if (out.getParent() != null) {
-                    Files.createDirectories(out.getParent());
-                }
-                if (name.endsWith(".npy")) {
-                    Npy.write(out, t);
-                } else {
-                    Map<String, HostTensor> arrays = new LinkedHashMap<>();
-                    arrays.put("arr_0", t);
-                    if (images.labels() != null) {
-                        arrays.put("arr_1", images.labels());
-                    }
-                    Npz.write(out, arrays);
+                    file.finish(images.labels());
+                } catch (UncheckedIOException e) {
+                    throw e.getCause();
                 }
                 System.out.printf(
                         Locale.ROOT,
@@ -146,10 +141,160 @@ public final class VaeCommand implements Runnable {
                         images.n(),
                         images.h(),
                         images.w(),
-                        Arrays.toString(t.shape()),
+                        Arrays.toString(shape),
                         scale,
                         sample ? "posterior samples, seed " + seed : "posterior mean",
                         out.toAbsolutePath());
+            }
+            return 0;
+        }
+    }
+
+    /** Latents written as they are encoded: a {@code .npy}, or an {@code .npz} with arr_0 (and arr_1 labels). */
+    static final class LatentsFile implements AutoCloseable {
+        private final AtomicFiles.Pending npy;
+        private final NpzWriter npz;
+        private final Path path;
+
+        LatentsFile(Path path, boolean asNpy, long[] shape) throws IOException {
+            this.path = path;
+            if (asNpy) {
+                npy = Npy.begin(path, DType.F32, shape);
+                npz = null;
+            } else {
+                npy = null;
+                npz = NpzWriter.create(path);
+                npz.begin("arr_0", DType.F32, shape);
+            }
+        }
+
+        /** One batch's latents, in order. */
+        void write(int start, int n, float[] latents) {
+            ByteBuffer b = ByteBuffer.allocate(latents.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+            b.asFloatBuffer().put(latents);
+            try {
+                if (npy != null) {
+                    AtomicFiles.writeFully(npy.channel(), b);
+                } else {
+                    npz.write(b);
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+
+        /** Completes the file (the .npz with {@code labels} as arr_1 when given) and moves it into place. */
+        void finish(HostTensor labels) throws IOException {
+            if (npy != null) {
+                npy.commit();
+                return;
+            }
+            npz.end();
+            if (labels != null) {
+                npz.array("arr_1", labels);
+            }
+            npz.commit();
+        }
+
+        @Override
+        public void close() throws IOException {
+            if (npy != null) {
+                npy.close();
+            } else {
+                npz.close();
+            }
+        }
+
+        @Override
+        public String toString() {
+            return path.toString();
+        }
+    }
+
+    @Command(
+            name = "extract",
+            mixinStandardHelpOptions = true,
+            description = "Training latents from an ImageNet-style folder (DATA/<class>/**.png|jpg...), as the "
+                    + "original's extract_features.py: ADM centre crop to --image-size, [-1, 1], VAE posterior sample "
+                    + "times the scale -> <out>/<prefix>_features/<i>.npy (float32 (1, C, h, w), or (2, C, h, w) with "
+                    + "--flip copies) and <out>/<prefix>_labels/<i>.npy (int64 (1,)), readable by --data. Running "
+                    + "it again resumes: images whose files exist are skipped; the result does not depend on --batch.")
+    static final class Extract implements Callable<Integer> {
+        @Mixin
+        Common common;
+
+        @Parameters(index = "0", paramLabel = "DATA", description = "Image folder with one sub-folder per class.")
+        Path data;
+
+        @Option(names = "--out", required = true, description = "Output root of the latent folders.")
+        Path out;
+
+        @Option(
+                names = "--image-size",
+                defaultValue = "256",
+                description = "Centre-crop size, a multiple of the VAE's factor (${DEFAULT-VALUE}).")
+        int imageSize;
+
+        @Option(
+                names = "--prefix",
+                description = "Folder prefix: <prefix>_features, <prefix>_labels (default: imagenet<image-size>, "
+                        + "as the original's train.py expects).")
+        String prefix;
+
+        @Option(
+                names = "--flip",
+                defaultValue = "random",
+                description = "none, random (mirror with probability 1/2 per image, as the original's "
+                        + "RandomHorizontalFlip, seeded by --seed and the index) or copies (store image and mirror) "
+                        + "(${DEFAULT-VALUE}).")
+        String flip;
+
+        @Option(names = "--mean", description = "Store the posterior mean instead of a posterior sample.")
+        boolean mean;
+
+        @Option(
+                names = "--seed",
+                defaultValue = "0",
+                description = "Seed of the flips and the posterior noise (${DEFAULT-VALUE}).")
+        long seed;
+
+        @Override
+        public Integer call() throws Exception {
+            LatentExtraction.Flip f;
+            try {
+                f = LatentExtraction.Flip.valueOf(flip.toUpperCase(Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("unknown --flip '" + flip + "' (none, random, copies)", e);
+            }
+            ImageFolderDataset images = new ImageFolderDataset(data, imageSize);
+            try (NDManager manager = common.manager()) {
+                AutoencoderKL vae = common.vae.load(manager);
+                LatentExtraction.Options options = new LatentExtraction.Options(
+                        prefix != null ? prefix : "imagenet" + imageSize,
+                        f,
+                        mean,
+                        seed,
+                        common.vae.scale(vae),
+                        common.batch);
+                LatentExtraction run = new LatentExtraction(vae, images, out, options);
+                int before = run.done();
+                try (ProgressBar bar = ProgressBars.builder("extract", images.size(), true)
+                        .startsFrom(before, Duration.ZERO)
+                        .build()) {
+                    run.run(manager, bar::stepTo);
+                }
+                System.out.printf(
+                        Locale.ROOT,
+                        "%d images of %d classes (%d encoded now) -> %s/%s_features, %s_labels (scale %s, flip %s, %s)%n",
+                        images.size(),
+                        images.numClasses(),
+                        images.size() - before,
+                        out.toAbsolutePath(),
+                        options.prefix(),
+                        options.prefix(),
+                        options.scale(),
+                        flip,
+                        mean ? "posterior mean" : "posterior samples, seed " + seed);
             }
             return 0;
         }
@@ -275,10 +420,15 @@ public final class VaeCommand implements Runnable {
                 int h = (int) shape[2] * f;
                 int w = (int) shape[3] * f;
                 int per = h * w * 3;
-                byte[] images = new byte[Math.multiplyExact(n, per)];
+                int g = Math.min(gridMax, n);
+                byte[] head = new byte[Math.multiplyExact(g, per)];
                 Files.createDirectories(out);
                 VaeImages.LatentSource source = slicer(latents);
-                try (ProgressBar bar = ProgressBars.builder("decode", n, true).build()) {
+                // images go to samples.npz batch by batch: bounded memory at any n and --batch
+                try (NpzWriter npz = NpzWriter.create(out.resolve("samples.npz"));
+                        ProgressBar bar =
+                                ProgressBars.builder("decode", n, true).build()) {
+                    npz.begin("arr_0", DType.U8, n, h, w, 3);
                     VaeImages.decode(
                             vae,
                             manager,
@@ -287,22 +437,28 @@ public final class VaeCommand implements Runnable {
                             common.batch,
                             scale,
                             (start, k, nhwc) -> {
-                                System.arraycopy(nhwc, 0, images, start * per, nhwc.length);
+                                try {
+                                    npz.write(nhwc);
+                                } catch (IOException e) {
+                                    throw new UncheckedIOException(e);
+                                }
+                                if (start < g) {
+                                    System.arraycopy(nhwc, 0, head, start * per, Math.min(k, g - start) * per);
+                                }
                                 if (png) {
                                     writePngs(out.resolve("images"), nhwc, start, k, h, w);
                                 }
                             },
                             bar::stepTo);
+                    npz.end();
+                    if (labels != null && labels.shape().length == 1 && labels.shape()[0] == n) {
+                        npz.array("arr_1", labels);
+                    }
+                    npz.commit();
+                } catch (UncheckedIOException e) {
+                    throw e.getCause();
                 }
-                Map<String, HostTensor> npz = new LinkedHashMap<>();
-                npz.put("arr_0", HostTensor.ofBytes(DType.U8, images, n, h, w, 3));
-                if (labels != null && labels.shape().length == 1 && labels.shape()[0] == n) {
-                    npz.put("arr_1", labels);
-                }
-                Npz.write(out.resolve("samples.npz"), npz);
-                int g = Math.min(gridMax, n);
                 if (g > 0) {
-                    byte[] head = Arrays.copyOf(images, g * per);
                     ImageGrid.write(out.resolve("grid.png"), head, g, h, w, 3, null, 10, h < 64 ? 3 : 1);
                 }
                 System.out.printf(

@@ -51,6 +51,14 @@ public final class VaeOptions {
         return vae != null;
     }
 
+    /** The VAE as the options name it (for run manifests): weights or preset, config, scale. */
+    public String describe() {
+        return vae
+                + (randomWeights ? " (random weights, seed " + vaeSeed + ")" : "")
+                + (vaeConfig != null ? ", config " + vaeConfig : "")
+                + (scale != null ? ", scale " + scale : "");
+    }
+
     /** The latent scale: {@code --scale}, else the config's scaling factor. */
     public double scale(AutoencoderKL model) {
         return scale != null ? scale : model.config().scalingFactor();

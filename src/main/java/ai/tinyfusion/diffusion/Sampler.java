@@ -76,11 +76,23 @@ public final class Sampler {
      * @param onStep called with the number of finished denoising steps (may be null)
      */
     public NDArray sample(NDManager m, long[] labels, int seed, IntConsumer onStep) {
+        Engine.getInstance().setRandomSeed(seed);
+        return sample(m, labels, NoiseSource.standardNormal(), onStep);
+    }
+
+    /**
+     * As {@link #sample(NDManager, long[], int, IntConsumer)} with {@link IndexedNoise}: {@code labels[j]} is image
+     * {@code firstIndex + j} of a run seeded with {@code seed}, and its noise depends on nothing else.
+     */
+    public NDArray sampleIndexed(NDManager m, long[] labels, long firstIndex, long seed, IntConsumer onStep) {
+        return sample(m, labels, new IndexedNoise(seed, firstIndex, labels.length), onStep);
+    }
+
+    private NDArray sample(NDManager m, long[] labels, NoiseSource noise, IntConsumer onStep) {
         DiTConfig c = model.config();
         int n = labels.length;
-        Engine.getInstance().setRandomSeed(seed);
         Shape shape = new Shape(n, c.inChannels(), c.inputSize(), c.inputSize());
-        NDArray z = m.randomNormal(shape);
+        NDArray z = noise.next(m, shape, DataType.FLOAT32);
         NDArray y = m.create(labels).duplicate();
         boolean cfg = settings.cfgScale() > 1;
         DenoiserFn fn;
@@ -95,7 +107,8 @@ public final class Sampler {
         SamplingOptions opts = SamplingOptions.defaults()
                 .initialNoise(z)
                 .clipDenoised(settings.clipDenoised())
-                .eta(settings.eta());
+                .eta(settings.eta())
+                .noiseSource(noise);
         if (onStep != null) {
             opts = opts.listener((i, x, x0) -> onStep.accept(++done[0]));
         }
@@ -131,6 +144,45 @@ public final class Sampler {
             int seed,
             Function<NDArray, byte[]> toBytes,
             IntConsumer onImages) {
+        return inBatches(parent, labels, batch, (m, ys, start, b) -> sample(m, ys, seed + b, null), toBytes, onImages);
+    }
+
+    /**
+     * As {@link #generate} with {@link IndexedNoise}: {@code labels[j]} is image {@code firstIndex + j} of a run seeded
+     * with {@code seed}, so the result does not depend on {@code batch} or on which images were generated together.
+     */
+    public byte[] generateIndexed(
+            NDManager parent,
+            long[] labels,
+            long firstIndex,
+            int batch,
+            long seed,
+            Function<NDArray, byte[]> toBytes,
+            IntConsumer onImages) {
+        return inBatches(
+                parent,
+                labels,
+                batch,
+                (m, ys, start, b) -> sampleIndexed(m, ys, firstIndex + start, seed, null),
+                toBytes,
+                onImages);
+    }
+
+    /** One batch's samples (N, C, H, W): images {@code start ..} of the request, batch number {@code b}. */
+    private interface BatchSampling {
+        NDArray sample(NDManager m, long[] labels, int start, int b);
+    }
+
+    private byte[] inBatches(
+            NDManager parent,
+            long[] labels,
+            int batch,
+            BatchSampling sampling,
+            Function<NDArray, byte[]> toBytes,
+            IntConsumer onImages) {
+        if (batch < 1) {
+            throw new IllegalArgumentException("batch must be at least 1, got " + batch);
+        }
         byte[] out = null;
         int per = 0;
         for (int start = 0, b = 0; start < labels.length; start += batch, b++) {
@@ -138,7 +190,7 @@ public final class Sampler {
             long[] ys = java.util.Arrays.copyOfRange(labels, start, start + n);
             try (NDManager m = parent.newSubManager()) {
                 model.useIn(m);
-                byte[] bytes = toBytes.apply(sample(m, ys, seed + b, null));
+                byte[] bytes = toBytes.apply(sampling.sample(m, ys, start, b));
                 if (out == null) {
                     per = bytes.length / n;
                     out = new byte[Math.multiplyExact(labels.length, per)];

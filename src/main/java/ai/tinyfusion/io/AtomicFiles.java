@@ -36,26 +36,75 @@ public final class AtomicFiles {
      * the temporary file is removed and {@code target} is left as it was.
      */
     public static void write(Path target, ContentWriter writer) throws IOException {
+        try (Pending pending = begin(target)) {
+            writer.write(pending.channel());
+            pending.commit();
+        }
+    }
+
+    /**
+     * Starts writing {@code target} through a temporary file in its directory: write to {@link Pending#channel()},
+     * then {@link Pending#commit()} to force it to disk and rename it over {@code target}; closing without a commit
+     * deletes the temporary file and leaves {@code target} as it was. For content produced over a long time (a
+     * streamed archive), where {@link #write(Path, ContentWriter)}'s single callback does not fit.
+     */
+    public static Pending begin(Path target) throws IOException {
         Path absolute = target.toAbsolutePath();
         Path dir = absolute.getParent();
         Files.createDirectories(dir);
         Path tmp = createTemp(dir, absolute.getFileName().toString());
-        boolean done = false;
         try {
-            try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-                writer.write(channel);
-                channel.force(true);
+            return new Pending(absolute, tmp, FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.READ));
+        } catch (IOException | RuntimeException e) {
+            Files.deleteIfExists(tmp);
+            throw e;
+        }
+    }
+
+    /** A file being written atomically (see {@link #begin}). */
+    public static final class Pending implements AutoCloseable {
+        private final Path target;
+        private final Path tmp;
+        private final FileChannel channel;
+        private boolean done;
+
+        private Pending(Path target, Path tmp, FileChannel channel) {
+            this.target = target;
+            this.tmp = tmp;
+            this.channel = channel;
+        }
+
+        /** The temporary file's channel (readable and writable, positioned at its end of what was written). */
+        public FileChannel channel() {
+            return channel;
+        }
+
+        /** Forces the content to disk and renames it over the target. */
+        public void commit() throws IOException {
+            if (done) {
+                throw new IllegalStateException(target + " was already committed");
             }
+            channel.force(true);
+            channel.close();
             try {
-                Files.move(tmp, absolute, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             } catch (AtomicMoveNotSupportedException e) {
                 throw new IOException(target + ": the file system cannot rename atomically", e);
             }
             done = true;
-            syncDirectory(dir);
-        } finally {
+            syncDirectory(target.getParent());
+        }
+
+        /** Without a commit: discards the temporary file. */
+        @Override
+        public void close() throws IOException {
             if (!done) {
-                Files.deleteIfExists(tmp);
+                done = true;
+                try {
+                    channel.close();
+                } finally {
+                    Files.deleteIfExists(tmp);
+                }
             }
         }
     }

@@ -108,6 +108,28 @@ public final class Npy {
         });
     }
 
+    /**
+     * Starts writing a {@code .npy} file of the given type and shape atomically, for data produced piece by piece:
+     * the header is written; the caller writes exactly the data's bytes (C order, little-endian) to the returned
+     * file's channel and commits it (closing without a commit leaves no file).
+     */
+    public static AtomicFiles.Pending begin(Path file, DType dtype, long... shape) throws IOException {
+        byte[] header;
+        try {
+            header = NpyHeader.encode(dtype, shape);
+        } catch (IllegalArgumentException e) {
+            throw new IOException(file + ": " + e.getMessage(), e);
+        }
+        AtomicFiles.Pending pending = AtomicFiles.begin(file);
+        try {
+            AtomicFiles.writeFully(pending.channel(), ByteBuffer.wrap(header));
+            return pending;
+        } catch (IOException | RuntimeException e) {
+            pending.close();
+            throw e;
+        }
+    }
+
     /** Writes {@code tensor} as a {@code .npy} image to a stream (which stays open). */
     public static void write(OutputStream out, HostTensor tensor) throws IOException {
         out.write(header(tensor, "npy stream"));

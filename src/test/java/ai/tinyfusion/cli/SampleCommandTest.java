@@ -149,6 +149,69 @@ class SampleCommandTest {
         assertEquals(1, err.strip().lines().count(), err);
     }
 
+    /** The tiny pixel model of {@link #pixelModelOutputIsByteIdenticalToBefore}, with more options. */
+    static String[] pixelSample(String... more) {
+        String[] base = {
+            "sample", "-m", "DiT-F7", "--preset-depth", "2", "--hidden", "32", "--heads", "2", "--steps", "3"
+        };
+        String[] args = java.util.Arrays.copyOf(base, base.length + more.length);
+        System.arraycopy(more, 0, args, base.length, more.length);
+        return args;
+    }
+
+    /**
+     * Sharded sampling: per-index noise makes the images independent of the batch size and of the shard size;
+     * rerunning a finished command does nothing; resuming with another seed is refused.
+     */
+    @Test
+    void shardedSamplesDependOnIndexNotOnBatching() throws Exception {
+        Path a = tmp.resolve("a");
+        Path b = tmp.resolve("b");
+        VaeCommandTest.ok(
+                pixelSample("-n", "7", "--cfg", "2", "--batch", "3", "--shard-size", "4", "--out", a.toString()));
+        VaeCommandTest.ok(pixelSample(
+                "-n", "7", "--cfg", "2", "--batch", "2", "--shard-size", "3", "--keep-shards", "--out", b.toString()));
+        Map<String, HostTensor> npzA = Npz.read(a.resolve("samples.npz"));
+        assertArrayEquals(new long[] {7, 28, 28, 1}, npzA.get("arr_0").shape());
+        assertArrayEquals(new long[] {0, 1, 2, 3, 4, 5, 6}, npzA.get("arr_1").toLongArray());
+        assertEquals(npzA.get("arr_0"), Npz.read(b.resolve("samples.npz")).get("arr_0"));
+        assertTrue(Files.exists(a.resolve("grid.png")));
+        assertFalse(Files.exists(a.resolve("shards/shard-000000.npz")), "shards are deleted after the merge");
+        assertTrue(Files.exists(b.resolve("shards/shard-000002.npz")), "--keep-shards keeps them");
+
+        byte[] before = Files.readAllBytes(a.resolve("samples.npz"));
+        VaeCommandTest.ok(
+                pixelSample("-n", "7", "--cfg", "2", "--batch", "3", "--shard-size", "4", "--out", a.toString()));
+        assertArrayEquals(before, Files.readAllBytes(a.resolve("samples.npz")), "a finished run is left as it is");
+
+        String err = VaeCommandTest.fails(pixelSample(
+                "-n",
+                "7",
+                "--cfg",
+                "2",
+                "--batch",
+                "3",
+                "--shard-size",
+                "4",
+                "--sample-seed",
+                "1",
+                "--out",
+                a.toString()));
+        assertTrue(err.contains("other settings") && err.contains("seed: 0"), err);
+    }
+
+    /** {@code --protocol paper} fills in the original's FID-50K settings; explicit options (here -n, --steps) win. */
+    @Test
+    void paperProtocolDefaults() throws Exception {
+        Path out = tmp.resolve("paper");
+        VaeCommandTest.ok(pixelSample("--protocol", "paper", "-n", "3", "--out", out.toString()));
+        String manifest = Files.readString(out.resolve("shards/manifest.json"));
+        assertTrue(manifest.contains("method=ddpm, steps=3, cfgScale=1.5"), manifest);
+        assertTrue(manifest.contains("\"shard_size\": \"1000\""), manifest);
+        String err = VaeCommandTest.fails(pixelSample("--protocol", "fast", "--out", out.toString()));
+        assertTrue(err.contains("unknown --protocol 'fast'"), err);
+    }
+
     static String sha256(ByteBuffer data) throws Exception {
         MessageDigest md = MessageDigest.getInstance("SHA-256");
         md.update(data.duplicate());

@@ -192,4 +192,112 @@ class VaeCommandTest {
                 tmp.toString());
         assertTrue(err.contains("no diffusers config.json"), err);
     }
+
+    /** Writes {@code n} random-pixel PNGs of w×h into {@code dir}. */
+    static void randomPngs(Path dir, int n, int w, int h, long seed) throws Exception {
+        Files.createDirectories(dir);
+        Random r = new Random(seed);
+        for (int i = 0; i < n; i++) {
+            BufferedImage im = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
+            for (int y = 0; y < h; y++) {
+                for (int x = 0; x < w; x++) {
+                    im.setRGB(x, y, r.nextInt(1 << 24));
+                }
+            }
+            ImageIO.write(im, "png", dir.resolve("img" + i + ".png").toFile());
+        }
+    }
+
+    /** {@code vae extract DATA --vae <small SD fixture> --image-size 16 --out OUT more...} succeeds. */
+    private static void extract(Path data, Path out, String... more) throws Exception {
+        String[] base = {
+            "vae",
+            "extract",
+            data.toString(),
+            "--vae",
+            fixture("sd_small-diffusers").toString(),
+            "--image-size",
+            "16",
+            "--out",
+            out.toString()
+        };
+        String[] args = java.util.Arrays.copyOf(base, base.length + more.length);
+        System.arraycopy(more, 0, args, base.length, more.length);
+        ok(args);
+    }
+
+    private static byte[] bytes(Path dir, String folder, int i) throws Exception {
+        return Files.readAllBytes(dir.resolve(folder + "/" + i + ".npy"));
+    }
+
+    /**
+     * {@code vae extract}: ImageFolder order and labels, the original's file layout read back by the latent-folder
+     * dataset, mirror copies, other batch sizes, and a resume that rewrites exactly the missing files.
+     */
+    @Test
+    void extractWritesTheOriginalLayoutAndResumes() throws Exception {
+        Path data = tmp.resolve("data");
+        randomPngs(data.resolve("cat"), 2, 24, 20, 1);
+        randomPngs(data.resolve("ant"), 3, 20, 20, 2);
+        Path a = tmp.resolve("a");
+        extract(data, a, "--batch", "2");
+        // ImageFolder order: classes sorted (ant = 0, cat = 1), files sorted within each
+        long[] labels = new long[5];
+        for (int i = 0; i < 5; i++) {
+            HostTensor f = Npy.read(a.resolve("imagenet16_features/" + i + ".npy"));
+            assertEquals(DType.F32, f.dtype());
+            assertArrayEquals(new long[] {1, 4, 2, 2}, f.shape());
+            HostTensor y = Npy.read(a.resolve("imagenet16_labels/" + i + ".npy"));
+            assertArrayEquals(new long[] {1}, y.shape());
+            labels[i] = y.toLongArray()[0];
+        }
+        assertArrayEquals(new long[] {0, 0, 0, 1, 1}, labels);
+        assertEquals("ant\ncat\n", Files.readString(a.resolve("imagenet16_classes.txt")));
+        var dataset = new ai.tinyfusion.data.LatentFolderDataset(
+                a.resolve("imagenet16_features"), a.resolve("imagenet16_labels"), 2);
+        assertEquals(5, dataset.size());
+
+        // another batch size: the same latents up to float rounding (the same noise per index)
+        Path b = tmp.resolve("b");
+        extract(data, b, "--batch", "3");
+        for (int i = 0; i < 5; i++) {
+            assertArrayEquals(
+                    Npy.read(a.resolve("imagenet16_features/" + i + ".npy")).toFloatArray(),
+                    Npy.read(b.resolve("imagenet16_features/" + i + ".npy")).toFloatArray(),
+                    1e-4f,
+                    "image " + i);
+        }
+
+        // a resume after losing files rewrites them byte for byte; a batch without missing files is not touched
+        Path copy = tmp.resolve("a-copy");
+        extract(data, copy, "--batch", "2");
+        Files.delete(a.resolve("imagenet16_features/1.npy"));
+        Files.delete(a.resolve("imagenet16_labels/4.npy"));
+        long untouched = Files.getLastModifiedTime(a.resolve("imagenet16_features/2.npy"))
+                .toMillis();
+        extract(data, a, "--batch", "2");
+        for (int i = 0; i < 5; i++) {
+            assertArrayEquals(bytes(copy, "imagenet16_features", i), bytes(a, "imagenet16_features", i));
+            assertArrayEquals(bytes(copy, "imagenet16_labels", i), bytes(a, "imagenet16_labels", i));
+        }
+        assertEquals(
+                untouched,
+                Files.getLastModifiedTime(a.resolve("imagenet16_features/2.npy"))
+                        .toMillis());
+
+        // mirror copies: (2, C, h, w), the first the unflipped posterior mean, the second the mirror's
+        Path c = tmp.resolve("c");
+        extract(data, c, "--flip", "copies", "--mean", "--prefix", "train");
+        HostTensor pair = Npy.read(c.resolve("train_features/3.npy"));
+        assertArrayEquals(new long[] {2, 4, 2, 2}, pair.shape());
+        Path d = tmp.resolve("d");
+        extract(data, d, "--flip", "none", "--mean", "--prefix", "train");
+        float[] first = java.util.Arrays.copyOf(pair.toFloatArray(), 16);
+        assertArrayEquals(Npy.read(d.resolve("train_features/3.npy")).toFloatArray(), first, 1e-5f);
+        assertFalse(java.util.Arrays.equals(first, java.util.Arrays.copyOfRange(pair.toFloatArray(), 16, 32)));
+
+        String err =
+                fails("vae", "extract", data.toString(), "--vae", "x.safetensors", "--flip", "sideways", "--out", "o");
+        assertTrue(err.contains("unknown --flip 'sideways'"), err);
+    }
 }

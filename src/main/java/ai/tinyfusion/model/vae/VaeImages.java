@@ -37,6 +37,12 @@ public final class VaeImages {
         float[] latents(int start, int n);
     }
 
+    /** Receives the latents (float32, C order) of one encoded batch starting at {@code start}. */
+    @FunctionalInterface
+    public interface LatentSink {
+        void accept(int start, int n, float[] latents);
+    }
+
     /** Receives the uint8 NHWC images of one decoded batch starting at {@code start}. */
     @FunctionalInterface
     public interface ImageSink {
@@ -72,11 +78,11 @@ public final class VaeImages {
 
     /**
      * Encodes {@code n} images of H×W (multiples of the VAE's downsampling factor) to latents (N, z, H/f, W/f)
-     * float32, C order.
+     * float32, C order, batch by batch: each batch's latents go to {@code sink} before the next batch is read.
      *
      * @param sample draw from the posterior (batch b seeded with {@code seed + b}) instead of taking its mean
      */
-    public static float[] encode(
+    public static void encode(
             AutoencoderKL vae,
             NDManager parent,
             ImageSource source,
@@ -87,14 +93,13 @@ public final class VaeImages {
             double scale,
             boolean sample,
             int seed,
+            LatentSink sink,
             IntConsumer onImages) {
         int f = vae.config().downsampleFactor();
         if (h % f != 0 || w % f != 0) {
             throw new IllegalArgumentException(
                     "images of " + h + "x" + w + " are not a multiple of the VAE's downsampling factor " + f);
         }
-        int per = vae.config().latentChannels() * (h / f) * (w / f);
-        float[] out = new float[Math.multiplyExact(n, per)];
         for (int start = 0, b = 0; start < n; start += batch, b++) {
             int k = Math.min(batch, n - start);
             try (NDManager m = parent.newSubManager()) {
@@ -106,14 +111,12 @@ public final class VaeImages {
                 } else {
                     z = posterior.mean();
                 }
-                float[] latents = vae.toDiffusionLatents(z, scale).toFloatArray();
-                System.arraycopy(latents, 0, out, start * per, latents.length);
+                sink.accept(start, k, vae.toDiffusionLatents(z, scale).toFloatArray());
             }
             if (onImages != null) {
                 onImages.accept(start + k);
             }
         }
-        return out;
     }
 
     /**
