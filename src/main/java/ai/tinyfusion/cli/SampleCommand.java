@@ -4,7 +4,11 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.tinyfusion.data.FashionMnist;
+import ai.tinyfusion.diffusion.DdpmObjective;
+import ai.tinyfusion.diffusion.Objective;
 import ai.tinyfusion.diffusion.Sampler;
+import ai.tinyfusion.diffusion.transport.OdeSampler;
+import ai.tinyfusion.diffusion.transport.TransportObjective;
 import ai.tinyfusion.eval.ImageGrid;
 import ai.tinyfusion.io.DType;
 import ai.tinyfusion.io.HostTensor;
@@ -35,11 +39,12 @@ import picocli.CommandLine.Option;
 @Command(
         name = "sample",
         mixinStandardHelpOptions = true,
-        description =
-                "Sample images from a DiT with DDPM or DDIM and classifier-free guidance; writes a labelled PNG grid "
-                        + "and an ADM-compatible .npz (arr_0 uint8 NHWC, arr_1 labels). Latent models need --vae "
-                        + "(decoded as DiT's sample_ddp.py) or --latents-only (latents.npy float32 N×C×h×w, "
-                        + "labels.npy).")
+        description = "Sample images from a DiT with DDPM or DDIM (--objective ddpm) or SiT's ODE / SDE samplers "
+                + "(--objective sit; the objective defaults to the one the model file records) and "
+                + "classifier-free guidance; writes a labelled PNG grid "
+                + "and an ADM-compatible .npz (arr_0 uint8 NHWC, arr_1 labels). Latent models need --vae "
+                + "(decoded as DiT's sample_ddp.py) or --latents-only (latents.npy float32 N×C×h×w, "
+                + "labels.npy).")
 public final class SampleCommand implements Callable<Integer> {
     @Mixin
     ModelOptions model;
@@ -59,15 +64,26 @@ public final class SampleCommand implements Callable<Integer> {
             description = "With --vae: images decoded at a time within a sampling batch (${DEFAULT-VALUE}).")
     int decodeBatch;
 
-    @Option(names = "--method", defaultValue = "ddim", description = "ddpm or ddim (${DEFAULT-VALUE}).")
+    @Mixin
+    ObjectiveOptions objectiveOptions;
+
+    @Mixin
+    SitSamplingOptions sit;
+
+    @Option(
+            names = "--method",
+            description = "DDPM objective: ddpm or ddim (default " + Sampler.Settings.DEFAULT_METHOD + ").")
     String method;
 
-    @Option(names = "--steps", defaultValue = "50", description = "Sampling steps (${DEFAULT-VALUE}).")
-    int steps;
+    @Option(
+            names = "--steps",
+            description = "Sampling steps (default: " + Sampler.Settings.DEFAULT_STEPS + " for ddpm/ddim, SiT's "
+                    + OdeSampler.DEFAULT_STEPS + " ODE/SDE grid points for sit).")
+    Integer steps;
 
     @Option(
             names = "--cfg",
-            defaultValue = "1.5",
+            defaultValue = "" + Sampler.Settings.DEFAULT_CFG,
             description = "Classifier-free guidance scale; 1 = none (${DEFAULT-VALUE}).")
     double cfg;
 
@@ -77,8 +93,8 @@ public final class SampleCommand implements Callable<Integer> {
                     "Guide every eps channel (the original guides the first 3 only; never the variance channels).")
     boolean cfgAll;
 
-    @Option(names = "--eta", defaultValue = "0", description = "DDIM eta (${DEFAULT-VALUE}).")
-    double eta;
+    @Option(names = "--eta", description = "DDIM eta (default " + Sampler.Settings.DEFAULT_ETA + ").")
+    Double eta;
 
     @Option(names = "--labels", split = ",", description = "Class labels to sample (one image each).")
     List<Long> labels;
@@ -115,13 +131,8 @@ public final class SampleCommand implements Callable<Integer> {
         try (NDManager manager = NDManager.newBaseManager(model.device())) {
             DiT dit = model.load(manager);
             DiTConfig c = dit.config();
-            Sampler.Settings s = new Sampler.Settings(
-                    method,
-                    steps,
-                    cfg,
-                    cfgAll ? c.inChannels() : Sampler.Settings.originalGuidedChannels(c),
-                    eta,
-                    clip != null ? clip : c.inChannels() != 4);
+            Objective objective = objectiveOptions.resolve(model.metadata(), model.describe(), false);
+            Sampler.Method sampling = sampling(objective, c);
             long[] ys = labels != null
                     ? labels.stream().mapToLong(Long::longValue).toArray()
                     : Sampler.uniformLabels(num, c.numClasses());
@@ -131,7 +142,7 @@ public final class SampleCommand implements Callable<Integer> {
                 }
             }
             Output output = output(manager, dit);
-            Sampler sampler = new Sampler(dit, s);
+            Sampler sampler = new Sampler(dit, sampling);
             long t0 = System.nanoTime();
             byte[] images;
             try (ProgressBar bar =
@@ -151,16 +162,38 @@ public final class SampleCommand implements Callable<Integer> {
             }
             System.out.printf(
                     Locale.ROOT,
-                    "%d images in %.1f s (%.2f img/s, %s %d steps, cfg %.2f) -> %s%n",
+                    "%d images in %.1f s (%.2f img/s, %s: %s) -> %s%n",
                     ys.length,
                     secs,
                     ys.length / secs,
-                    s.method(),
-                    steps,
-                    cfg,
+                    objective.name(),
+                    sampling.describe(),
                     out.toAbsolutePath());
         }
         return 0;
+    }
+
+    /** The objective's sampling method from the options; options of the other objective are an error. */
+    Sampler.Method sampling(Objective objective, DiTConfig c) {
+        if (objective instanceof TransportObjective t) {
+            if (method != null || eta != null || clip != null || cfgAll) {
+                throw new IllegalArgumentException("--method, --eta, --clip and --cfg-all-channels are DDPM sampling "
+                        + "options; the SiT objective samples with --sampler ode|sde and its options");
+            }
+            return sit.method(t, steps, cfg);
+        }
+        if (sit.given()) {
+            throw new IllegalArgumentException("--sampler and the SiT sampling options need the SiT objective "
+                    + "(--objective sit, or a model file that records it); this model uses " + objective.summary());
+        }
+        Sampler.Settings d = Sampler.Settings.defaults(c);
+        return DdpmObjective.sampling(new Sampler.Settings(
+                method != null ? method : d.method(),
+                steps != null ? steps : d.steps(),
+                cfg,
+                cfgAll ? c.inChannels() : Sampler.Settings.originalGuidedChannels(c),
+                eta != null ? eta : d.eta(),
+                clip != null ? clip : d.clipDenoised()));
     }
 
     /** What a batch of samples becomes: its bytes and, for images, their size and channels. */
