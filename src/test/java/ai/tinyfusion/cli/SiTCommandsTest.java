@@ -113,7 +113,9 @@ class SiTCommandsTest {
         String[] sit = {"--run", a.toString(), "--objective", "sit", "--ema", "0.9"};
         assertEquals(0, CliRun.run(err, loop("train", f[0], f[1], 6, sit)), err.toString());
         Map<String, double[]> metrics = MetricsLog.read(a.resolve("metrics.csv"));
-        assertEquals(List.of("step", "seconds", "loss", "grad_norm", "lr", "rss_gib", "heap_gib"), List.copyOf(metrics.keySet()));
+        assertEquals(
+                List.of("step", "seconds", "loss", "grad_norm", "lr", "rss_gib", "heap_gib"),
+                List.copyOf(metrics.keySet()));
         assertTrue(Arrays.stream(metrics.get("loss")).allMatch(v -> Double.isFinite(v) && v > 0));
         Objective o = recorded(a.resolve("ema.safetensors"));
         assertInstanceOf(TransportObjective.class, o);
@@ -134,15 +136,23 @@ class SiTCommandsTest {
 
         // The same checkpoint under DDPM, or under SiT with another path, is refused naming both objectives.
         for (String[] other : List.of(
-                new String[] {"--run", dir.resolve("c").toString(), "--ema", "0.9", "--resume", ckpt},
-                new String[] {
-                    "--run", dir.resolve("d").toString(), "--objective", "sit", "--path-type", "GVP", "--ema", "0.9",
-                    "--resume", ckpt
+                new String[] {"--run", dir.resolve("c").toString(), "--ema", "0.9", "--resume", ckpt}, new String[] {
+                    "--run",
+                    dir.resolve("d").toString(),
+                    "--objective",
+                    "sit",
+                    "--path-type",
+                    "GVP",
+                    "--ema",
+                    "0.9",
+                    "--resume",
+                    ckpt
                 })) {
             StringWriter e = new StringWriter();
             assertEquals(1, CliRun.run(e, loop("train", f[0], f[1], 6, other)));
             assertTrue(e.toString().contains("it was trained with the objective sit (path Linear"), e.toString());
-            assertTrue(e.toString().contains("this run uses " + (other.length == 6 ? "ddpm" : "sit (path GVP")),
+            assertTrue(
+                    e.toString().contains("this run uses " + (other.length == 6 ? "ddpm" : "sit (path GVP")),
                     e.toString());
         }
 
@@ -153,7 +163,8 @@ class SiTCommandsTest {
         StringWriter e = new StringWriter();
         String[] toSit = {"--run", dir.resolve("e").toString(), "--objective", "sit", "--resume", ddpm.toString()};
         assertEquals(1, CliRun.run(e, loop("train", f[0], f[1], 6, toSit)));
-        assertTrue(e.toString().contains("trained with the objective ddpm (1000 steps), this run uses sit"), e.toString());
+        assertTrue(
+                e.toString().contains("trained with the objective ddpm (1000 steps), this run uses sit"), e.toString());
     }
 
     @Test
@@ -161,7 +172,9 @@ class SiTCommandsTest {
         Path[] f = setUp(dir);
         StringWriter err = new StringWriter();
         Path teacherRun = dir.resolve("teacher");
-        String[] vp = {"--run", teacherRun.toString(), "--objective", "sit", "--path-type", "VP", "--prediction", "noise"};
+        String[] vp = {
+            "--run", teacherRun.toString(), "--objective", "sit", "--path-type", "VP", "--prediction", "noise"
+        };
         assertEquals(0, CliRun.run(err, loop("train", f[0], f[1], 3, vp)), err.toString());
         Path teacher = teacherRun.resolve("ema.safetensors");
         Objective objective = recorded(teacher);
@@ -172,27 +185,58 @@ class SiTCommandsTest {
         String[] search = {"--method", "learned", "--pattern", "1:2", "--out", pruned.toString()};
         assertEquals(0, CliRun.run(err, loop("prune", teacher, f[1], 3, search)), err.toString());
         assertTrue(objective.sameAs(recorded(pruned)));
-        String task = Safetensors.readMetadata(pruned.resolveSibling("p.safetensors.run/checkpoints/step-0000003.safetensors"))
+        String task = Safetensors.readMetadata(
+                        pruned.resolveSibling("p.safetensors.run/checkpoints/step-0000003.safetensors"))
                 .get("task");
         assertTrue(task.contains("\"task\":\"learned-prune\"") && task.contains("\"path_type\":\"VP\""), task);
-        assertFalse(MetricsLog.read(pruned.resolveSibling("p.safetensors.run/metrics.csv")).containsKey("mse"));
+        assertFalse(MetricsLog.read(pruned.resolveSibling("p.safetensors.run/metrics.csv"))
+                .containsKey("mse"));
 
         // Calibration-scored baselines are DDPM-only; asking for DDPM on a SiT model is refused.
         StringWriter e1 = new StringWriter();
-        assertEquals(1, CliRun.run(e1, loop("prune", teacher, f[1], 3, "--method", "bi", "--depth", "2", "--out",
-                dir.resolve("bi.safetensors").toString())));
+        assertEquals(
+                1,
+                CliRun.run(
+                        e1,
+                        loop(
+                                "prune",
+                                teacher,
+                                f[1],
+                                3,
+                                "--method",
+                                "bi",
+                                "--depth",
+                                "2",
+                                "--out",
+                                dir.resolve("bi.safetensors").toString())));
         assertTrue(e1.toString().contains("--method bi scores layers with DDPM calibration losses"), e1.toString());
         StringWriter e2 = new StringWriter();
-        assertEquals(1, CliRun.run(e2, loop("prune", teacher, f[1], 3, "--objective", "ddpm", "--method", "learned",
-                "--pattern", "1:2", "--out", dir.resolve("x.safetensors").toString())));
+        assertEquals(
+                1,
+                CliRun.run(
+                        e2,
+                        loop(
+                                "prune",
+                                teacher,
+                                f[1],
+                                3,
+                                "--objective",
+                                "ddpm",
+                                "--method",
+                                "learned",
+                                "--pattern",
+                                "1:2",
+                                "--out",
+                                dir.resolve("x.safetensors").toString())));
         assertTrue(e2.toString().contains("was trained with the objective sit (path VP"), e2.toString());
 
         // Masked KD from the record's teacher: SiT's beta 2e-4, no variance-head term.
         Path kd = dir.resolve("kd");
         assertEquals(0, CliRun.run(err, loop("finetune", pruned, f[1], 2, "--run", kd.toString())), err.toString());
         Map<String, double[]> m = MetricsLog.read(kd.resolve("metrics.csv"));
-        assertEquals(List.of("step", "seconds", "loss", "kd", "gt", "rep", "beta", "grad_norm", "lr", "rss_gib",
-                "heap_gib"), List.copyOf(m.keySet()));
+        assertEquals(
+                List.of("step", "seconds", "loss", "kd", "gt", "rep", "beta", "grad_norm", "lr", "rss_gib", "heap_gib"),
+                List.copyOf(m.keySet()));
         assertEquals(2e-4, m.get("beta")[0], 1e-12);
         assertTrue(objective.sameAs(recorded(kd.resolve("ema.safetensors"))));
 
@@ -200,10 +244,26 @@ class SiTCommandsTest {
         Path ddpmRun = dir.resolve("ddpm");
         assertEquals(0, CliRun.run(err, loop("train", f[0], f[1], 1, "--run", ddpmRun.toString())), err.toString());
         StringWriter e4 = new StringWriter();
-        assertEquals(1, CliRun.run(e4, loop("finetune", pruned, f[1], 2, "--run", dir.resolve("z").toString(),
-                "--teacher", ddpmRun.resolve("ema.safetensors").toString(), "--kd", "logits")));
-        assertTrue(e4.toString().contains("was trained with the objective ddpm (1000 steps), the student is trained "
-                + "with sit (path VP"), e4.toString());
+        assertEquals(
+                1,
+                CliRun.run(
+                        e4,
+                        loop(
+                                "finetune",
+                                pruned,
+                                f[1],
+                                2,
+                                "--run",
+                                dir.resolve("z").toString(),
+                                "--teacher",
+                                ddpmRun.resolve("ema.safetensors").toString(),
+                                "--kd",
+                                "logits")));
+        assertTrue(
+                e4.toString()
+                        .contains("was trained with the objective ddpm (1000 steps), the student is trained "
+                                + "with sit (path VP"),
+                e4.toString());
     }
 
     /** The bytes SiT's sample.py path gives: seeded z, then {@link SiTNetwork#sample} (the parity-tested one). */
@@ -219,7 +279,8 @@ class SiTCommandsTest {
     }
 
     private static byte[] sampled(Path out) throws Exception {
-        java.nio.ByteBuffer b = Npz.read(out.resolve("samples.npz")).get("arr_0").data();
+        java.nio.ByteBuffer b =
+                Npz.read(out.resolve("samples.npz")).get("arr_0").data();
         byte[] bytes = new byte[b.remaining()];
         b.get(bytes);
         return bytes;
@@ -238,16 +299,20 @@ class SiTCommandsTest {
         StringWriter err = new StringWriter();
 
         Path ode = dir.resolve("ode");
-        assertEquals(0, CliRun.run(err, concat(common, "--sampling-method", "heun2", "--cfg", "4", "--out",
-                ode.toString())), err.toString());
-        assertArrayEquals(direct(model, new OdeSampler(sit.transport(), OdeIntegrator.HEUN, 5, 1e-6, 1e-3), 4),
-                sampled(ode));
+        assertEquals(
+                0,
+                CliRun.run(err, concat(common, "--sampling-method", "heun2", "--cfg", "4", "--out", ode.toString())),
+                err.toString());
+        assertArrayEquals(
+                direct(model, new OdeSampler(sit.transport(), OdeIntegrator.HEUN, 5, 1e-6, 1e-3), 4), sampled(ode));
 
         Path sde = dir.resolve("sde");
-        assertEquals(0, CliRun.run(err, concat(common, "--sampler", "sde", "--cfg", "1", "--out", sde.toString())),
+        assertEquals(
+                0,
+                CliRun.run(err, concat(common, "--sampler", "sde", "--cfg", "1", "--out", sde.toString())),
                 err.toString());
-        ai.tinyfusion.diffusion.transport.SdeSampler d = ai.tinyfusion.diffusion.transport.SdeSampler.cliDefaults(
-                sit.transport());
+        ai.tinyfusion.diffusion.transport.SdeSampler d =
+                ai.tinyfusion.diffusion.transport.SdeSampler.cliDefaults(sit.transport());
         ai.tinyfusion.diffusion.transport.SdeSampler five = new ai.tinyfusion.diffusion.transport.SdeSampler(
                 d.transport(), d.method(), d.form(), d.diffusionNorm(), d.lastStep(), d.lastStepSize(), 5, d.noise());
         assertArrayEquals(direct(model, five, 1), sampled(sde));
@@ -256,8 +321,25 @@ class SiTCommandsTest {
         String[][] bad = {
             concat(common, "--method", "ddim", "--out", dir.resolve("x").toString()),
             concat(common, "--objective", "ddpm", "--out", dir.resolve("x").toString()),
-            {"sample", "-m", f[0].toString(), "--sampler", "sde", "-n", "2", "--out", dir.resolve("x").toString()},
-            concat(common, "--sampler", "ode", "--last-step", "Mean", "--out", dir.resolve("x").toString()),
+            {
+                "sample",
+                "-m",
+                f[0].toString(),
+                "--sampler",
+                "sde",
+                "-n",
+                "2",
+                "--out",
+                dir.resolve("x").toString()
+            },
+            concat(
+                    common,
+                    "--sampler",
+                    "ode",
+                    "--last-step",
+                    "Mean",
+                    "--out",
+                    dir.resolve("x").toString()),
             concat(common, "--objective", "flow", "--out", dir.resolve("x").toString()),
         };
         String[] messages = {
@@ -275,6 +357,100 @@ class SiTCommandsTest {
         assertFalse(Files.exists(dir.resolve("x").resolve("samples.npz")));
     }
 
+    /** What {@code info} prints (it writes to System.out). */
+    private static String info(Path model) {
+        java.io.PrintStream saved = System.out;
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        System.setOut(new java.io.PrintStream(bytes, true, java.nio.charset.StandardCharsets.UTF_8));
+        try {
+            assertEquals(0, CliRun.run(new StringWriter(), "info", model.toString()));
+        } finally {
+            System.setOut(saved);
+        }
+        return bytes.toString(java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void anOfficialFormatCheckpointIsSampledAsSiTWhenToldAndInfoShowsTheObjective(@TempDir Path dir) throws Exception {
+        // dit_small.pt is a state dict in the official format, which is also SiT's (SiT-XL-2-256x256.pt: DiT's keys).
+        Path pt = ai.tinyfusion.Fixtures.reference("dit_small.pt");
+        assertTrue(info(pt).contains("objective:  not recorded"), info(pt));
+        StringWriter e = new StringWriter();
+        Path x = dir.resolve("x");
+        assertEquals(
+                1,
+                CliRun.run(
+                        e, "sample", "-m", pt.toString(), "--sampler", "ode", "--latents-only", "--out", x.toString()));
+        assertTrue(e.toString().contains("need the SiT objective (--objective sit"), e.toString());
+
+        Path out = dir.resolve("sit");
+        StringWriter err = new StringWriter();
+        assertEquals(
+                0,
+                CliRun.run(
+                        err,
+                        "sample",
+                        "-m",
+                        pt.toString(),
+                        "--objective",
+                        "sit",
+                        "--sampling-method",
+                        "euler",
+                        "--steps",
+                        "4",
+                        "--cfg",
+                        "4",
+                        "-n",
+                        "3",
+                        "--batch",
+                        "3",
+                        "--latents-only",
+                        "--out",
+                        out.toString()),
+                err.toString());
+        float[] got = ai.tinyfusion.io.Npy.read(out.resolve("latents.npy")).toFloatArray();
+        try (NDManager m = NDManager.newBaseManager()) {
+            DiT dit = ModelFiles.load(pt, m, null);
+            Engine.getInstance().setRandomSeed(0);
+            NDArray z = m.randomNormal(new Shape(3, 4, 8, 8));
+            TransportObjective sit = TransportObjective.standard();
+            float[] want = SiTNetwork.sample(
+                            new OdeSampler(sit.transport(), OdeIntegrator.EULER, 4, 1e-6, 1e-3),
+                            m,
+                            dit,
+                            z,
+                            Sampler.uniformLabels(3, 10),
+                            4)
+                    .toFloatArray();
+            assertArrayEquals(want, got);
+        }
+
+        // A file written by train records its objective, and info shows it.
+        Path[] f = setUp(dir);
+        Path run = dir.resolve("run");
+        assertEquals(
+                0,
+                CliRun.run(
+                        err,
+                        loop(
+                                "train",
+                                f[0],
+                                f[1],
+                                1,
+                                "--run",
+                                run.toString(),
+                                "--objective",
+                                "sit",
+                                "--prediction",
+                                "score")),
+                err.toString());
+        String shown = info(run.resolve("ema.safetensors"));
+        assertTrue(
+                shown.contains("objective:  sit (path Linear, prediction score, loss weight none, train eps 0.001, "
+                        + "sample eps 0.001)"),
+                shown);
+    }
+
     @Test
     void optionsTakeTheirDefaultsFromTheLibrary() {
         TrainCommand train = new TrainCommand();
@@ -283,7 +459,8 @@ class SiTCommandsTest {
         assertTrue(o.sameAs(TransportObjective.standard()), o.summary());
         TrainCommand none = new TrainCommand();
         new CommandLine(none).parseArgs("--run", "r");
-        assertEquals("ddpm", none.objectiveOptions.resolve(Map.of(), "preset", true).name());
+        assertEquals(
+                "ddpm", none.objectiveOptions.resolve(Map.of(), "preset", true).name());
         TrainCommand wrong = new TrainCommand();
         new CommandLine(wrong).parseArgs("--run", "r", "--prediction", "noise");
         IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(

@@ -55,7 +55,8 @@ class ObjectiveTaskTest {
             assertFalse(o.has("num_timesteps"));
             assertEquals(vp.metadata(), o.get("objective"));
             assertEquals(vp.summary(), Objectives.summaryOfTask(sit));
-            assertTrue(vp.summary().startsWith("sit (path VP, prediction noise, loss weight likelihood, train eps 1.0E-5"));
+            assertTrue(vp.summary()
+                    .startsWith("sit (path VP, prediction noise, loss weight likelihood, train eps 1.0E-5"));
             assertNull(Objectives.summaryOfTask("{\"task\":\"classifier\"}"));
         }
     }
@@ -78,7 +79,8 @@ class ObjectiveTaskTest {
                 assertEquals(a == b, a.sameAs(b), a.summary() + " vs " + b.summary());
             }
         }
-        assertThrows(IllegalArgumentException.class, () -> TransportObjective.create("Linear", "velocty", null, null, null));
+        assertThrows(
+                IllegalArgumentException.class, () -> TransportObjective.create("Linear", "velocty", null, null, null));
         assertThrows(IllegalArgumentException.class, () -> TransportObjective.create("linear", null, null, null, null));
         assertThrows(IllegalArgumentException.class, () -> TransportObjective.create(null, null, "likely", null, null));
         assertThrows(IllegalArgumentException.class, () -> Objectives.of("ddpm", "VP", null, null, null, null));
