@@ -17,7 +17,7 @@
 # The cosine schedule's horizon is fixed to EPOCHS (--lr-decay-steps), so stopping, resuming or extending a run
 # with more STEPS keeps every step's learning rate.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "${SIT_TEACHER_ROOT:-$(dirname "$0")/..}" # the background run is a frozen copy of this script from elsewhere
 out=${OUT:-out/sit-teacher}
 run=$out/run
 init=${INIT:-dit}
@@ -41,13 +41,14 @@ pin_jar() { # the current code, then pinned: edits during the run change nothing
   (mvn -q -B package -DskipTests > /dev/null)
   local jar; jar=$out/jars/tinyfusion-$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src pom.xml || echo -dirty).jar
   cp target/tinyfusion.jar "$jar"
-  echo "$PWD/$jar"
+  realpath "$jar"
 }
 
 train() {
   local length=(--epochs "$epochs") resume=()
   [ -n "${STEPS:-}" ] && length=(--steps "$STEPS")
   compgen -G "$run/checkpoints/step-*.safetensors" > /dev/null && resume=(--resume "$run")
+  rm -f "$run/done"
   log "training the SiT teacher (init $init) in $run ${resume[*]}"
   export OMP_WAIT_POLICY=PASSIVE
   bin/tinyfusion train "${source_model[@]}" --objective sit --run "$run" "${length[@]}" --batch "$batch" \
@@ -65,7 +66,7 @@ case "${1:-}" in
     jar=$(pin_jar)
     script=$out/sit-teacher.$(date +%s).sh # bash reads a script while running it: run a frozen copy
     cp "$0" "$script"
-    OUT=$out INIT=$init EPOCHS=$epochs BATCH=$batch TINYFUSION_JAR=$jar \
+    SIT_TEACHER_ROOT=$PWD OUT=$out INIT=$init EPOCHS=$epochs BATCH=$batch TINYFUSION_JAR=$jar \
       TINYFUSION_JAVA_OPTS="${TINYFUSION_JAVA_OPTS:--Xmx6g -Dai.djl.pytorch.num_threads=1}" \
       setsid nohup bash "$script" run >> "$out/train.out" 2>&1 < /dev/null &
     echo $! > "$pidf"
@@ -73,7 +74,7 @@ case "${1:-}" in
   status)
     pidf=$out/train.pid st=stopped
     [ -f "$pidf" ] && kill -0 "$(cat "$pidf")" 2>/dev/null && st="running (pid $(cat "$pidf"))"
-    [ -f "$run/done" ] && st="finished"
+    [ "$st" = stopped ] && [ -f "$run/done" ] && st="finished"
     echo "SiT teacher: $st"
     [ -f "$run/metrics.csv" ] && echo "last logged step: $(tail -n 1 "$run/metrics.csv" | cut -d, -f1) of $horizon" ;;
   stop)
