@@ -44,8 +44,6 @@ import picocli.CommandLine;
  */
 @ExtendWith(OneThread.class)
 class SiTCommandsTest {
-    private static final List<String> VOLATILE = List.of("seconds", "rss_gib", "heap_gib");
-
     /** A random tiny DiT file (no objective recorded) and 16 images of data. */
     private static Path[] setUp(Path dir) throws Exception {
         DiTConfig c = new DiTConfig(8, 2, 1, 32, 4, 2, 4.0, 1000, true, 0.1);
@@ -81,24 +79,8 @@ class SiTCommandsTest {
         return a.toArray(new String[0]);
     }
 
-    /** metrics.csv rows after {@code afterStep}, without the wall-clock and memory columns. */
     private static List<String> rows(Path run, long afterStep) throws Exception {
-        List<String> lines = Files.readAllLines(run.resolve("metrics.csv"));
-        List<String> header = List.of(lines.get(0).split(","));
-        List<String> out = new ArrayList<>();
-        for (String line : lines.subList(1, lines.size())) {
-            String[] c = line.split(",", -1);
-            if (Long.parseLong(c[0]) > afterStep) {
-                StringBuilder sb = new StringBuilder();
-                for (int i = 0; i < c.length; i++) {
-                    if (!VOLATILE.contains(header.get(i))) {
-                        sb.append(header.get(i)).append('=').append(c[i]).append(',');
-                    }
-                }
-                out.add(sb.toString());
-            }
-        }
-        return out;
+        return CliRun.metricRows(run, afterStep);
     }
 
     private static Objective recorded(Path model) throws Exception {
