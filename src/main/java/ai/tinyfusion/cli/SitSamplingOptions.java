@@ -93,16 +93,18 @@ public final class SitSamplingOptions {
                         n,
                         atol == null ? d.atol() : atol,
                         rtol == null ? d.rtol() : rtol);
+                String tolerances = s.method() == OdeIntegrator.DOPRI5
+                        ? String.format(Locale.ROOT, ", atol %.3g, rtol %.3g", s.atol(), s.rtol())
+                        : "";
                 return objective.sampling(
                         s,
                         cfg,
                         String.format(
                                 Locale.ROOT,
-                                "ode %s, %d points, atol %.3g, rtol %.3g, cfg %.2f",
+                                "ode %s, %d points%s, cfg %.2f",
                                 s.method().methodName(),
                                 n,
-                                s.atol(),
-                                s.rtol(),
+                                tolerances,
                                 cfg));
             }
             case "sde" -> {
