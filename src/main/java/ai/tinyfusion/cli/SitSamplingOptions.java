@@ -17,7 +17,8 @@ import picocli.CommandLine.Option;
 public final class SitSamplingOptions {
     @Option(
             names = "--sampler",
-            description = "SiT objective: ode (probability flow) or sde (SiT's sample.py modes; default ode).")
+            description = "SiT objective: ode (probability flow) or sde (SiT's sample.py modes; default "
+                    + TransportObjective.DEFAULT_SAMPLER + ").")
     String sampler;
 
     @Option(
@@ -77,7 +78,7 @@ public final class SitSamplingOptions {
 
     /** The sampling method for {@code objective} with {@code steps} grid points (null: SiT's) and guidance. */
     Sampler.Method method(TransportObjective objective, Integer steps, double cfg) {
-        String mode = sampler == null ? "ode" : sampler.toLowerCase(Locale.ROOT);
+        String mode = (sampler == null ? TransportObjective.DEFAULT_SAMPLER : sampler).toLowerCase(Locale.ROOT);
         int n = steps != null ? steps : defaultSteps(objective);
         switch (mode) {
             case "ode" -> {

@@ -30,6 +30,9 @@ public record TransportObjective(Transport transport) implements Objective {
     public static final String DEFAULT_PREDICTION = "velocity";
     public static final String DEFAULT_LOSS_WEIGHT = "none";
 
+    /** The sampler used unless told otherwise: the probability-flow ODE ({@link OdeSampler}); else "sde". */
+    public static final String DEFAULT_SAMPLER = "ode";
+
     /**
      * A SiT objective from its command-line settings; null takes the default ({@link #DEFAULT_PATH},
      * {@link #DEFAULT_PREDICTION}, {@link #DEFAULT_LOSS_WEIGHT}, epsilons as {@link Transport#create}). Unlike the
