@@ -4,8 +4,8 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
 import ai.tinyfusion.data.Batcher;
 import ai.tinyfusion.data.Dataset;
-import ai.tinyfusion.diffusion.DiffusionFactory;
-import ai.tinyfusion.diffusion.GaussianDiffusion;
+import ai.tinyfusion.diffusion.Objective;
+import ai.tinyfusion.diffusion.Objectives;
 import ai.tinyfusion.io.FileHashes;
 import ai.tinyfusion.model.dit.DiT;
 import ai.tinyfusion.model.dit.ModelFiles;
@@ -29,7 +29,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code tinyfusion finetune}: recovery training of a (pruned) DiT, plain or distilled from its teacher. */
 @Command(
@@ -56,6 +58,12 @@ public final class FinetuneCommand implements Callable<Integer> {
     @Mixin
     OptimOptions optim = new OptimOptions(2e-4, "cosine", 1e-4, 0.9999);
 
+    @Mixin
+    ObjectiveOptions objectiveOptions;
+
+    @Spec
+    CommandSpec spec;
+
     @Option(
             names = "--teacher",
             description = "Teacher checkpoint (default: the source of the student's decision record).")
@@ -76,8 +84,8 @@ public final class FinetuneCommand implements Callable<Integer> {
 
     @Option(
             names = "--beta",
-            description =
-                    "Start weight of the representation loss, decaying linearly to 0 at the last step (${DEFAULT-VALUE}).")
+            description = "Start weight of the representation loss, decaying linearly to 0 at the last step "
+                    + "(${DEFAULT-VALUE}; with the SiT objective " + DistillTask.Settings.BETA_SIT + ", the paper's).")
     double beta = DistillTask.Settings.BETA;
 
     @Option(
@@ -115,17 +123,19 @@ public final class FinetuneCommand implements Callable<Integer> {
         try (NDManager manager = NDManager.newBaseManager(model.device())) {
             DiT student = model.load(manager);
             LoopOptions.checkFits(student, dataset);
-            GaussianDiffusion diffusion = DiffusionFactory.create("");
-            Map<String, String> meta = new LinkedHashMap<>();
+            Objective objective = objectiveOptions.resolve(model.metadata(), model.describe(), false);
+            Map<String, String> meta = new LinkedHashMap<>(Objectives.modelMetadata(objective));
             meta.put("finetuned_from", model.describe());
             meta.put("kd", mode.toString());
             TrainTask task;
             String[] plot;
             if (mode == KdMode.NONE) {
-                task = new DiffusionTask(student, diffusion, optim.weightDecay);
+                task = new DiffusionTask(student, objective, optim.weightDecay);
                 plot = new String[] {"loss", "mse", "vb"};
             } else {
-                DiT teacherModel = ModelFiles.load(teacherPath, manager, model.heads);
+                ModelFiles.Loaded teacherFile = ModelFiles.read(teacherPath, model.heads);
+                checkTeacherObjective(teacherFile.metadata(), teacherPath, objective);
+                DiT teacherModel = ModelFiles.load(teacherFile, manager, teacherPath.toString());
                 if (record != null && teacherModel.depth() != record.source().depth()) {
                     throw new IllegalArgumentException("the teacher " + teacherPath + " has " + teacherModel.depth()
                             + " layers, the student was pruned from a "
@@ -136,27 +146,28 @@ public final class FinetuneCommand implements Callable<Integer> {
                         mode,
                         alphaKd,
                         alphaGt,
-                        beta,
+                        betaFor(objective),
                         maskK,
                         layers,
                         optim.weightDecay,
                         teacherPath.getFileName().toString());
-                task = new DistillTask(student, teacherModel, diffusion, s);
+                task = new DistillTask(student, teacherModel, objective, s);
                 meta.put("teacher", teacherPath.toString());
                 if (layers != null) {
                     meta.put("kd_layer_map", layers.toString());
                 }
                 plot = new String[] {"loss", "kd", "gt", "rep"};
                 LOG.info(
-                        "distilling {} ({} layers) from {} ({} layers): kd {}, alpha_kd {}, alpha_gt {}{}",
+                        "distilling {} ({} layers) from {} ({} layers) under {}: kd {}, alpha_kd {}, alpha_gt {}{}",
                         model.describe(),
                         student.depth(),
                         teacherPath,
                         teacherModel.depth(),
+                        objective.summary(),
                         mode,
                         alphaKd,
                         alphaGt,
-                        layers == null ? "" : ", beta " + beta + ", layer map " + layers);
+                        layers == null ? "" : ", beta " + s.beta() + ", layer map " + layers);
             }
             if (record != null) {
                 meta.put(
@@ -188,6 +199,23 @@ public final class FinetuneCommand implements Callable<Integer> {
                     optim.runDir.resolve("ema.safetensors"));
         }
         return 0;
+    }
+
+    /** --beta, else the objective's default (the paper's 2e-4 for SiT). */
+    private double betaFor(Objective objective) {
+        boolean given = spec != null
+                && spec.commandLine() != null
+                && spec.commandLine().getParseResult().hasMatchedOption("--beta");
+        return given ? beta : DistillTask.Settings.defaultBeta(objective);
+    }
+
+    /** Refuses a teacher whose file records another objective than the student's run. */
+    static void checkTeacherObjective(Map<String, String> teacherMeta, Path teacherPath, Objective objective) {
+        Objective t = Objectives.ofModel(teacherMeta);
+        if (t != null && !t.sameAs(objective)) {
+            throw new IllegalArgumentException("the teacher " + teacherPath + " was trained with the objective "
+                    + t.summary() + ", the student is trained with " + objective.summary());
+        }
     }
 
     /** The student's {@code <model>.decision.json}, or null (a preset, or a model that was not pruned). */

@@ -1,5 +1,7 @@
 package ai.tinyfusion.cli;
 
+import ai.tinyfusion.diffusion.Objective;
+import ai.tinyfusion.diffusion.Objectives;
 import ai.tinyfusion.io.HostTensor;
 import ai.tinyfusion.model.dit.DiTConfig;
 import ai.tinyfusion.model.dit.Flops;
@@ -29,6 +31,23 @@ public final class InfoCommand implements Callable<Integer> {
     @Option(names = "--keys", description = "Also list every tensor with its shape and dtype.")
     boolean keys;
 
+    /**
+     * The objective a file records, or what an unrecorded one means: official DiT and SiT checkpoints have the same
+     * keys, so nothing in such a file says which it is.
+     */
+    static String objectiveLine(Map<String, String> metadata) {
+        Objective o;
+        try {
+            o = Objectives.ofModel(metadata);
+        } catch (IllegalArgumentException e) {
+            return "unreadable (" + e.getMessage() + ")";
+        }
+        return o != null
+                ? o.summary()
+                : "not recorded (an official or older checkpoint: used as ddpm; a SiT checkpoint such as "
+                        + "SiT-XL-2-256x256.pt needs --objective sit)";
+    }
+
     @Override
     public Integer call() throws Exception {
         DiTConfig config;
@@ -41,8 +60,9 @@ public final class InfoCommand implements Callable<Integer> {
             tensors = loaded.tensors();
             params = tensors.values().stream().mapToLong(HostTensor::numel).sum();
             System.out.println("file:       " + path + " (" + tensors.size() + " tensors)");
+            System.out.println("objective:  " + objectiveLine(loaded.metadata()));
             loaded.metadata().forEach((k, v) -> {
-                if (!k.equals(ModelFiles.CONFIG_KEY)) {
+                if (!k.equals(ModelFiles.CONFIG_KEY) && !k.equals(Objective.METADATA_KEY)) {
                     System.out.println(
                             "metadata:   " + k + " = " + (v.length() > 200 ? v.substring(0, 200) + "..." : v));
                 }

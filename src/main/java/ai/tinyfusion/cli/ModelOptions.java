@@ -2,6 +2,7 @@ package ai.tinyfusion.cli;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
+import ai.tinyfusion.io.StateDicts;
 import ai.tinyfusion.model.dit.DiT;
 import ai.tinyfusion.model.dit.DiTConfig;
 import ai.tinyfusion.model.dit.ModelFiles;
@@ -9,6 +10,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import picocli.CommandLine.Option;
 
 /** How a command gets its model: a checkpoint path or a preset name (randomly initialised). */
@@ -95,6 +97,18 @@ public final class ModelOptions {
         }
         ai.djl.engine.Engine.getInstance().setRandomSeed((int) seed);
         return new DiT(manager, presetConfig());
+    }
+
+    /** The metadata of the model file (empty for a preset or a file without any, e.g. an official .pt). */
+    public Map<String, String> metadata() {
+        if (!isFile()) {
+            return Map.of();
+        }
+        try {
+            return StateDicts.metadata(Path.of(model));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e.getMessage(), e);
+        }
     }
 
     public String describe() {

@@ -4,6 +4,9 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
 import ai.tinyfusion.data.Batcher;
 import ai.tinyfusion.data.Dataset;
+import ai.tinyfusion.diffusion.DdpmObjective;
+import ai.tinyfusion.diffusion.Objective;
+import ai.tinyfusion.diffusion.Objectives;
 import ai.tinyfusion.io.FileHashes;
 import ai.tinyfusion.model.dit.DiT;
 import ai.tinyfusion.prune.BaselinePruning;
@@ -16,6 +19,7 @@ import ai.tinyfusion.prune.Target;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -30,7 +34,9 @@ import picocli.CommandLine.Option;
                     + "ORIGINAL weights) to OUT and the decision to OUT.decision.json.",
             "--method learned (TinyFusion): learn per-block layer choices under an N:M --pattern with differentiable "
                     + "(Gumbel-softmax) masks and a co-optimised weight update (LoRA); also writes <run>/decisions.csv, "
-                    + "decisions.png, metrics.csv, checkpoints/.",
+                    + "decisions.png, metrics.csv, checkpoints/. The search minimises the model's objective "
+                    + "(--objective ddpm or sit; default: the one the model file records, else ddpm), which the pruned "
+                    + "file records.",
             "Baselines (target --depth K or --pattern N:M): bi (ShortGPT block influence, 1 - cos(input, output); the last "
                     + "block is always kept), flux-lite (mean squared input/output difference), sensitivity (loss increase when "
                     + "the block alone is removed), all three on a calibration set (--calib-*); oracle (BK-SDM: first layer "
@@ -62,6 +68,9 @@ public final class PruneCommand implements Callable<Integer> {
 
     @Mixin
     CalibrationOptions calibration;
+
+    @Mixin
+    ObjectiveOptions objectiveOptions;
 
     // (--keep is LoopOptions' checkpoint count.)
     @Option(names = "--keep-layers", split = ",", description = "--method indices: the layers to keep, e.g. 0,2,5.")
@@ -171,6 +180,12 @@ public final class PruneCommand implements Callable<Integer> {
     }
 
     private Integer baseline(BaselinePruning.Method m) throws Exception {
+        Objective objective = objectiveOptions.resolve(model.metadata(), model.describe(), false);
+        if (m.needsCalibration() && !(objective instanceof DdpmObjective)) {
+            throw new IllegalArgumentException("--method " + method + " scores layers with DDPM calibration losses; "
+                    + "under the " + objective.name() + " objective use --method learned or a method without "
+                    + "calibration (oracle, indices, random, first, last, uniform)");
+        }
         Dataset dataset = m.needsCalibration() ? data.open() : null;
         SourceFile src = hashSource(model);
         try (NDManager manager = NDManager.newBaseManager(model.device())) {
@@ -187,8 +202,10 @@ public final class PruneCommand implements Callable<Integer> {
                     cal,
                     src.describe(model, dit.depth()));
             // Baselines do not change the model: save its (original) layers directly.
-            PrunedModels.Saved saved =
-                    src.path() != null ? PrunedModels.save(rec, out, model.heads) : PrunedModels.save(dit, rec, out);
+            Map<String, String> meta = Objectives.modelMetadata(objective);
+            PrunedModels.Saved saved = src.path() != null
+                    ? PrunedModels.save(rec, out, model.heads, meta)
+                    : PrunedModels.save(dit, rec, out, meta);
             System.out.println("method:      " + rec.method() + (t == null ? "" : " (" + t + ")"));
             System.out.println("kept:        " + Arrays.toString(rec.kept()) + "  (removed "
                     + Arrays.toString(rec.removed()) + ")");
@@ -211,7 +228,10 @@ public final class PruneCommand implements Callable<Integer> {
         }
         double[] tauRange = range("--tau", tau);
         double[] scalingRange = range("--scaling", scaling);
+        Objective objective = objectiveOptions.resolve(model.metadata(), model.describe(), false);
+        Map<String, String> meta = Objectives.modelMetadata(objective);
         LearnedPruning.Options o = new LearnedPruning.Options()
+                .objective(objective)
                 .pattern(target.pattern)
                 .delta(DeltaMode.parse(delta))
                 .lora(loraRank, loraAlpha == null ? LearnedPruning.Options.defaultLoraAlpha(loraRank) : loraAlpha)
@@ -245,10 +265,10 @@ public final class PruneCommand implements Callable<Integer> {
             DecisionRecord rec = LearnedPruning.record(outcome, o, source, loop.batch);
             PrunedModels.Saved saved;
             if (src.path() != null) {
-                saved = PrunedModels.save(rec, out, model.heads); // the original weights, reloaded from the file
+                saved = PrunedModels.save(rec, out, model.heads, meta); // the original weights, reloaded
             } else {
                 try (NDManager fresh = NDManager.newBaseManager(model.device())) {
-                    saved = PrunedModels.save(model.load(fresh), rec, out); // the preset re-initialised from its seed
+                    saved = PrunedModels.save(model.load(fresh), rec, out, meta); // the preset re-initialised
                 }
             }
             TrainCommand.plotLoss(run);

@@ -4,8 +4,12 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.tinyfusion.data.FashionMnist;
+import ai.tinyfusion.diffusion.DdpmObjective;
+import ai.tinyfusion.diffusion.Objective;
 import ai.tinyfusion.diffusion.Sampler;
 import ai.tinyfusion.diffusion.ShardedGeneration;
+import ai.tinyfusion.diffusion.transport.OdeSampler;
+import ai.tinyfusion.diffusion.transport.TransportObjective;
 import ai.tinyfusion.eval.ImageGrid;
 import ai.tinyfusion.io.DType;
 import ai.tinyfusion.io.FileHashes;
@@ -41,11 +45,12 @@ import picocli.CommandLine.Spec;
 @Command(
         name = "sample",
         mixinStandardHelpOptions = true,
-        description =
-                "Sample images from a DiT with DDPM or DDIM and classifier-free guidance; writes a labelled PNG grid "
-                        + "and an ADM-compatible .npz (arr_0 uint8 NHWC, arr_1 labels). Latent models need --vae "
-                        + "(decoded as DiT's sample_ddp.py) or --latents-only (latents.npy float32 N×C×h×w, "
-                        + "labels.npy).")
+        description = "Sample images from a DiT with DDPM or DDIM (--objective ddpm) or SiT's ODE / SDE samplers "
+                + "(--objective sit; the objective defaults to the one the model file records) and "
+                + "classifier-free guidance; writes a labelled PNG grid "
+                + "and an ADM-compatible .npz (arr_0 uint8 NHWC, arr_1 labels). Latent models need --vae "
+                + "(decoded as DiT's sample_ddp.py) or --latents-only (latents.npy float32 N×C×h×w, "
+                + "labels.npy).")
 public final class SampleCommand implements Callable<Integer> {
     @Mixin
     ModelOptions model;
@@ -65,15 +70,26 @@ public final class SampleCommand implements Callable<Integer> {
             description = "With --vae: images decoded at a time within a sampling batch (${DEFAULT-VALUE}).")
     int decodeBatch;
 
-    @Option(names = "--method", defaultValue = "ddim", description = "ddpm or ddim (${DEFAULT-VALUE}).")
+    @Mixin
+    ObjectiveOptions objectiveOptions;
+
+    @Mixin
+    SitSamplingOptions sit;
+
+    @Option(
+            names = "--method",
+            description = "DDPM objective: ddpm or ddim (default " + Sampler.Settings.DEFAULT_METHOD + ").")
     String method;
 
-    @Option(names = "--steps", defaultValue = "50", description = "Sampling steps (${DEFAULT-VALUE}).")
-    int steps;
+    @Option(
+            names = "--steps",
+            description = "Sampling steps (default: " + Sampler.Settings.DEFAULT_STEPS + " for ddpm/ddim, SiT's "
+                    + OdeSampler.DEFAULT_STEPS + " ODE/SDE grid points for sit).")
+    Integer steps;
 
     @Option(
             names = "--cfg",
-            defaultValue = "1.5",
+            defaultValue = "" + Sampler.Settings.DEFAULT_CFG,
             description = "Classifier-free guidance scale; 1 = none (${DEFAULT-VALUE}).")
     double cfg;
 
@@ -83,8 +99,8 @@ public final class SampleCommand implements Callable<Integer> {
                     "Guide every eps channel (the original guides the first 3 only; never the variance channels).")
     boolean cfgAll;
 
-    @Option(names = "--eta", defaultValue = "0", description = "DDIM eta (${DEFAULT-VALUE}).")
-    double eta;
+    @Option(names = "--eta", description = "DDIM eta (default " + Sampler.Settings.DEFAULT_ETA + ").")
+    Double eta;
 
     @Option(names = "--labels", split = ",", description = "Class labels to sample (one image each).")
     List<Long> labels;
@@ -143,14 +159,9 @@ public final class SampleCommand implements Callable<Integer> {
         try (NDManager manager = NDManager.newBaseManager(model.device())) {
             DiT dit = model.load(manager);
             DiTConfig c = dit.config();
-            applyProtocol(c);
-            Sampler.Settings s = new Sampler.Settings(
-                    method,
-                    steps,
-                    cfg,
-                    cfgAll ? c.inChannels() : Sampler.Settings.originalGuidedChannels(c),
-                    eta,
-                    clip != null ? clip : c.inChannels() != 4);
+            Objective objective = objectiveOptions.resolve(model.metadata(), model.describe(), false);
+            applyProtocol(c, objective);
+            Sampler.Method sampling = sampling(objective, c);
             long[] ys = labels != null
                     ? labels.stream().mapToLong(Long::longValue).toArray()
                     : Sampler.uniformLabels(num, c.numClasses());
@@ -160,9 +171,9 @@ public final class SampleCommand implements Callable<Integer> {
                 }
             }
             Output output = output(manager, dit);
-            Sampler sampler = new Sampler(dit, s);
+            Sampler sampler = new Sampler(dit, sampling);
             if (shardSize > 0) {
-                sharded(manager, c, s, sampler, ys, output);
+                sharded(manager, c, objective, sampler, ys, output);
                 return 0;
             }
             long t0 = System.nanoTime();
@@ -184,20 +195,22 @@ public final class SampleCommand implements Callable<Integer> {
             }
             System.out.printf(
                     Locale.ROOT,
-                    "%d images in %.1f s (%.2f img/s, %s %d steps, cfg %.2f) -> %s%n",
+                    "%d images in %.1f s (%.2f img/s, %s: %s) -> %s%n",
                     ys.length,
                     secs,
                     ys.length / secs,
-                    s.method(),
-                    steps,
-                    cfg,
+                    objective.name(),
+                    sampling.describe(),
                     out.toAbsolutePath());
         }
         return 0;
     }
 
-    /** {@code --protocol paper}: the original's FID-50K settings for every option the user did not give. */
-    private void applyProtocol(DiTConfig c) {
+    /**
+     * {@code --protocol paper}: the original's FID-50K settings for every option the user did not give (DDPM for the
+     * DDPM objective; SiT models keep their --sampler, whose defaults are SiT's sample.py ones).
+     */
+    private void applyProtocol(DiTConfig c, Objective objective) {
         if (protocol == null) {
             return;
         }
@@ -205,7 +218,7 @@ public final class SampleCommand implements Callable<Integer> {
             throw new IllegalArgumentException("unknown --protocol '" + protocol + "' (paper)");
         }
         var parsed = spec.commandLine().getParseResult();
-        if (!parsed.hasMatchedOption("--method")) {
+        if (!parsed.hasMatchedOption("--method") && !(objective instanceof TransportObjective)) {
             method = "ddpm";
         }
         if (!parsed.hasMatchedOption("--steps")) {
@@ -226,7 +239,7 @@ public final class SampleCommand implements Callable<Integer> {
      * {@code --shard-size}: generates into {@code <out>/shards/} (resuming a killed run), then merges the shards into
      * the usual outputs, holding one shard in memory at a time.
      */
-    private void sharded(NDManager manager, DiTConfig c, Sampler.Settings s, Sampler sampler, long[] ys, Output output)
+    private void sharded(NDManager manager, DiTConfig c, Objective objective, Sampler sampler, long[] ys, Output output)
             throws IOException {
         boolean latents = output.latents();
         DType dtype = latents ? DType.F32 : DType.U8;
@@ -241,7 +254,12 @@ public final class SampleCommand implements Callable<Integer> {
             settings.put("model_sha256", FileHashes.sha256(Path.of(model.model)));
         }
         settings.put("vae", vae.present() ? vae.describe() : "none");
-        settings.put("sampler", s.toString());
+        settings.put("objective", objective.summary());
+        settings.put(
+                "sampler",
+                objective instanceof TransportObjective
+                        ? sampler.method().describe()
+                        : ddpmSettings(c).toString());
         settings.put("seed", Integer.toString(sampleSeed));
         settings.put("noise", "per index (IndexedNoise)");
         settings.put("output", latents ? "latents" : "images");
@@ -275,15 +293,42 @@ public final class SampleCommand implements Callable<Integer> {
         }
         System.out.printf(
                 Locale.ROOT,
-                "%d images (%d generated now in %.1f s, %s %d steps, cfg %.2f) in %d shards -> %s%n",
+                "%d images (%d generated now in %.1f s, %s: %s) in %d shards -> %s%n",
                 ys.length,
                 ys.length - done,
                 secs,
-                s.method(),
-                s.steps(),
-                s.cfgScale(),
+                objective.name(),
+                sampler.method().describe(),
                 run.shards(),
                 merged.toAbsolutePath());
+    }
+
+    /** The objective's sampling method from the options; options of the other objective are an error. */
+    Sampler.Method sampling(Objective objective, DiTConfig c) {
+        if (objective instanceof TransportObjective t) {
+            if (method != null || eta != null || clip != null || cfgAll) {
+                throw new IllegalArgumentException("--method, --eta, --clip and --cfg-all-channels are DDPM sampling "
+                        + "options; the SiT objective samples with --sampler ode|sde and its options");
+            }
+            return sit.method(t, steps, cfg);
+        }
+        if (sit.given()) {
+            throw new IllegalArgumentException("--sampler and the SiT sampling options need the SiT objective "
+                    + "(--objective sit, or a model file that records it); this model uses " + objective.summary());
+        }
+        return DdpmObjective.sampling(ddpmSettings(c));
+    }
+
+    /** The DDPM / DDIM settings from the options, the library's defaults for those not given. */
+    private Sampler.Settings ddpmSettings(DiTConfig c) {
+        Sampler.Settings d = Sampler.Settings.defaults(c);
+        return new Sampler.Settings(
+                method != null ? method : d.method(),
+                steps != null ? steps : d.steps(),
+                cfg,
+                cfgAll ? c.inChannels() : Sampler.Settings.originalGuidedChannels(c),
+                eta != null ? eta : d.eta(),
+                clip != null ? clip : d.clipDenoised());
     }
 
     /** What a batch of samples becomes: its bytes and, for images, their size and channels. */

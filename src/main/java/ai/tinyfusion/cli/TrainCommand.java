@@ -4,7 +4,8 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
 import ai.tinyfusion.data.Batcher;
 import ai.tinyfusion.data.Dataset;
-import ai.tinyfusion.diffusion.DiffusionFactory;
+import ai.tinyfusion.diffusion.Objective;
+import ai.tinyfusion.diffusion.Objectives;
 import ai.tinyfusion.model.dit.DiT;
 import ai.tinyfusion.train.DiffusionTask;
 import ai.tinyfusion.train.TrainLoop;
@@ -20,7 +21,8 @@ import picocli.CommandLine.Mixin;
 @Command(
         name = "train",
         mixinStandardHelpOptions = true,
-        description = "Train a DiT with the diffusion loss (MSE + VB): AdamW, constant or cosine LR, clipping, EMA, "
+        description = "Train a DiT with DiT's diffusion loss (MSE + VB, --objective ddpm) or SiT's interpolant loss "
+                + "(--objective sit): AdamW, constant or cosine LR, clipping, EMA, "
                 + "label dropout for CFG, atomic checkpoints and exact resume. Writes <run>/ema.safetensors, "
                 + "<run>/model.safetensors, metrics.csv and loss.png.")
 public final class TrainCommand implements Callable<Integer> {
@@ -38,6 +40,9 @@ public final class TrainCommand implements Callable<Integer> {
     @Mixin
     OptimOptions optim = new OptimOptions(1e-4, "constant", 0, 0.9999);
 
+    @Mixin
+    ObjectiveOptions objectiveOptions;
+
     @Override
     public Integer call() throws Exception {
         Dataset dataset = data.open();
@@ -47,19 +52,22 @@ public final class TrainCommand implements Callable<Integer> {
             LoopOptions.checkFits(dit, dataset);
             Batcher batcher = loop.batcher(dataset, model.seed);
             long total = loop.totalSteps(batcher);
-            DiffusionTask task = new DiffusionTask(dit, DiffusionFactory.create(""), optim.weightDecay);
+            Objective objective = objectiveOptions.resolve(model.metadata(), model.describe(), true);
+            DiffusionTask task = new DiffusionTask(dit, objective, optim.weightDecay);
+            Map<String, String> meta = Objectives.modelMetadata(objective);
             LOG.info(
-                    "training {} ({} parameters) on {} images for {} steps of {} ({} epochs)",
+                    "training {} ({} parameters) under {} on {} images for {} steps of {} ({} epochs)",
                     dit.config(),
                     dit.parameterCount(),
+                    objective.summary(),
                     dataset.size(),
                     total,
                     loop.batch,
                     String.format("%.2f", (double) total / batcher.batchesPerEpoch()));
             LoopOptions.recordCommand(optim.runDir);
-            TrainLoop trainer = optim.trainer(task, batcher, loop, total, model.seed, dit, Map.of());
+            TrainLoop trainer = optim.trainer(task, batcher, loop, total, model.seed, dit, meta);
             TrainLoop.Result r = trainer.run(optim.resume);
-            optim.finish(trainer, r, dit, loop, Map.of(), "loss", "mse", "vb");
+            optim.finish(trainer, r, dit, loop, meta, "loss", "mse", "vb");
             LOG.info(
                     "done: {} steps, last loss {}, {} non-finite steps skipped; wrote {}",
                     r.steps(),

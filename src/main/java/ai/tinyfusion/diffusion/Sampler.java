@@ -12,9 +12,9 @@ import java.util.function.Function;
 import java.util.function.IntConsumer;
 
 /**
- * Class-conditional sampling from a DiT as the original sample.py: z ~ N(0, I); with guidance the
- * batch is doubled with null labels and denoised through {@code forward_with_cfg}; the
- * conditional half is kept.
+ * Class-conditional sampling from a DiT as the original sample.py: z ~ N(0, I) per batch from its seed, then the
+ * objective's {@link Method} (DDPM/DDIM, or SiT's ODE/SDE); with guidance the batch is doubled with null labels and
+ * denoised through {@code forward_with_cfg}; the conditional half is kept.
  */
 public final class Sampler {
     /** Sampling settings. {@code steps} respaces the 1000-step process ("250" or "ddim50"). */
@@ -47,75 +47,95 @@ public final class Sampler {
             return method.equals("ddim") ? "ddim" + steps : Integer.toString(steps);
         }
 
+        /** The defaults of {@link #defaults}: DDIM, 50 steps, guidance 1.5, eta 0. */
+        public static final String DEFAULT_METHOD = "ddim";
+
+        public static final int DEFAULT_STEPS = 50;
+        public static final double DEFAULT_CFG = 1.5;
+        public static final double DEFAULT_ETA = 0.0;
+
         /** Pixel models clip x0 to [-1, 1]; latent models (4 channels) do not, as the original. */
         public static Settings defaults(DiTConfig c) {
-            return new Settings("ddim", 50, 1.5, originalGuidedChannels(c), 0.0, c.inChannels() != 4);
+            return new Settings(
+                    DEFAULT_METHOD,
+                    DEFAULT_STEPS,
+                    DEFAULT_CFG,
+                    originalGuidedChannels(c),
+                    DEFAULT_ETA,
+                    c.inChannels() != 4);
+        }
+    }
+
+    /**
+     * How one batch is sampled from its initial noise: an objective's sampler with its guidance ({@link
+     * DdpmObjective#sampling}, {@code transport.TransportObjective#sampling}).
+     */
+    public interface Method {
+        /**
+         * Samples for labels {@code y} (N,) from the initial noise {@code z} (N, C, H, W), both owned by {@code m};
+         * with guidance the method doubles the batch with null labels and returns the conditional half.
+         *
+         * @param noise where stochastic steps draw their noise; {@code null}: the method's own (the engine's
+         *     generator, as the original)
+         * @param onStep called with the number of finished steps where the method has steps (may be null)
+         */
+        NDArray sample(NDManager m, DiT model, NDArray z, NDArray y, NoiseSource noise, IntConsumer onStep);
+
+        /** A short description for logs (method, steps, guidance). */
+        String describe();
+
+        /** The respaced diffusion a DDPM/DDIM method steps through. */
+        default SpacedDiffusion diffusion() {
+            throw new UnsupportedOperationException(describe() + " has no Gaussian diffusion");
         }
     }
 
     private final DiT model;
-    private final Settings settings;
-    private final SpacedDiffusion diffusion;
+    private final Method method;
 
-    /** A sampler for {@code model}; its diffusion is the 1000-step process respaced to {@code settings}' steps. */
+    /** A DDPM/DDIM sampler for {@code model}: the 1000-step process respaced to {@code settings}' steps. */
     public Sampler(DiT model, Settings settings) {
-        this.model = model;
-        this.settings = settings;
-        this.diffusion = DiffusionFactory.create(settings.respacing());
+        this(model, DdpmObjective.sampling(settings));
     }
 
-    /** The respaced diffusion the sampler steps through. */
+    /** A sampler for {@code model} with any objective's method. */
+    public Sampler(DiT model, Method method) {
+        this.model = model;
+        this.method = method;
+    }
+
+    public Method method() {
+        return method;
+    }
+
+    /** The respaced diffusion the sampler steps through (DDPM/DDIM only). */
     public SpacedDiffusion diffusion() {
-        return diffusion;
+        return method.diffusion();
     }
 
     /**
-     * Samples one batch for {@code labels}. Returns images in the model's space, (N, C, H, W); the
-     * arrays belong to {@code m}.
+     * Samples one batch for {@code labels}: after {@code Engine.setRandomSeed(seed)} the initial noise z ~ N(0, I),
+     * then the method. Returns samples in the model's space, (N, C, H, W); the arrays belong to {@code m}.
      *
      * @param onStep called with the number of finished denoising steps (may be null)
      */
     public NDArray sample(NDManager m, long[] labels, int seed, IntConsumer onStep) {
+        DiTConfig c = model.config();
         Engine.getInstance().setRandomSeed(seed);
-        return sample(m, labels, NoiseSource.standardNormal(), onStep);
+        NDArray z = m.randomNormal(new Shape(labels.length, c.inChannels(), c.inputSize(), c.inputSize()));
+        return method.sample(m, model, z, m.create(labels).duplicate(), null, onStep);
     }
 
     /**
      * As {@link #sample(NDManager, long[], int, IntConsumer)} with {@link IndexedNoise}: {@code labels[j]} is image
-     * {@code firstIndex + j} of a run seeded with {@code seed}, and its noise depends on nothing else.
+     * {@code firstIndex + j} of a run seeded with {@code seed}, and its initial and step noise depend on nothing else.
      */
     public NDArray sampleIndexed(NDManager m, long[] labels, long firstIndex, long seed, IntConsumer onStep) {
-        return sample(m, labels, new IndexedNoise(seed, firstIndex, labels.length), onStep);
-    }
-
-    private NDArray sample(NDManager m, long[] labels, NoiseSource noise, IntConsumer onStep) {
         DiTConfig c = model.config();
-        int n = labels.length;
-        Shape shape = new Shape(n, c.inChannels(), c.inputSize(), c.inputSize());
-        NDArray z = noise.next(m, shape, DataType.FLOAT32);
-        NDArray y = m.create(labels).duplicate();
-        boolean cfg = settings.cfgScale() > 1;
-        DenoiserFn fn;
-        if (cfg) {
-            z = z.concat(z, 0);
-            y = y.concat(m.full(new Shape(n), c.numClasses(), DataType.INT64), 0);
-            fn = (x, t, yy) -> model.forwardWithCfg(x, t, yy, settings.cfgScale(), settings.guidedChannels());
-        } else {
-            fn = model::forward;
-        }
-        int[] done = {0};
-        SamplingOptions opts = SamplingOptions.defaults()
-                .initialNoise(z)
-                .clipDenoised(settings.clipDenoised())
-                .eta(settings.eta())
-                .noiseSource(noise);
-        if (onStep != null) {
-            opts = opts.listener((i, x, x0) -> onStep.accept(++done[0]));
-        }
-        NDArray out = settings.method().equals("ddim")
-                ? diffusion.ddimSampleLoop(fn, m, z.getShape(), y, opts)
-                : diffusion.pSampleLoop(fn, m, z.getShape(), y, opts);
-        return cfg ? out.get("0:" + n) : out;
+        IndexedNoise noise = new IndexedNoise(seed, firstIndex, labels.length);
+        NDArray z =
+                noise.next(m, new Shape(labels.length, c.inChannels(), c.inputSize(), c.inputSize()), DataType.FLOAT32);
+        return method.sample(m, model, z, m.create(labels).duplicate(), noise, onStep);
     }
 
     /**

@@ -4,7 +4,8 @@
  * distributions, MSE + VB training losses, DDPM/DDIM steps), {@code respace.py} ({@code Respacing},
  * {@code SpacedDiffusion}), {@code diffusion_utils.py} ({@code DiffusionUtils}), {@code __init__.py}'s
  * {@code create_diffusion} ({@code DiffusionFactory}) and {@code sample.py}'s CFG loop ({@code Sampler}).
- * Training draws timesteps uniformly in {@code train.DiffusionTask} ({@code timestep_sampler.py}'s
- * UniformSampler). Later: {@code transport} (SiT) beside it.
+ * {@code Objective} is the one pluggable piece the training loop, the learnable search, distillation and sampling
+ * see: {@code DdpmObjective} (the above; timesteps drawn uniformly as {@code timestep_sampler.py}'s UniformSampler)
+ * and SiT's {@code transport.TransportObjective}; {@code Objectives} reads and compares their metadata.
  */
 package ai.tinyfusion.diffusion;

@@ -3,9 +3,7 @@ package ai.tinyfusion.prune;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.tinyfusion.data.Batcher;
-import ai.tinyfusion.diffusion.DenoiserFn;
-import ai.tinyfusion.diffusion.GaussianDiffusion;
-import ai.tinyfusion.diffusion.TrainingLosses;
+import ai.tinyfusion.diffusion.Objective;
 import ai.tinyfusion.model.dit.DiT;
 import ai.tinyfusion.model.dit.Lora;
 import ai.tinyfusion.nn.Module;
@@ -27,8 +25,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The learnable depth-pruning search as a {@link TrainTask} (the original prune_by_learning.py):
- * the diffusion loss (MSE + VB with learned sigma, real labels, label dropout with the model's
- * class_dropout_prob) of the DiT with Gumbel-sampled per-sample layer masks, optimised jointly over
+ * the model's objective loss (DDPM: MSE + VB with learned sigma; SiT: the transport loss; real labels, label
+ * dropout with the model's class_dropout_prob; the same {@link DiffusionTask#stepLoss} as training) of the DiT
+ * with Gumbel-sampled per-sample layer masks, optimised jointly over
  * the gate logits and the weight update ΔΦ (LoRA, all weights, or nothing). The loop provides the
  * rest: AdamW (weight decay 0; the gates get {@code gateLrScale}× the learning rate), clipping,
  * EMA of gates and ΔΦ, checkpoints and exact resume. τ and the logit scaling move linearly over the
@@ -70,7 +69,7 @@ public final class GateSearchTask implements TrainTask {
     }
 
     private final DiT model;
-    private final GaussianDiffusion diffusion;
+    private final Objective objective;
     private final Settings settings;
     private final LearnableGates gates;
     private final Lora.Attached lora; // null unless delta == LORA
@@ -87,13 +86,13 @@ public final class GateSearchTask implements TrainTask {
      *
      * @param decisions where the decision trace goes (null: not written)
      */
-    public GateSearchTask(DiT model, GaussianDiffusion diffusion, Settings settings, Path decisions) {
+    public GateSearchTask(DiT model, Objective objective, Settings settings, Path decisions) {
         if (settings.pattern().depth() != model.depth()) {
             throw new IllegalArgumentException("pattern " + settings.pattern().expanded() + " covers "
                     + settings.pattern().depth() + " layers, the model has " + model.depth());
         }
         this.model = model;
-        this.diffusion = diffusion;
+        this.objective = objective;
         this.settings = settings;
         this.gates = new LearnableGates(model.manager(), settings.pattern());
         switch (settings.delta()) {
@@ -206,16 +205,13 @@ public final class GateSearchTask implements TrainTask {
 
     @Override
     public StepLoss loss(Batcher.Batch batch, NDManager scope) {
-        NDArray x0 = batch.images();
-        int n = batch.size();
-        DiffusionTask.Draw d = DiffusionTask.Draw.of(
-                scope, diffusion, x0.getShape(), n, model.config().classDropoutProb());
-        gates.resample(scope, n);
-        DenoiserFn fn = (x, t, yy) ->
-                model.forward(x, t, yy, new DiT.Options().forceDrop(d.dropIds()).gate(gates));
-        TrainingLosses l = diffusion.trainingLosses(fn, x0, d.t(), batch.labels(), d.noise());
+        Objective.Draw d =
+                objective.draw(scope, batch.images().getShape(), model.config().classDropoutProb());
+        gates.resample(scope, batch.size());
+        DiT.Options options = new DiT.Options().forceDrop(d.dropIds()).gate(gates);
+        StepLoss l = DiffusionTask.stepLoss(objective, (x, t, y) -> model.forward(x, t, y, options), batch, d);
         gates.clear();
-        return new StepLoss(l.loss().mean(), Map.of("mse", l.mse().mean(), "vb", l.vb().mean()));
+        return l;
     }
 
     /** The decision of the given gate logits (e.g. the EMA) at the given scaling. */
@@ -287,7 +283,7 @@ public final class GateSearchTask implements TrainTask {
         JsonObject o = new JsonObject();
         o.addProperty("task", "learned-prune");
         o.add("config", JsonParser.parseString(model.config().toJson()));
-        o.addProperty("num_timesteps", diffusion.numTimesteps());
+        objective.describeInto(o);
         o.addProperty("pattern", settings.pattern().expanded());
         o.addProperty("delta", settings.delta().label());
         if (settings.delta() == DeltaMode.LORA) {

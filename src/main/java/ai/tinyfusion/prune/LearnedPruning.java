@@ -2,7 +2,8 @@ package ai.tinyfusion.prune;
 
 import ai.djl.engine.Engine;
 import ai.tinyfusion.data.Batcher;
-import ai.tinyfusion.diffusion.DiffusionFactory;
+import ai.tinyfusion.diffusion.DdpmObjective;
+import ai.tinyfusion.diffusion.Objective;
 import ai.tinyfusion.io.Safetensors;
 import ai.tinyfusion.model.dit.DiT;
 import ai.tinyfusion.train.Ema;
@@ -54,6 +55,13 @@ public final class LearnedPruning {
         public int keepCheckpoints = 2;
         public long seed = 0;
         public boolean progress = false;
+        /** The loss the search minimises: the model's training objective (DiT's DDPM unless told otherwise). */
+        public Objective objective = DdpmObjective.standard();
+
+        public Options objective(Objective o) {
+            objective = java.util.Objects.requireNonNull(o, "objective");
+            return this;
+        }
 
         public Options pattern(String p) {
             pattern = p;
@@ -195,14 +203,15 @@ public final class LearnedPruning {
                 sourceSha256);
         Engine.getInstance().setRandomSeed((int) o.seed); // LoRA A initialisation
         Path csv = runDir.resolve(DECISIONS_CSV);
-        GateSearchTask task = new GateSearchTask(model, DiffusionFactory.create(""), settings, csv);
+        GateSearchTask task = new GateSearchTask(model, o.objective, settings, csv);
         long trainable = task.trainableCount();
         long base = task.baseCount();
         LOG.info(String.format(
                 java.util.Locale.ROOT,
-                "learnable pruning %s of %s: %d steps of batch %d, delta %s, %,d trainable values (%.3f%% of %,d)",
+                "learnable pruning %s of %s under %s: %d steps of batch %d, delta %s, %,d trainable values (%.3f%% of %,d)",
                 pattern,
                 model.config(),
+                o.objective.summary(),
                 steps,
                 batcher.batchSize(),
                 o.delta.label(),

@@ -41,6 +41,15 @@ public final class PrunedModels {
      * @param heads attention heads for checkpoints without a stored config (null: by width)
      */
     public static Saved save(DecisionRecord rec, Path out, Integer heads) throws IOException {
+        return save(rec, out, heads, Map.of());
+    }
+
+    /**
+     * {@link #save(DecisionRecord, Path, Integer)} with extra metadata for the pruned file (e.g. the objective the
+     * source was trained with).
+     */
+    public static Saved save(DecisionRecord rec, Path out, Integer heads, Map<String, String> extraMetadata)
+            throws IOException {
         if (rec.source().path() == null) {
             throw new IllegalArgumentException("the decision's source has no checkpoint path; pass the source model");
         }
@@ -54,7 +63,7 @@ public final class PrunedModels {
         }
         try (NDManager m = NDManager.newBaseManager()) {
             DiT source = ModelFiles.load(src, m, heads);
-            return save(source, rec, out);
+            return save(source, rec, out, extraMetadata);
         }
     }
 
@@ -63,6 +72,12 @@ public final class PrunedModels {
      * weights (no adapters attached).
      */
     public static Saved save(DiT original, DecisionRecord rec, Path out) throws IOException {
+        return save(original, rec, out, Map.of());
+    }
+
+    /** {@link #save(DiT, DecisionRecord, Path)} with extra metadata for the pruned file. */
+    public static Saved save(DiT original, DecisionRecord rec, Path out, Map<String, String> extraMetadata)
+            throws IOException {
         if (original.depth() != rec.source().depth()) {
             throw new IllegalArgumentException("the decision is for a "
                     + rec.source().depth() + "-layer source, the model has " + original.depth());
@@ -71,7 +86,7 @@ public final class PrunedModels {
         if (adapters) {
             throw new IllegalArgumentException("the source model still carries LoRA adapters; detach them first");
         }
-        Map<String, String> meta = new LinkedHashMap<>();
+        Map<String, String> meta = new LinkedHashMap<>(extraMetadata);
         meta.put("prune_method", rec.method());
         meta.put(
                 "kept_layers",

@@ -3,6 +3,7 @@ package ai.tinyfusion.train;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.tinyfusion.data.Batcher;
+import ai.tinyfusion.diffusion.Objectives;
 import ai.tinyfusion.io.HostTensor;
 import ai.tinyfusion.io.Safetensors;
 import ai.tinyfusion.io.StateDicts;
@@ -46,6 +47,12 @@ public final class Checkpoint {
             if (!meta.containsKey(k)) {
                 throw new IOException(file + " is not a training checkpoint (metadata '" + k + "' is missing)");
             }
+        }
+        String was = Objectives.summaryOfTask(meta.get("task"));
+        String now = Objectives.summaryOfTask(task.describe());
+        if (was != null && now != null && !was.equals(now)) {
+            throw new IOException("cannot resume from " + file + ": it was trained with the objective " + was
+                    + ", this run uses " + now + "; resume with the same --objective options (or start a new run)");
         }
         if (!meta.get("task").equals(task.describe())) {
             throw new IOException("cannot resume from " + file + ": it was written for a different task/config.\n"

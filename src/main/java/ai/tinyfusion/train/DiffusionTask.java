@@ -2,12 +2,11 @@ package ai.tinyfusion.train;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.tinyfusion.data.Batcher;
-import ai.tinyfusion.diffusion.DenoiserFn;
+import ai.tinyfusion.diffusion.DdpmObjective;
 import ai.tinyfusion.diffusion.GaussianDiffusion;
-import ai.tinyfusion.diffusion.TrainingLosses;
+import ai.tinyfusion.diffusion.Objective;
 import ai.tinyfusion.model.dit.DiT;
 import ai.tinyfusion.nn.Module;
 import ai.tinyfusion.nn.Parameter;
@@ -18,22 +17,32 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Plain DiT training, as the original train.py: t uniform over the diffusion steps, Gaussian noise,
- * label dropout with the model's {@code class_dropout_prob}, loss = mean of (MSE + VB).
+ * Plain training of a DiT under an {@link Objective}: DiT's train.py (t uniform over the diffusion steps,
+ * Gaussian noise, loss = mean of (MSE + VB)) or SiT's (the transport loss), label dropout with the model's
+ * {@code class_dropout_prob} in both.
  */
 public final class DiffusionTask implements TrainTask {
     private final DiT model;
-    private final GaussianDiffusion diffusion;
+    private final Objective objective;
     private final double weightDecay;
 
-    public DiffusionTask(DiT model, GaussianDiffusion diffusion, double weightDecay) {
+    public DiffusionTask(DiT model, Objective objective, double weightDecay) {
         this.model = model;
-        this.diffusion = diffusion;
+        this.objective = objective;
         this.weightDecay = weightDecay;
+    }
+
+    /** DDPM training with {@code diffusion} (DiT's train.py). */
+    public DiffusionTask(DiT model, GaussianDiffusion diffusion, double weightDecay) {
+        this(model, new DdpmObjective(diffusion), weightDecay);
     }
 
     public DiT model() {
         return model;
+    }
+
+    public Objective objective() {
+        return objective;
     }
 
     @Override
@@ -88,28 +97,39 @@ public final class DiffusionTask implements TrainTask {
 
     @Override
     public StepLoss loss(Batcher.Batch batch, NDManager scope) {
-        NDArray x0 = batch.images();
-        NDArray y = batch.labels();
-        int n = batch.size();
-        Draw d = Draw.of(scope, diffusion, x0.getShape(), n, model.config().classDropoutProb());
-        DenoiserFn fn = (x, t, yy) -> model.forward(x, t, yy, new DiT.Options().forceDrop(d.dropIds()));
-        TrainingLosses l = diffusion.trainingLosses(fn, x0, d.t(), y, d.noise());
-        Map<String, NDArray> terms = new LinkedHashMap<>(); // fixed order: the metrics CSV columns
-        terms.put("mse", l.mse().mean());
-        terms.put("vb", l.vb().mean());
-        return new StepLoss(l.loss().mean(), terms);
+        Objective.Draw d =
+                objective.draw(scope, batch.images().getShape(), model.config().classDropoutProb());
+        DiT.Options options = new DiT.Options().forceDrop(d.dropIds());
+        return stepLoss(objective, (x, t, y) -> model.forward(x, t, y, options), batch, d);
     }
 
     /**
-     * The random draws of one training step, in a fixed order from the engine RNG: timesteps,
-     * noise, label-drop decisions. Distillation gives the same draws to teacher and student.
+     * The step loss of {@code net} under {@code objective} for one batch and draw: the mean of the per-sample
+     * {@code "loss"}, and the means of its parts as the logged terms, in the objective's order (the metrics CSV
+     * columns). Shared by training and the learnable pruning search.
      */
-    public record Draw(NDArray t, NDArray noise, NDArray dropIds) {
+    public static StepLoss stepLoss(Objective objective, Objective.Network net, Batcher.Batch batch, Objective.Draw d) {
+        Map<String, NDArray> l = objective.losses(net, batch.images(), batch.labels(), d);
+        Map<String, NDArray> terms = new LinkedHashMap<>(); // fixed order: the metrics CSV columns
+        l.forEach((k, v) -> {
+            if (!k.equals("loss")) {
+                terms.put(k, v.mean());
+            }
+        });
+        return new StepLoss(l.get("loss").mean(), terms);
+    }
+
+    /**
+     * The DDPM draws of one training step under their name from before {@link Objective} (what
+     * {@link DdpmObjective#draw} draws, in the same order: timesteps, noise, label-drop decisions).
+     */
+    public record Draw(NDArray t, NDArray noise, NDArray dropIds) implements Objective.Draw {
         public static Draw of(NDManager m, GaussianDiffusion diffusion, Shape xShape, int n, double dropProb) {
-            NDArray t = m.randomInteger(0, diffusion.numTimesteps(), new Shape(n), DataType.INT64);
-            NDArray noise = m.randomNormal(xShape);
-            NDArray drop = m.randomUniform(0f, 1f, new Shape(n)).lt(dropProb).toType(DataType.INT64, false);
-            return new Draw(t, noise, drop);
+            if (xShape.get(0) != n) {
+                throw new IllegalArgumentException("batch of " + n + " for data of shape " + xShape);
+            }
+            Objective.Draw d = new DdpmObjective(diffusion).draw(m, xShape, dropProb);
+            return new Draw(d.t(), d.noise(), d.dropIds());
         }
     }
 
@@ -118,7 +138,7 @@ public final class DiffusionTask implements TrainTask {
         JsonObject o = new JsonObject();
         o.addProperty("task", "diffusion");
         o.add("config", JsonParser.parseString(model.config().toJson()));
-        o.addProperty("num_timesteps", diffusion.numTimesteps());
+        objective.describeInto(o);
         o.addProperty("weight_decay", weightDecay);
         return o.toString();
     }

@@ -1,13 +1,12 @@
 package ai.tinyfusion.train;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.tinyfusion.data.Batcher;
-import ai.tinyfusion.diffusion.DenoiserFn;
+import ai.tinyfusion.diffusion.DdpmObjective;
 import ai.tinyfusion.diffusion.GaussianDiffusion;
-import ai.tinyfusion.diffusion.TrainingLosses;
+import ai.tinyfusion.diffusion.Objective;
 import ai.tinyfusion.model.dit.DiT;
 import ai.tinyfusion.model.dit.DiTConfig;
 import ai.tinyfusion.nn.Module;
@@ -22,15 +21,16 @@ import java.util.Map;
 
 /**
  * Recovery of a pruned DiT by distillation from its unpruned teacher (the original
- * train_masked_kd.py, {@code training_losses_kd_rep}), per sample:
+ * train_masked_kd.py, {@code training_losses_kd_rep}) under the model's {@link Objective}, per sample:
  * <pre>
  *   loss = α_KD·L_KD + α_GT·L_GT + β·L_Rep
- *   L_KD  = mean_flat((ε_s − ε_t)²) + vb_kd     (vb_kd: {@link KdLosses#vbKd}, learned variance only)
- *   L_GT  = the diffusion loss (MSE + VB) of the student
+ *   L_KD  = {@link Objective#kdLosses}: DDPM mean_flat((ε_s − ε_t)²) + vb_kd (vb_kd: learned variance only);
+ *           SiT mean_flat((v_s − v_t)²) of the predictions (velocity, noise or score)
+ *   L_GT  = the objective's loss of the student (DDPM: MSE + VB; SiT: the transport loss)
  *   L_Rep = {@link KdLosses#representation} over the {@link LayerMap} pairs (REP, MASKED only)
  * </pre>
  * averaged over the batch. Teacher and student see the same x_t, t and label drops (one
- * {@link DiffusionTask.Draw}, the student's drop ids forced on the teacher). The teacher is frozen,
+ * {@link Objective.Draw}, the student's drop ids forced on the teacher). The teacher is frozen,
  * runs without an autograd graph ({@link NoGrad}) and its outputs are detached. β decays linearly
  * from its start value to 0 at the last step. Optimised, averaged (EMA) and checkpointed: the
  * student only.
@@ -57,6 +57,14 @@ public final class DistillTask implements TrainTask {
         public static final double BETA = 1e-2;
         public static final double MASK_K = 2;
 
+        /** The paper's β for SiT (TinySiT): 2e-4, decaying to 0 as for DiT. */
+        public static final double BETA_SIT = 2e-4;
+
+        /** The default β of an objective: {@link #BETA_SIT} for SiT, else {@link #BETA}. */
+        public static double defaultBeta(Objective objective) {
+            return objective.name().equals("sit") ? BETA_SIT : BETA;
+        }
+
         public Settings {
             if (mode == KdMode.NONE) {
                 throw new IllegalArgumentException(
@@ -76,22 +84,25 @@ public final class DistillTask implements TrainTask {
 
     private final DiT student;
     private final DiT teacher;
-    private final GaussianDiffusion diffusion;
+    private final Objective objective;
     private final Settings settings;
     private double betaNow;
 
-    /** Freezes {@code teacher} (no gradients attached to it). */
+    /** DDPM distillation with {@code diffusion}. Freezes {@code teacher} (no gradients attached to it). */
     public DistillTask(DiT student, DiT teacher, GaussianDiffusion diffusion, Settings settings) {
-        if (diffusion.lossType().isVb()) {
-            throw new IllegalArgumentException("distillation needs an MSE diffusion loss, got " + diffusion.lossType());
-        }
+        this(student, teacher, new DdpmObjective(diffusion), settings);
+    }
+
+    /** Distillation under {@code objective}. Freezes {@code teacher} (no gradients attached to it). */
+    public DistillTask(DiT student, DiT teacher, Objective objective, Settings settings) {
+        objective.checkDistillable();
         checkCompatible(student.config(), teacher.config(), settings.mode().usesHidden());
         if (settings.layers() != null) {
             settings.layers().check(student.depth(), teacher.depth());
         }
         this.student = student;
         this.teacher = teacher;
-        this.diffusion = diffusion;
+        this.objective = objective;
         this.settings = settings;
         this.betaNow = settings.beta();
         teacher.namedParameters().values().forEach(p -> p.setTrainable(false));
@@ -117,6 +128,10 @@ public final class DistillTask implements TrainTask {
 
     public Settings settings() {
         return settings;
+    }
+
+    public Objective objective() {
+        return objective;
     }
 
     /** β at step {@code step} (0-based) of {@code total}: linear from β₀ at the first step to 0 at the last. */
@@ -158,8 +173,7 @@ public final class DistillTask implements TrainTask {
     @Override
     public StepLoss loss(Batcher.Batch batch, NDManager scope) {
         NDArray x0 = batch.images();
-        DiffusionTask.Draw d = DiffusionTask.Draw.of(
-                scope, diffusion, x0.getShape(), batch.size(), student.config().classDropoutProb());
+        Objective.Draw d = objective.draw(scope, x0.getShape(), student.config().classDropoutProb());
         return loss(x0, batch.labels(), d, scope);
     }
 
@@ -169,22 +183,22 @@ public final class DistillTask implements TrainTask {
      * @param x0 (N, C, H, W) data
      * @param y (N,) labels
      */
-    StepLoss loss(NDArray x0, NDArray y, DiffusionTask.Draw d, NDManager scope) {
+    StepLoss loss(NDArray x0, NDArray y, Objective.Draw d, NDManager scope) {
         boolean hidden = settings.mode().usesHidden();
         DiT.Options so = new DiT.Options().forceDrop(d.dropIds());
         if (hidden) {
             so.capture(settings.layers().student());
         }
-        // The student runs once, inside the diffusion loss; keep what it saw and returned.
-        NDArray[] seen = new NDArray[3]; // x_t (N,C,H,W), model timesteps (N,), output (N,C or 2C,H,W)
-        DenoiserFn fn = (x, t, yy) -> {
+        // The student runs once, inside the objective's loss; keep what it saw and returned.
+        NDArray[] seen = new NDArray[3]; // x_t (N,C,H,W), model times (N,), output (N,C or 2C,H,W)
+        Objective.Network fn = (x, t, yy) -> {
             NDArray out = student.forward(x, t, yy, so);
             seen[0] = x;
             seen[1] = t;
             seen[2] = out;
             return out;
         };
-        TrainingLosses gt = diffusion.trainingLosses(fn, x0, d.t(), y, d.noise());
+        Map<String, NDArray> gt = objective.losses(fn, x0, y, d);
         NDArray xT = seen[0];
         NDArray sOut = seen[2];
 
@@ -197,25 +211,13 @@ public final class DistillTask implements TrainTask {
             tOut = teacher.forward(xT, seen[1], y, to).stopGradient(); // (N, C or 2C, H, W)
         }
 
-        long c = xT.getShape().get(1);
         Map<String, NDArray> terms = new LinkedHashMap<>(); // fixed order: the metrics CSV columns
-        NDArray kd;
-        if (student.config().learnSigma()) {
-            NDList s = sOut.split(new long[] {c}, 1); // ε_s (N,C,H,W), v_s (N,C,H,W)
-            NDList t = tOut.split(new long[] {c}, 1);
-            NDArray kdMse = KdLosses.outputMse(s.get(0), t.get(0)); // (N,)
-            NDArray frozen = s.get(0).stopGradient().concat(s.get(1), 1); // (N, 2C, H, W)
-            NDArray kdVb = KdLosses.vbKd(diffusion, frozen, tOut, x0, xT, d.t()); // (N,)
-            kd = kdMse.add(kdVb);
-            terms.put("kd", kd.mean());
-            terms.put("kd_mse", kdMse.mean());
-            terms.put("kd_vb", kdVb.mean());
-        } else {
-            kd = KdLosses.outputMse(sOut, tOut);
-            terms.put("kd", kd.mean());
-        }
-        terms.put("gt", gt.loss().mean());
-        NDArray perSample = Scalars.mul(kd, settings.alphaKd()).add(Scalars.mul(gt.loss(), settings.alphaGt())); // (N,)
+        Map<String, NDArray> kdTerms = objective.kdLosses(sOut, tOut, x0, xT, d); // "kd" first
+        NDArray kd = kdTerms.get("kd");
+        kdTerms.forEach((k, v) -> terms.put(k, v.mean()));
+        NDArray gtLoss = gt.get("loss");
+        terms.put("gt", gtLoss.mean());
+        NDArray perSample = Scalars.mul(kd, settings.alphaKd()).add(Scalars.mul(gtLoss, settings.alphaGt())); // (N,)
         if (hidden) {
             List<NDArray> ht = new ArrayList<>();
             for (int i = 0; i < settings.layers().size(); i++) {
@@ -240,7 +242,7 @@ public final class DistillTask implements TrainTask {
         if (settings.teacherName() != null) {
             o.addProperty("teacher", settings.teacherName());
         }
-        o.addProperty("num_timesteps", diffusion.numTimesteps());
+        objective.describeInto(o);
         o.addProperty("alpha_kd", settings.alphaKd());
         o.addProperty("alpha_gt", settings.alphaGt());
         if (settings.mode().usesHidden()) {

@@ -85,25 +85,7 @@ class FinetuneCommandTest {
 
     /** metrics.csv rows after {@code afterStep}, without the wall-clock and memory columns. */
     private static List<String> rows(Path run, long afterStep) throws Exception {
-        List<String> lines = Files.readAllLines(run.resolve("metrics.csv"));
-        List<String> header = List.of(lines.get(0).split(","));
-        List<String> out = new ArrayList<>();
-        for (String line : lines.subList(1, lines.size())) {
-            String[] c = line.split(",", -1);
-            if (Long.parseLong(c[0]) <= afterStep) {
-                continue;
-            }
-            StringBuilder sb = new StringBuilder();
-            for (int i = 0; i < c.length; i++) {
-                if (!header.get(i).equals("seconds")
-                        && !header.get(i).equals("rss_gib")
-                        && !header.get(i).equals("heap_gib")) {
-                    sb.append(header.get(i)).append('=').append(c[i]).append(',');
-                }
-            }
-            out.add(sb.toString());
-        }
-        return out;
+        return CliRun.metricRows(run, afterStep);
     }
 
     @Test

@@ -18,9 +18,17 @@ public record OdeSampler(Transport transport, OdeIntegrator method, int numSteps
         }
     }
 
+    /** SiT's sample.py ODE defaults. */
+    public static final String DEFAULT_METHOD = "dopri5";
+
+    public static final double DEFAULT_ATOL = 1e-6;
+    public static final double DEFAULT_RTOL = 1e-3;
+    public static final int DEFAULT_STEPS = 250;
+
     /** SiT's sampling CLI: dopri5, atol 1e-6, rtol 1e-3, 250 grid points. */
     public static OdeSampler cliDefaults(Transport transport) {
-        return new OdeSampler(transport, OdeIntegrator.DOPRI5, 250, 1e-6, 1e-3);
+        return new OdeSampler(
+                transport, OdeIntegrator.parse(DEFAULT_METHOD), DEFAULT_STEPS, DEFAULT_ATOL, DEFAULT_RTOL);
     }
 
     public float[] grid() {

@@ -55,17 +55,31 @@ public record SdeSampler(
         }
     }
 
+    /** SiT's sample.py SDE defaults. */
+    public static final String DEFAULT_METHOD = "Euler";
+
+    public static final String DEFAULT_FORM = "sigma";
+    public static final double DEFAULT_NORM = 1.0;
+    public static final String DEFAULT_LAST_STEP = "Mean";
+    public static final double DEFAULT_LAST_STEP_SIZE = 0.04;
+    public static final int DEFAULT_STEPS = 250;
+
     /** SiT's sampling CLI: Euler, sigma form, norm 1, last step Mean of 0.04, 250 steps. */
     public static SdeSampler cliDefaults(Transport transport) {
         return new SdeSampler(
                 transport,
-                Method.EULER,
-                DiffusionForm.SIGMA,
-                1.0,
-                LastStep.MEAN,
-                0.04,
-                250,
+                Method.parse(DEFAULT_METHOD),
+                DiffusionForm.parse(DEFAULT_FORM),
+                DEFAULT_NORM,
+                LastStep.parse(DEFAULT_LAST_STEP),
+                DEFAULT_LAST_STEP_SIZE,
+                DEFAULT_STEPS,
                 NoiseSource.standardNormal());
+    }
+
+    @Override
+    public SdeSampler withNoise(NoiseSource other) {
+        return new SdeSampler(transport, method, form, diffusionNorm, lastStep, lastStepSize, numSteps, other);
     }
 
     /** The step size of the last step: 0 when there is none (as the original). */
