@@ -1,4 +1,5 @@
 import ai.tinyfusion.io.HostTensor;
+import ai.tinyfusion.io.StateDicts;
 import ai.tinyfusion.model.dit.ModelFiles;
 import com.sun.management.GarbageCollectionNotificationInfo;
 import java.io.BufferedOutputStream;
@@ -40,6 +41,11 @@ import javax.management.openmbean.CompositeData;
  *       stored entries) and {@code dit-xl-2.npz} (stored {@code .npy} members) with the same
  *       deterministic pseudo-random weights, one tensor at a time (needs about 64 MiB of heap).
  *       Pure JDK: the files do not depend on the code under test.
+ *   <li>{@code write-array DIR}: writes {@code array-1.9g.npz} and {@code array-1.9g.pt}, each one
+ *       float32 array of 475,000,000 elements (1.9 GB, just under the 2 GiB a Java buffer holds):
+ *       the single large array of issue #21, which the pre-hardening readers held twice.
+ *   <li>{@code load-array FILE}: {@code StateDicts.load(FILE)} (no DiT config to infer), measured
+ *       as {@code load} is.
  *   <li>{@code load FILE}: {@code ModelFiles.read(FILE, null)} as {@code tinyfusion info} does,
  *       then reads every byte of every tensor (a checksum, as copying into libtorch would). Prints
  *       the peak heap in use while loading (the largest heap occupancy seen just before any
@@ -60,10 +66,12 @@ public final class LoaderMemory {
     public static void main(String[] args) throws Exception {
         if (args.length == 2 && args[0].equals("write")) {
             write(Path.of(args[1]));
-        } else if (args.length == 2 && args[0].equals("load")) {
-            load(Path.of(args[1]));
+        } else if (args.length == 2 && args[0].equals("write-array")) {
+            writeArray(Path.of(args[1]));
+        } else if (args.length == 2 && (args[0].equals("load") || args[0].equals("load-array"))) {
+            load(Path.of(args[1]), args[0].equals("load"));
         } else {
-            System.err.println("usage: LoaderMemory write DIR | load FILE");
+            System.err.println("usage: LoaderMemory write DIR | write-array DIR | load FILE | load-array FILE");
             System.exit(2);
         }
     }
@@ -110,16 +118,92 @@ public final class LoaderMemory {
     /** Tensor {@code index}'s float32 little-endian bytes: uniform in [-0.02, 0.02), from a seeded SplitMix64. */
     static ByteBuffer data(int index, long numel) {
         ByteBuffer b = ByteBuffer.allocate(Math.toIntExact(numel * 4)).order(ByteOrder.LITTLE_ENDIAN);
-        long state = 0x2121_2121L * (index + 1);
-        for (long i = 0; i < numel; i++) {
-            state += 0x9E3779B97F4A7C15L;
-            long z = state;
+        fill(b, index, 0);
+        return b.flip();
+    }
+
+    /** Fills {@code b} with elements {@code first, first + 1, ...} of tensor {@code index}. */
+    static void fill(ByteBuffer b, int index, long first) {
+        long seed = 0x2121_2121L * (index + 1);
+        for (long i = first; b.remaining() >= 4; i++) {
+            long z = seed + (i + 1) * 0x9E3779B97F4A7C15L;
             z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
             z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
             z ^= z >>> 31;
             b.putFloat(((z >>> 40) / (float) (1 << 24) - 0.5f) * 0.04f);
         }
-        return b.flip();
+    }
+
+    /** The elements of the single large array. */
+    static final long ARRAY_NUMEL = 475_000_000L;
+
+    /** Writes {@code array-1.9g.npz} and {@code array-1.9g.pt}, generating the array in 16 MiB chunks. */
+    static void writeArray(Path dir) throws IOException {
+        Files.createDirectories(dir);
+        long bytes = ARRAY_NUMEL * 4;
+        byte[] npyHeader = npyHeader(new long[] {ARRAY_NUMEL});
+        CRC32 npyCrc = new CRC32();
+        npyCrc.update(npyHeader);
+        CRC32 rawCrc = new CRC32();
+        chunks(b -> {
+            npyCrc.update(b.duplicate());
+            rawCrc.update(b.duplicate());
+        });
+        Path npz = dir.resolve("array-1.9g.npz");
+        try (OutputStream os = new BufferedOutputStream(Files.newOutputStream(npz), 1 << 20);
+                ZipOutputStream zip = new ZipOutputStream(os)) {
+            ZipEntry entry = storedEntry("w.npy", npyHeader.length + bytes, npyCrc.getValue());
+            zip.putNextEntry(entry);
+            zip.write(npyHeader);
+            chunks(b -> zip.write(b.array(), 0, b.limit()));
+            zip.closeEntry();
+        }
+        System.out.println("wrote " + npz + " (" + Files.size(npz) + " bytes)");
+        Pickle p = new Pickle();
+        p.op(0x80).op(2).global("collections", "OrderedDict").op(')').op('R');
+        p.str("w").global("torch._utils", "_rebuild_tensor_v2").op('(');
+        p.op('(').str("storage").global("torch", "FloatStorage").str("0").str("cpu");
+        p.integer(ARRAY_NUMEL).op('t').op('Q');
+        p.integer(0).ints(new long[] {ARRAY_NUMEL}).ints(new long[] {1}).op(0x89);
+        p.global("collections", "OrderedDict").op(')').op('R');
+        p.op('t').op('R').op('s').op('.');
+        Path pt = dir.resolve("array-1.9g.pt");
+        try (OutputStream os = new BufferedOutputStream(Files.newOutputStream(pt), 1 << 20);
+                ZipOutputStream zip = new ZipOutputStream(os)) {
+            stored(zip, "archive/data.pkl", ByteBuffer.wrap(p.bytes()));
+            zip.putNextEntry(storedEntry("archive/data/0", bytes, rawCrc.getValue()));
+            chunks(b -> zip.write(b.array(), 0, b.limit()));
+            zip.closeEntry();
+            stored(zip, "archive/version", ByteBuffer.wrap("3\n".getBytes(StandardCharsets.US_ASCII)));
+        }
+        System.out.println("wrote " + pt + " (" + Files.size(pt) + " bytes)");
+    }
+
+    /** A consumer of one chunk that may throw. */
+    interface Chunk {
+        void accept(ByteBuffer b) throws IOException;
+    }
+
+    /** Passes the single array to {@code consumer} in chunks of 4M elements. */
+    private static void chunks(Chunk consumer) throws IOException {
+        int chunk = 1 << 22;
+        ByteBuffer b = ByteBuffer.allocate(chunk * 4).order(ByteOrder.LITTLE_ENDIAN);
+        for (long first = 0; first < ARRAY_NUMEL; first += chunk) {
+            b.clear().limit((int) Math.min(chunk, ARRAY_NUMEL - first) * 4);
+            fill(b, 0, first);
+            b.flip();
+            consumer.accept(b);
+        }
+    }
+
+    private static ZipEntry storedEntry(String name, long size, long crc) {
+        ZipEntry entry = new ZipEntry(name);
+        entry.setMethod(ZipEntry.STORED);
+        entry.setSize(size);
+        entry.setCompressedSize(size);
+        entry.setCrc(crc);
+        entry.setTime(315532800000L + 43200000L);
+        return entry;
     }
 
     // ---- write ----
@@ -220,22 +304,8 @@ public final class LoaderMemory {
             int i = 0;
             for (Map.Entry<String, long[]> e : shapes.entrySet()) {
                 long[] shape = e.getValue();
-                StringBuilder dims = new StringBuilder();
-                for (long d : shape) {
-                    dims.append(d).append(", ");
-                }
-                String tuple = shape.length == 1
-                        ? "(" + shape[0] + ",)"
-                        : "(" + dims.substring(0, dims.length() - 2) + ")";
-                StringBuilder dict = new StringBuilder(
-                        "{'descr': '<f4', 'fortran_order': False, 'shape': " + tuple + ", }");
-                while ((10 + dict.length() + 1) % 64 != 0) {
-                    dict.append(' ');
-                }
-                dict.append('\n');
-                ByteBuffer header = ByteBuffer.allocate(10 + dict.length()).order(ByteOrder.LITTLE_ENDIAN);
-                header.put((byte) 0x93).put("NUMPY".getBytes(StandardCharsets.US_ASCII)).put((byte) 1).put((byte) 0);
-                header.putShort((short) dict.length()).put(dict.toString().getBytes(StandardCharsets.US_ASCII));
+                ByteBuffer header = ByteBuffer.wrap(npyHeader(shape));
+                header.position(header.limit());
                 ByteBuffer data = data(i++, numel(shape));
                 ByteBuffer member = ByteBuffer.allocate(header.capacity() + data.remaining());
                 member.put(header.flip()).put(data).flip();
@@ -243,6 +313,24 @@ public final class LoaderMemory {
             }
         }
         System.out.println("wrote " + file + " (" + Files.size(file) + " bytes)");
+    }
+
+    /** A {@code .npy} format 1.0 header of a little-endian float32 array, padded to 64 bytes. */
+    static byte[] npyHeader(long[] shape) {
+        StringBuilder dims = new StringBuilder();
+        for (long d : shape) {
+            dims.append(d).append(", ");
+        }
+        String tuple = shape.length == 1 ? "(" + shape[0] + ",)" : "(" + dims.substring(0, dims.length() - 2) + ")";
+        StringBuilder dict = new StringBuilder("{'descr': '<f4', 'fortran_order': False, 'shape': " + tuple + ", }");
+        while ((10 + dict.length() + 1) % 64 != 0) {
+            dict.append(' ');
+        }
+        dict.append('\n');
+        ByteBuffer header = ByteBuffer.allocate(10 + dict.length()).order(ByteOrder.LITTLE_ENDIAN);
+        header.put((byte) 0x93).put("NUMPY".getBytes(StandardCharsets.US_ASCII)).put((byte) 1).put((byte) 0);
+        header.putShort((short) dict.length()).put(dict.toString().getBytes(StandardCharsets.US_ASCII));
+        return header.array();
     }
 
     private static void stored(ZipOutputStream zip, String name, ByteBuffer bytes) throws IOException {
@@ -312,7 +400,7 @@ public final class LoaderMemory {
 
     // ---- load ----
 
-    static void load(Path file) throws Exception {
+    static void load(Path file, boolean model) throws Exception {
         List<MemoryPoolMXBean> heapPools = new ArrayList<>();
         for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
             if (pool.getType() == MemoryType.HEAP) {
@@ -361,13 +449,22 @@ public final class LoaderMemory {
         sampler.start();
 
         long t0 = System.nanoTime();
-        ModelFiles.Loaded loaded = ModelFiles.read(file, null);
+        Map<String, HostTensor> tensors;
+        String config;
+        if (model) {
+            ModelFiles.Loaded loaded = ModelFiles.read(file, null);
+            tensors = loaded.tensors();
+            config = loaded.config().toString();
+        } else {
+            tensors = StateDicts.load(file);
+            config = "none";
+        }
         double readSeconds = (System.nanoTime() - t0) / 1e9;
         long heapAfterRead = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
         long rssAfterRead = procStatus("VmRSS:");
         long params = 0;
         double checksum = 0;
-        for (HostTensor t : loaded.tensors().values()) {
+        for (HostTensor t : tensors.values()) {
             params += t.numel();
             ByteBuffer b = t.data().duplicate().order(ByteOrder.LITTLE_ENDIAN);
             for (int i = b.position(); i + 4 <= b.limit(); i += 4) {
@@ -389,9 +486,9 @@ public final class LoaderMemory {
                 "file=%s bytes=%d tensors=%d params=%d config=%s checksum=%.6f%n",
                 file.getFileName(),
                 Files.size(file),
-                loaded.tensors().size(),
+                tensors.size(),
                 params,
-                loaded.config(),
+                config,
                 checksum);
         System.out.printf(
                 Locale.ROOT,

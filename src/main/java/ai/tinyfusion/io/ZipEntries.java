@@ -73,9 +73,31 @@ final class ZipEntries {
         return data;
     }
 
+    /** Largest single read: see {@link #readFully}. */
+    private static final int READ_CHUNK = 1 << 20;
+
+    /**
+     * Reads up to {@code data.length} bytes into {@code data} in calls of at most 1 MiB, returning
+     * how many were read (fewer only at the end of the stream). One large read would cost as much
+     * again outside the heap: the JDK's file reads (under {@code ZipFile} entry streams) copy
+     * through a native buffer as large as the request, so reading a 1.9 GB array in one call peaked
+     * at twice its size in resident memory.
+     */
+    static int readFully(InputStream in, byte[] data) throws IOException {
+        int n = 0;
+        while (n < data.length) {
+            int r = in.read(data, n, Math.min(READ_CHUNK, data.length - n));
+            if (r < 0) {
+                break;
+            }
+            n += r;
+        }
+        return n;
+    }
+
     /** Fills {@code data} from {@code in} and checks that the stream ends right after it. */
     static void readExactly(InputStream in, byte[] data, String name) throws IOException {
-        int n = in.readNBytes(data, 0, data.length);
+        int n = readFully(in, data);
         if (n < data.length) {
             throw new IOException(name + " ends after " + n + " of " + data.length + " bytes");
         }
