@@ -3,6 +3,9 @@ package ai.tinyfusion.io;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Enumeration;
+import java.util.List;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
 
@@ -31,6 +34,35 @@ final class ZipEntries {
             return new ZipFile(file.toFile());
         } catch (IOException e) {
             throw new IOException(file + ": corrupt or truncated " + what + " (" + describe(e) + ")", e);
+        }
+    }
+
+    /**
+     * The entries of {@code zip} in archive order. An entry name or comment that is not valid UTF-8 makes the
+     * JDK throw an {@code IllegalArgumentException} ("malformed input") while listing; it becomes
+     * an IOException naming the file.
+     */
+    static List<ZipEntry> list(ZipFile zip, Path file, String what) throws IOException {
+        List<ZipEntry> out = new ArrayList<>();
+        try {
+            Enumeration<? extends ZipEntry> all = zip.entries();
+            while (all.hasMoreElements()) {
+                out.add(all.nextElement());
+            }
+        } catch (IllegalArgumentException e) {
+            throw new IOException(
+                    file + ": corrupt " + what + ": an entry name or comment is not valid UTF-8 (" + describe(e) + ")",
+                    e);
+        }
+        return out;
+    }
+
+    /** {@code zip.getEntry(name)}, null if absent; a malformed entry name in the archive is an IOException. */
+    static ZipEntry find(ZipFile zip, String name) throws IOException {
+        try {
+            return zip.getEntry(name);
+        } catch (IllegalArgumentException e) {
+            throw new IOException("an entry name or comment is not valid UTF-8 (" + describe(e) + ")", e);
         }
     }
 

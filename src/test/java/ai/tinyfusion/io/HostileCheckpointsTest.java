@@ -319,4 +319,53 @@ class HostileCheckpointsTest {
         }
         assertFails(() -> Safetensors.read(index), index + ": index has " + (SafetensorsIndex.MAX_INDEX_BYTES + 1));
     }
+
+    /**
+     * A zip of {@code entries} (stored) where the central directory gives the first entry a comment
+     * that is not valid UTF-8: names are checked when the JDK opens an archive, comments only when
+     * it lists the entries, and then with an IllegalArgumentException ("malformed input ...").
+     */
+    private Path zipWithBadComment(String name, Map<String, byte[]> entries) throws IOException {
+        Path file = tmp.resolve(name);
+        try (ZipOutputStream zip = new ZipOutputStream(Files.newOutputStream(file))) {
+            boolean first = true;
+            for (Map.Entry<String, byte[]> e : entries.entrySet()) {
+                ZipEntry entry = new ZipEntry(e.getKey());
+                if (first) {
+                    entry.setComment("QQ");
+                    first = false;
+                }
+                zip.putNextEntry(entry);
+                zip.write(e.getValue());
+                zip.closeEntry();
+            }
+        }
+        byte[] bytes = Files.readAllBytes(file);
+        int replaced = 0;
+        for (int i = 0; i + 1 < bytes.length; i++) {
+            if (bytes[i] == 'Q' && bytes[i + 1] == 'Q') {
+                bytes[i] = (byte) 0xc3;
+                bytes[i + 1] = '(';
+                replaced++;
+            }
+        }
+        assertEquals(1, replaced);
+        return Files.write(file, bytes);
+    }
+
+    /** Found by the 20,000-mutant fuzz run: the JDK threw IllegalArgumentException("malformed input ..."). */
+    @Test
+    void entryCommentThatIsNotUtf8() throws IOException {
+        byte[] npy = Npy.toBytes(HostTensor.ofFloats(new float[] {1}, 1));
+        Path npz = zipWithBadComment("comment.npz", new LinkedHashMap<>(Map.of("arr_0.npy", npy)));
+        assertFails(() -> Npz.read(npz), npz + ": corrupt .npz archive: an entry name or comment is not valid UTF-8");
+        assertFails(
+                () -> StateDicts.load(npz), npz + ": corrupt zip archive: an entry name or comment is not valid UTF-8");
+        Map<String, byte[]> torch = new LinkedHashMap<>();
+        torch.put("archive/data.pkl", stateDict().stop().bytes());
+        Path pt = zipWithBadComment("comment.pt", torch);
+        assertFails(
+                () -> TorchCheckpoint.read(pt),
+                pt + ": corrupt zip archive: an entry name or comment is not valid UTF-8");
+    }
 }
