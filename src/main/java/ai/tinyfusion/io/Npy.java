@@ -81,7 +81,7 @@ public final class Npy {
         }
         limits.checkTensorBytes(expected, source + ": array of shape " + Shapes.format(header.shape()));
         byte[] data = new byte[(int) expected];
-        int n = in.readNBytes(data, 0, data.length);
+        int n = ZipEntries.readFully(in, data);
         if (n < expected) {
             throw new IOException(source + ": truncated .npy data: " + n + " of " + expected + " bytes");
         }

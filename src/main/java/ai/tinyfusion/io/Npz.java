@@ -8,7 +8,6 @@ import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Enumeration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -81,9 +80,7 @@ public final class Npz {
             this.file = file;
             this.zip = zip;
             this.limits = limits;
-            Enumeration<? extends ZipEntry> all = zip.entries();
-            while (all.hasMoreElements()) {
-                ZipEntry entry = all.nextElement();
+            for (ZipEntry entry : ZipEntries.list(zip, file, ".npz archive")) {
                 String name = entry.getName();
                 if (entry.isDirectory() || !name.endsWith(".npy")) {
                     LOG.warn("{}: skipping member {}, which is not a .npy array", file, name);

@@ -23,6 +23,11 @@ final class SafetensorsIndex {
     private static final Logger LOG = LoggerFactory.getLogger(SafetensorsIndex.class);
     static final String DEFAULT_INDEX = "model.safetensors.index.json";
     static final String DEFAULT_FILE = "model.safetensors";
+    /**
+     * Largest index accepted (16 MiB): the index of a model with a million tensors is under 100 MB
+     * only if its names are absurd; real ones are kilobytes.
+     */
+    static final long MAX_INDEX_BYTES = 16L << 20;
 
     private SafetensorsIndex() {}
 
@@ -62,16 +67,28 @@ final class SafetensorsIndex {
         return out;
     }
 
-    /** Reads every shard an index names; each weight-map entry must be in its shard and nothing else may be. */
+    /**
+     * Reads every shard an index names; each weight-map entry must be in its shard and nothing else
+     * may be. Shard names must be plain file names in the index's directory (no {@code ../x}, no
+     * absolute paths).
+     */
     static LinkedHashMap<String, HostTensor> read(Path indexFile) throws IOException {
         Map<String, String> weightMap;
         JsonObject root;
         try {
+            long size = Files.size(indexFile);
+            if (size > MAX_INDEX_BYTES) {
+                throw new IOException("index has " + size + " bytes, more than the " + MAX_INDEX_BYTES
+                        + " an index of shard names can need");
+            }
             root = Json.parseObject(Files.readAllBytes(indexFile), "index");
             weightMap = new LinkedHashMap<>();
             for (Map.Entry<String, JsonElement> e :
                     Json.requireObject(root.get("weight_map"), "weight_map").entrySet()) {
                 weightMap.put(e.getKey(), Json.requireString(e.getValue(), "weight_map entry '" + e.getKey() + "'"));
+            }
+            if (weightMap.isEmpty()) {
+                throw new IOException("weight_map names no tensors");
             }
         } catch (IOException e) {
             throw new IOException(indexFile + ": " + e.getMessage(), e);
@@ -107,8 +124,21 @@ final class SafetensorsIndex {
     }
 
     private static Path shardPath(Path dir, String shard, Path indexFile) throws IOException {
-        Path p = dir.resolve(shard).normalize();
-        if (shard.isEmpty() || !p.getParent().equals(dir.normalize()) || shard.contains("/") || shard.contains("\\")) {
+        boolean plainName = !shard.isEmpty()
+                && !shard.equals(".")
+                && !shard.equals("..")
+                && shard.indexOf('/') < 0
+                && shard.indexOf('\\') < 0
+                && shard.indexOf('\0') < 0;
+        Path p = null;
+        if (plainName) {
+            try {
+                p = dir.resolve(shard).normalize();
+            } catch (java.nio.file.InvalidPathException e) {
+                plainName = false;
+            }
+        }
+        if (!plainName || p.getParent() == null || !p.getParent().equals(dir.normalize())) {
             throw new IOException(
                     indexFile + ": shard name '" + shard + "' must be a file name in the index's directory");
         }

@@ -5,7 +5,6 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.Enumeration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.zip.ZipEntry;
@@ -89,10 +88,8 @@ public final class StateDicts {
 
     private static boolean isTorchZip(Path path) throws IOException {
         try (ZipFile zip = ZipEntries.open(path, "zip archive")) {
-            Enumeration<? extends ZipEntry> entries = zip.entries();
-            while (entries.hasMoreElements()) {
-                String name = entries.nextElement().getName();
-                if (name.endsWith("/data.pkl")) {
+            for (ZipEntry entry : ZipEntries.list(zip, path, "zip archive")) {
+                if (entry.getName().endsWith("/data.pkl")) {
                     return true;
                 }
             }

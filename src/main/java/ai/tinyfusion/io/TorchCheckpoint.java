@@ -6,7 +6,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Enumeration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -69,7 +68,13 @@ public final class TorchCheckpoint {
         try (ZipFile zip = ZipEntries.open(file, "zip archive")) {
             String dataPkl = findDataPkl(zip, file);
             String prefix = dataPkl.substring(0, dataPkl.length() - "data.pkl".length());
-            Object root = unpickle(file, readEntry(zip, zip.getEntry(dataPkl), file, limits));
+            ZipEntry pklEntry;
+            try {
+                pklEntry = ZipEntries.find(zip, dataPkl);
+            } catch (IOException e) {
+                throw new IOException(file + ": " + e.getMessage(), e);
+            }
+            Object root = unpickle(file, readEntry(zip, pklEntry, file, limits));
             Map<?, ?> stateDict = selectSection(root, section, file);
             TorchStorages storages = new TorchStorages(zip, prefix, isBigEndian(zip, prefix, file, limits), limits);
             LinkedHashMap<String, HostTensor> out = new LinkedHashMap<>();
@@ -116,9 +121,8 @@ public final class TorchCheckpoint {
     }
 
     private static String findDataPkl(ZipFile zip, Path file) throws IOException {
-        Enumeration<? extends ZipEntry> entries = zip.entries();
-        while (entries.hasMoreElements()) {
-            String name = entries.nextElement().getName();
+        for (ZipEntry entry : ZipEntries.list(zip, file, "zip archive")) {
+            String name = entry.getName();
             int slash = name.indexOf('/');
             if (slash > 0 && name.endsWith("/data.pkl") && slash == name.length() - "/data.pkl".length()) {
                 return name;
@@ -128,7 +132,12 @@ public final class TorchCheckpoint {
     }
 
     private static boolean isBigEndian(ZipFile zip, String prefix, Path file, LoadLimits limits) throws IOException {
-        ZipEntry entry = zip.getEntry(prefix + "byteorder");
+        ZipEntry entry;
+        try {
+            entry = ZipEntries.find(zip, prefix + "byteorder");
+        } catch (IOException e) {
+            throw new IOException(file + ": " + e.getMessage(), e);
+        }
         if (entry == null) {
             return false;
         }

@@ -105,7 +105,7 @@ final class TorchStorages {
 
     private ByteBuffer read(TorchStorageRef s) throws IOException {
         String entryName = prefix + "data/" + s.key();
-        ZipEntry entry = zip.getEntry(entryName);
+        ZipEntry entry = ZipEntries.find(zip, entryName);
         if (entry == null) {
             throw new IOException("missing storage entry " + entryName);
         }

@@ -3,6 +3,9 @@ package ai.tinyfusion.io;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Enumeration;
+import java.util.List;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
 
@@ -31,6 +34,35 @@ final class ZipEntries {
             return new ZipFile(file.toFile());
         } catch (IOException e) {
             throw new IOException(file + ": corrupt or truncated " + what + " (" + describe(e) + ")", e);
+        }
+    }
+
+    /**
+     * The entries of {@code zip} in archive order. An entry name or comment that is not valid UTF-8 makes the
+     * JDK throw an {@code IllegalArgumentException} ("malformed input") while listing; it becomes
+     * an IOException naming the file.
+     */
+    static List<ZipEntry> list(ZipFile zip, Path file, String what) throws IOException {
+        List<ZipEntry> out = new ArrayList<>();
+        try {
+            Enumeration<? extends ZipEntry> all = zip.entries();
+            while (all.hasMoreElements()) {
+                out.add(all.nextElement());
+            }
+        } catch (IllegalArgumentException e) {
+            throw new IOException(
+                    file + ": corrupt " + what + ": an entry name or comment is not valid UTF-8 (" + describe(e) + ")",
+                    e);
+        }
+        return out;
+    }
+
+    /** {@code zip.getEntry(name)}, null if absent; a malformed entry name in the archive is an IOException. */
+    static ZipEntry find(ZipFile zip, String name) throws IOException {
+        try {
+            return zip.getEntry(name);
+        } catch (IllegalArgumentException e) {
+            throw new IOException("an entry name or comment is not valid UTF-8 (" + describe(e) + ")", e);
         }
     }
 
@@ -73,9 +105,31 @@ final class ZipEntries {
         return data;
     }
 
+    /** Largest single read: see {@link #readFully}. */
+    private static final int READ_CHUNK = 1 << 20;
+
+    /**
+     * Reads up to {@code data.length} bytes into {@code data} in calls of at most 1 MiB, returning
+     * how many were read (fewer only at the end of the stream). One large read would cost as much
+     * again outside the heap: the JDK's file reads (under {@code ZipFile} entry streams) copy
+     * through a native buffer as large as the request, so reading a 1.9 GB array in one call peaked
+     * at twice its size in resident memory.
+     */
+    static int readFully(InputStream in, byte[] data) throws IOException {
+        int n = 0;
+        while (n < data.length) {
+            int r = in.read(data, n, Math.min(READ_CHUNK, data.length - n));
+            if (r < 0) {
+                break;
+            }
+            n += r;
+        }
+        return n;
+    }
+
     /** Fills {@code data} from {@code in} and checks that the stream ends right after it. */
     static void readExactly(InputStream in, byte[] data, String name) throws IOException {
-        int n = in.readNBytes(data, 0, data.length);
+        int n = readFully(in, data);
         if (n < data.length) {
             throw new IOException(name + " ends after " + n + " of " + data.length + " bytes");
         }

@@ -249,4 +249,123 @@ class HostileCheckpointsTest {
         damageCommentLength(npz);
         assertFails(() -> Npz.read(npz), npz + ": corrupt or truncated .npz archive (EOFException)");
     }
+
+    // ---- JSON headers and sharded indexes (found by the fuzz test of issue #21) ----
+
+    /** A safetensors file with the given header text and no data. */
+    private Path safetensorsWithHeader(String name, String header) throws IOException {
+        byte[] json = header.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(8 + json.length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        return Files.write(tmp.resolve(name), b.putLong(json.length).put(json).array());
+    }
+
+    @Test
+    void deeplyNestedJsonHeaderFailsInsteadOfOverflowingTheStack() throws IOException {
+        int depth = 200_000;
+        Path file = safetensorsWithHeader("deep.safetensors", "{\"x\":" + "[".repeat(depth) + "]".repeat(depth) + "}");
+        assertFails(() -> Safetensors.read(file), file + ": header nests arrays or objects more than 64 deep");
+    }
+
+    @Test
+    void repeatedHeaderKeyIsRefused() throws IOException {
+        String entry = "\"w\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[0,0]}";
+        Path file = safetensorsWithHeader("twice.safetensors", "{" + entry + "," + entry + "}");
+        assertFails(() -> Safetensors.read(file), file + ": header has the key 'w' twice");
+    }
+
+    /** A sharded set of two tensors in two shards, and a copy of the first shard outside its directory. */
+    private Path shardedSet() throws IOException {
+        Map<String, HostTensor> tensors = new LinkedHashMap<>();
+        tensors.put("a", HostTensor.ofFloats(new float[] {1, 2}, 2));
+        tensors.put("b", HostTensor.ofFloats(new float[] {3, 4}, 2));
+        Path index = Safetensors.writeSharded(tmp.resolve("set"), "model", tensors, Map.of(), 8);
+        Files.copy(index.resolveSibling("model-00001-of-00002.safetensors"), tmp.resolve("outside.safetensors"));
+        return index;
+    }
+
+    private static Path writeIndex(Path index, String weightMap) throws IOException {
+        return Files.writeString(index, "{\"metadata\":{},\"weight_map\":" + weightMap + "}");
+    }
+
+    @Test
+    void shardNamesThatLeaveTheDirectoryAreRefusedEvenWhenTheFileExists() throws IOException {
+        Path index = shardedSet();
+        Path outside = tmp.resolve("outside.safetensors");
+        for (String name : new String[] {
+            "../outside.safetensors", outside.toString(), "./model-00002-of-00002.safetensors", "..", ".", ""
+        }) {
+            writeIndex(
+                    index, "{\"a\":\"" + name.replace("\\", "\\\\") + "\",\"b\":\"model-00002-of-00002.safetensors\"}");
+            assertFails(() -> Safetensors.read(index), index.toString(), "'" + name + "' must be a file name");
+        }
+    }
+
+    @Test
+    void tensorInTwoShardsRepeatedKeysEmptyAndHugeIndexesAreRefused() throws IOException {
+        Path index = shardedSet();
+        String first = "model-00001-of-00002.safetensors";
+        String second = "model-00002-of-00002.safetensors";
+        // "a" in two shards: the third holds "a" and "b" and the map names it for "b" only
+        Map<String, HostTensor> both = new LinkedHashMap<>(StateDicts.load(index));
+        Safetensors.write(index.resolveSibling("third.safetensors"), both, Map.of());
+        writeIndex(index, "{\"a\":\"" + first + "\",\"b\":\"third.safetensors\"}");
+        assertFails(() -> Safetensors.read(index), index + ": shard third.safetensors holds tensor 'a'");
+        writeIndex(index, "{\"a\":\"" + first + "\",\"a\":\"" + second + "\",\"b\":\"" + second + "\"}");
+        assertFails(() -> Safetensors.read(index), index + ": index has the key 'a' twice");
+        writeIndex(index, "{}");
+        assertFails(() -> Safetensors.read(index), index + ": weight_map names no tensors");
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(index.toFile(), "rw")) {
+            f.setLength(SafetensorsIndex.MAX_INDEX_BYTES + 1); // sparse: nothing is written
+        }
+        assertFails(() -> Safetensors.read(index), index + ": index has " + (SafetensorsIndex.MAX_INDEX_BYTES + 1));
+    }
+
+    /**
+     * A zip of {@code entries} (stored) where the central directory gives the first entry a comment
+     * that is not valid UTF-8: names are checked when the JDK opens an archive, comments only when
+     * it lists the entries, and then with an IllegalArgumentException ("malformed input ...").
+     */
+    private Path zipWithBadComment(String name, Map<String, byte[]> entries) throws IOException {
+        Path file = tmp.resolve(name);
+        try (ZipOutputStream zip = new ZipOutputStream(Files.newOutputStream(file))) {
+            boolean first = true;
+            for (Map.Entry<String, byte[]> e : entries.entrySet()) {
+                ZipEntry entry = new ZipEntry(e.getKey());
+                if (first) {
+                    entry.setComment("QQ");
+                    first = false;
+                }
+                zip.putNextEntry(entry);
+                zip.write(e.getValue());
+                zip.closeEntry();
+            }
+        }
+        byte[] bytes = Files.readAllBytes(file);
+        int replaced = 0;
+        for (int i = 0; i + 1 < bytes.length; i++) {
+            if (bytes[i] == 'Q' && bytes[i + 1] == 'Q') {
+                bytes[i] = (byte) 0xc3;
+                bytes[i + 1] = '(';
+                replaced++;
+            }
+        }
+        assertEquals(1, replaced);
+        return Files.write(file, bytes);
+    }
+
+    /** Found by the 20,000-mutant fuzz run: the JDK threw IllegalArgumentException("malformed input ..."). */
+    @Test
+    void entryCommentThatIsNotUtf8() throws IOException {
+        byte[] npy = Npy.toBytes(HostTensor.ofFloats(new float[] {1}, 1));
+        Path npz = zipWithBadComment("comment.npz", new LinkedHashMap<>(Map.of("arr_0.npy", npy)));
+        assertFails(() -> Npz.read(npz), npz + ": corrupt .npz archive: an entry name or comment is not valid UTF-8");
+        assertFails(
+                () -> StateDicts.load(npz), npz + ": corrupt zip archive: an entry name or comment is not valid UTF-8");
+        Map<String, byte[]> torch = new LinkedHashMap<>();
+        torch.put("archive/data.pkl", stateDict().stop().bytes());
+        Path pt = zipWithBadComment("comment.pt", torch);
+        assertFails(
+                () -> TorchCheckpoint.read(pt),
+                pt + ": corrupt zip archive: an entry name or comment is not valid UTF-8");
+    }
 }
