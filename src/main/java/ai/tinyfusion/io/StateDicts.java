@@ -87,7 +87,8 @@ public final class StateDicts {
         Safetensors.write(file, tensors, metadata);
     }
 
-    private static boolean isTorchZip(Path path) throws IOException {
+    /** Whether {@code path} is a zip written by {@code torch.save} (it has a {@code <name>/data.pkl} entry). */
+    public static boolean isTorchZip(Path path) throws IOException {
         try (ZipFile zip = ZipEntries.open(path, "zip archive")) {
             Enumeration<? extends ZipEntry> entries = zip.entries();
             while (entries.hasMoreElements()) {
