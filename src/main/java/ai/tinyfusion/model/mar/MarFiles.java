@@ -43,10 +43,17 @@ public final class MarFiles {
         if (!Files.exists(path)) {
             throw new IOException("MAR checkpoint not found: " + path);
         }
-        if (Files.isRegularFile(path) && StateDicts.isTorchZip(path)) {
+        if (Files.isRegularFile(path) && startsWithZipMagic(path) && StateDicts.isTorchZip(path)) {
             return TorchCheckpoint.read(path, SECTIONS);
         }
         return StateDicts.load(path);
+    }
+
+    private static boolean startsWithZipMagic(Path path) throws IOException {
+        try (java.io.InputStream in = Files.newInputStream(path)) {
+            byte[] head = in.readNBytes(2);
+            return head.length == 2 && head[0] == 'P' && head[1] == 'K';
+        }
     }
 
     /**
@@ -72,8 +79,7 @@ public final class MarFiles {
      *     when given, a checkpoint of another architecture fails with the differences named
      */
     public static Mar load(Path path, NDManager manager, MarConfig expected) throws IOException {
-        Integer heads = expected == null ? null : expected.encoderNumHeads();
-        Loaded loaded = read(path, heads);
+        Loaded loaded = read(path, null); // heads: the expected config's, once its shapes are known to fit
         MarConfig config = loaded.config();
         if (expected != null) {
             List<String> diffs = differences(expected, config);
