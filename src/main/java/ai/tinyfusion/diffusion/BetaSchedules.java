@@ -16,8 +16,7 @@ public final class BetaSchedules {
      *
      * <ul>
      *   <li>{@code linear}: betas from {@code 1e-4 * 1000 / n} to {@code 0.02 * 1000 / n}, evenly spaced;
-     *   <li>{@code squaredcos_cap_v2} (MAR calls it {@code cosine}): the cosine alpha-bar of Nichol &amp;
-     *       Dhariwal, betas capped at 0.999.
+     *   <li>{@code squaredcos_cap_v2}: the cosine alpha-bar of Nichol &amp; Dhariwal, betas capped at 0.999.
      * </ul>
      */
     public static double[] named(String name, int numSteps) {
@@ -28,7 +27,6 @@ public final class BetaSchedules {
                 return linspace(scale * 0.0001, scale * 0.02, numSteps);
             }
             case "squaredcos_cap_v2":
-            case "cosine": // MAR's name for the same schedule (LTH14/mar diffusion/gaussian_diffusion.py)
                 return betasForAlphaBar(numSteps, BetaSchedules::cosineAlphaBar, 0.999);
             default:
                 throw new IllegalArgumentException("unknown beta schedule: " + name);

@@ -15,21 +15,25 @@ import java.util.Random;
 
 /**
  * MAR's diffusion loss ({@code models/diffloss.py DiffLoss}) and training objective ({@code MAR.forward}),
- * on the project's Gaussian diffusion: the "cosine" ({@code squaredcos_cap_v2}) schedule over 1,000 steps,
+ * on the project's Gaussian diffusion: MAR's "cosine" schedule (the same as {@code squaredcos_cap_v2}) over 1,000 steps,
  * ε prediction with learned-range σ and the MSE + VB loss for training; the same process respaced to
  * {@code num_sampling_steps} (100) for ancestral sampling without clipping, the noise of each step scaled by
  * the temperature.
  */
 public final class MarDiffusion {
+    /** The head's beta schedule: MAR's {@code cosine}. */
+    public static final String SCHEDULE = "squaredcos_cap_v2";
+
     private final Mar model;
     private final SpacedDiffusion train;
     private final SpacedDiffusion gen;
 
     public MarDiffusion(Mar model) {
         this.model = model;
-        this.train = DiffusionFactory.builder().noiseSchedule("cosine").build();
+        // MAR's "cosine" schedule is DiT's squaredcos_cap_v2 under another name (the same alpha-bar and cap)
+        this.train = DiffusionFactory.builder().noiseSchedule(SCHEDULE).build();
         this.gen = DiffusionFactory.builder()
-                .noiseSchedule("cosine")
+                .noiseSchedule(SCHEDULE)
                 .timestepRespacing(model.config().numSamplingSteps())
                 .build();
     }
