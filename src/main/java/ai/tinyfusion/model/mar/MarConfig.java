@@ -107,6 +107,15 @@ public record MarConfig(
 
     /** The same model with other encoder and decoder depths (e.g. after pruning). */
     public MarConfig withDepths(int encoder, int decoder) {
+        return with(encoder, decoder, difflossD, difflossW);
+    }
+
+    /** The same model with another diffusion head. */
+    public MarConfig withHead(int depth, int width) {
+        return with(encoderDepth, decoderDepth, depth, width);
+    }
+
+    private MarConfig with(int encoder, int decoder, int headDepth, int headWidth) {
         return new MarConfig(
                 imgSize,
                 vaeStride,
@@ -125,34 +134,8 @@ public record MarConfig(
                 attnDropout,
                 projDropout,
                 bufferSize,
-                difflossD,
-                difflossW,
-                numSamplingSteps,
-                diffusionBatchMul);
-    }
-
-    /** The same model with another diffusion head. */
-    public MarConfig withHead(int depth, int width) {
-        return new MarConfig(
-                imgSize,
-                vaeStride,
-                patchSize,
-                encoderEmbedDim,
-                encoderDepth,
-                encoderNumHeads,
-                decoderEmbedDim,
-                decoderDepth,
-                decoderNumHeads,
-                mlpRatio,
-                vaeEmbedDim,
-                maskRatioMin,
-                labelDropProb,
-                classNum,
-                attnDropout,
-                projDropout,
-                bufferSize,
-                depth,
-                width,
+                headDepth,
+                headWidth,
                 numSamplingSteps,
                 diffusionBatchMul);
     }

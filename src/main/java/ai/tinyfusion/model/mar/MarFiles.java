@@ -87,28 +87,7 @@ public final class MarFiles {
                 String name = expected.presetName() == null ? "the requested config" : expected.presetName();
                 throw new IOException(path + ": does not fit " + name + ": " + String.join("; ", diffs));
             }
-            config = new MarConfig(
-                    expected.imgSize(),
-                    expected.vaeStride(),
-                    expected.patchSize(),
-                    config.encoderEmbedDim(),
-                    config.encoderDepth(),
-                    expected.encoderNumHeads(),
-                    config.decoderEmbedDim(),
-                    config.decoderDepth(),
-                    expected.decoderNumHeads(),
-                    config.mlpRatio(),
-                    expected.vaeEmbedDim(),
-                    expected.maskRatioMin(),
-                    expected.labelDropProb(),
-                    config.classNum(),
-                    expected.attnDropout(),
-                    expected.projDropout(),
-                    config.bufferSize(),
-                    config.difflossD(),
-                    config.difflossW(),
-                    expected.numSamplingSteps(),
-                    expected.diffusionBatchMul());
+            config = expected; // same shapes; its heads and its training and sampling settings
         }
         Mar model = new Mar(manager, config, false);
         try (NDManager tmp = manager.newSubManager()) {
