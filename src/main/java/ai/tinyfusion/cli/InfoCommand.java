@@ -6,6 +6,9 @@ import ai.tinyfusion.io.HostTensor;
 import ai.tinyfusion.model.dit.DiTConfig;
 import ai.tinyfusion.model.dit.Flops;
 import ai.tinyfusion.model.dit.ModelFiles;
+import ai.tinyfusion.model.mar.MarConfig;
+import ai.tinyfusion.model.mar.MarFiles;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -22,7 +25,10 @@ import picocli.CommandLine.Parameters;
         mixinStandardHelpOptions = true,
         description = "Show the config, depth, parameter count and MACs per image of a checkpoint or preset.")
 public final class InfoCommand implements Callable<Integer> {
-    @Parameters(index = "0", paramLabel = "MODEL", description = "Checkpoint path or preset name.")
+    @Parameters(
+            index = "0",
+            paramLabel = "MODEL",
+            description = "Checkpoint path or preset name (DiT presets, or MAR-B, MAR-L, MAR-H).")
     String model;
 
     @Option(names = "--heads", description = "Attention heads when the checkpoint has no stored config.")
@@ -54,8 +60,25 @@ public final class InfoCommand implements Callable<Integer> {
         long params;
         Path path = Path.of(model);
         Map<String, HostTensor> tensors = null;
+        if (!Files.exists(path) && MarConfig.isPreset(model)) {
+            System.out.println("preset:     " + model);
+            return marInfo(MarConfig.preset(model), null);
+        }
         if (Files.exists(path)) {
-            ModelFiles.Loaded loaded = ModelFiles.read(path, heads);
+            ModelFiles.Loaded loaded;
+            try {
+                loaded = ModelFiles.read(path, heads);
+            } catch (IOException notDit) {
+                MarFiles.Loaded mar;
+                try {
+                    mar = MarFiles.read(path, heads);
+                } catch (IOException notMar) {
+                    notDit.addSuppressed(notMar);
+                    throw notDit;
+                }
+                System.out.println("file:       " + path + " (" + mar.tensors().size() + " tensors, MAR)");
+                return marInfo(mar.config(), mar.tensors());
+            }
             config = loaded.config();
             tensors = loaded.tensors();
             params = tensors.values().stream().mapToLong(HostTensor::numel).sum();
@@ -84,9 +107,32 @@ public final class InfoCommand implements Callable<Integer> {
                 "MACs/image: %,d (%.3f G)%n",
                 Flops.macsPerImage(config),
                 Flops.macsPerImage(config) / 1e9);
+        printKeys(tensors);
+        return 0;
+    }
+
+    /** MAR: config, layers and exact parameter counts (from the file's tensors, or from the shapes of a preset). */
+    private int marInfo(MarConfig config, Map<String, HostTensor> tensors) {
+        long params = tensors == null
+                ? config.parameters()
+                : tensors.values().stream().mapToLong(HostTensor::numel).sum();
+        System.out.println("config:     " + config);
+        System.out.println("depth:      " + config.depth() + " transformer blocks (" + config.encoderDepth()
+                + " encoder + " + config.decoderDepth() + " decoder)");
+        System.out.printf(
+                Locale.ROOT,
+                "parameters: %,d (%.2fM; diffusion head %,d = %.2fM)%n",
+                params,
+                params / 1e6,
+                config.headParameters(),
+                config.headParameters() / 1e6);
+        printKeys(tensors);
+        return 0;
+    }
+
+    private void printKeys(Map<String, HostTensor> tensors) {
         if (keys && tensors != null) {
             tensors.forEach((k, v) -> System.out.printf("  %-50s %-6s %s%n", k, v.dtype(), Arrays.toString(v.shape())));
         }
-        return 0;
     }
 }

@@ -86,7 +86,8 @@ public final class StateDicts {
         Safetensors.write(file, tensors, metadata);
     }
 
-    private static boolean isTorchZip(Path path) throws IOException {
+    /** Whether {@code path} is a zip written by {@code torch.save} (it has a {@code <name>/data.pkl} entry). */
+    public static boolean isTorchZip(Path path) throws IOException {
         try (ZipFile zip = ZipEntries.open(path, "zip archive")) {
             for (ZipEntry entry : ZipEntries.list(zip, path, "zip archive")) {
                 if (entry.getName().endsWith("/data.pkl")) {

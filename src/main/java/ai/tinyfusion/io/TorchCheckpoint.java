@@ -29,7 +29,9 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>{@code "auto"}: the top level if it holds any tensor, otherwise {@code ema} if present,
  *       otherwise {@code model} (the EMA weights are the ones DiT samples with);</li>
- *   <li>any other value: the top-level entry of that name, e.g. {@code "model"} or {@code "ema"}.</li>
+ *   <li>any other value: the top-level entry of that name, e.g. {@code "model"} or {@code "ema"};
+ *       alternatives separated by {@code |} are tried in order, {@code auto} among them as above
+ *       ({@code "model_ema|model|auto"}, as MAR's checkpoints need).</li>
  * </ul>
  * Non-tensor entries of the chosen state dict are skipped.
  */
@@ -189,7 +191,19 @@ public final class TorchCheckpoint {
             throw new IOException(file + ": no state dict found (no tensors at the top level and no 'ema' or 'model'"
                     + " entry); available sections: " + sections(top) + "; top-level keys: " + top.keySet());
         }
-        Object chosen = top.get(section);
+        Object chosen = null;
+        for (String name : section.split("\\|")) {
+            if (AUTO.equals(name)) {
+                return selectSection(root, AUTO, file);
+            }
+            chosen = top.get(name);
+            if (chosen instanceof Map) {
+                if (section.contains("|")) {
+                    LOG.info("{}: using the '{}' state dict", file, name);
+                }
+                break;
+            }
+        }
         if (!(chosen instanceof Map)) {
             throw new IOException(file + ": section '" + section + "' not found; available sections: " + sections(top)
                     + (holdsTensors(top) ? " (the top level itself is a state dict: use 'auto')" : ""));

@@ -21,6 +21,16 @@ public final class Functional {
         return Scalars.mul(x, 0.5).mul(inner.tanh().add(1));
     }
 
+    /** Exact GELU, x·Φ(x), as {@code nn.GELU()}. */
+    public static NDArray gelu(NDArray x) {
+        return ai.djl.nn.Activation.gelu(x);
+    }
+
+    /** Inverted dropout of rate {@code p} (scaled by 1/(1−p)); the input itself when p is 0. */
+    public static NDArray dropout(NDArray x, double p) {
+        return p == 0 ? x : ai.djl.nn.norm.Dropout.dropout(x, (float) p, true).singletonOrThrow();
+    }
+
     /**
      * LayerNorm over the last axis without affine parameters.
      *

@@ -186,6 +186,18 @@ class TorchCheckpointTest {
     }
 
     @Test
+    void alternativeSectionsAreTriedInOrder() throws IOException {
+        Path file = trainingCheckpoint();
+        // MAR's checkpoints: 'model_ema' when present, else 'model', else what 'auto' finds
+        assertEquals(TorchCheckpoint.read(file, "model"), TorchCheckpoint.read(file, "model_ema|model|auto"));
+        assertEquals(TorchCheckpoint.read(file, "ema"), TorchCheckpoint.read(file, "model_ema|ema|model"));
+        assertEquals(TorchCheckpoint.read(file, "ema"), TorchCheckpoint.read(file, "model_ema|auto"));
+        assertEquals(TorchCheckpoint.read(fixture()), TorchCheckpoint.read(fixture(), "model_ema|model|auto"));
+        IOException e = assertThrows(IOException.class, () -> TorchCheckpoint.read(file, "student|teacher"));
+        assertTrue(e.getMessage().contains("section 'student|teacher' not found"), e.getMessage());
+    }
+
+    @Test
     void missingSectionListsTheAvailableOnes() throws IOException {
         Path file = trainingCheckpoint();
         IOException e = assertThrows(IOException.class, () -> TorchCheckpoint.read(file, "student"));

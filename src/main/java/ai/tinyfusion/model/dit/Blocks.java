@@ -60,7 +60,7 @@ public final class Blocks {
         final ModuleList<Linear> mlp;
         private final NDArray freqs; // (FREQ_DIM/2) float32, constant
 
-        TimestepEmbedder(NDManager m, int hidden) {
+        public TimestepEmbedder(NDManager m, int hidden) {
             super(m);
             mlp = child("mlp", new ModuleList<>(m));
             mlp.put(0, new Linear(m, FREQ_DIM, hidden, true));
@@ -77,7 +77,8 @@ public final class Blocks {
             return args.cos().concat(args.sin(), 1);
         }
 
-        NDArray forward(NDArray t) {
+        /** t: (N) → (N, hidden). */
+        public NDArray forward(NDArray t) {
             NDArray h = mlp.get(0).forward(frequencies(t));
             return mlp.get(1).forward(Functional.silu(h));
         }
@@ -129,7 +130,7 @@ public final class Blocks {
         final Linear proj;
         final int heads;
 
-        Attention(NDManager m, int hidden, int heads) {
+        public Attention(NDManager m, int hidden, int heads) {
             super(m);
             this.heads = heads;
             qkv = child("qkv", new Linear(m, hidden, 3L * hidden, true));
@@ -137,7 +138,15 @@ public final class Blocks {
         }
 
         /** (N, T, D) → (N, T, D). */
-        NDArray forward(NDArray x) {
+        public NDArray forward(NDArray x) {
+            return forward(x, 0);
+        }
+
+        /**
+         * (N, T, D) → (N, T, D), with dropout of rate {@code attnDropout} on the attention probabilities
+         * (timm's {@code attn_drop}; 0 for none, as in evaluation).
+         */
+        public NDArray forward(NDArray x, double attnDropout) {
             Shape s = x.getShape();
             long n = s.get(0), t = s.get(1), d = s.get(2), hd = d / heads;
             NDArray qkvOut = qkv.forward(x).reshape(n, t, 3, heads, hd).transpose(2, 0, 3, 1, 4); // (3,N,H,T,hd)
@@ -145,24 +154,38 @@ public final class Blocks {
             NDArray k = qkvOut.get(1);
             NDArray v = qkvOut.get(2);
             NDArray attn = q.matMul(k.transpose(0, 1, 3, 2)).softmax(-1); // (N,H,T,T)
+            attn = Functional.dropout(attn, attnDropout);
             NDArray o = attn.matMul(v).transpose(0, 2, 1, 3).reshape(n, t, d);
             return proj.forward(o);
         }
     }
 
-    /** Linear–GELU(tanh)–Linear. */
+    /** Linear–GELU–Linear: GELU with the tanh approximation (DiT) or exact (timm's default, MAR). */
     public static final class Mlp extends Module {
         final Linear fc1;
         final Linear fc2;
+        private final boolean exactGelu;
 
         Mlp(NDManager m, int hidden, int inner) {
+            this(m, hidden, inner, false);
+        }
+
+        public Mlp(NDManager m, int hidden, int inner, boolean exactGelu) {
             super(m);
+            this.exactGelu = exactGelu;
             fc1 = child("fc1", new Linear(m, hidden, inner, true));
             fc2 = child("fc2", new Linear(m, inner, hidden, true));
         }
 
-        NDArray forward(NDArray x) {
-            return fc2.forward(Functional.geluTanh(fc1.forward(x)));
+        public NDArray forward(NDArray x) {
+            return forward(x, 0);
+        }
+
+        /** As timm's Mlp: dropout of rate {@code dropout} after the activation (0 for none). */
+        public NDArray forward(NDArray x, double dropout) {
+            NDArray h = fc1.forward(x);
+            h = exactGelu ? Functional.gelu(h) : Functional.geluTanh(h);
+            return fc2.forward(Functional.dropout(h, dropout));
         }
     }
 
