@@ -123,10 +123,13 @@ public final class FidInceptionV3 extends Module {
                 }
             });
             LoadReport report = net.loadStateDict(arrays, false);
-            if (report.missing().size() == net.namedParameters().size()) {
-                throw new IOException(origin + " is not a pytorch-fid Inception-v3 state dict: none of the network's "
-                        + report.missing().size() + " tensors (Conv2d_1a_3x3.conv.weight, ..., fc.weight) is in it; it "
-                        + "holds " + tensors.size() + " tensors such as "
+            int total = net.namedParameters().size();
+            int found = total - report.missing().size() - report.mismatched().size();
+            if (found < total / 2) {
+                throw new IOException(origin + " is not a pytorch-fid Inception-v3 state dict: only " + found
+                        + " of the "
+                        + "network's " + total + " tensors (Conv2d_1a_3x3.conv.weight, ..., fc.weight) are in it with "
+                        + "their shapes; it holds " + tensors.size() + " tensors such as "
                         + tensors.keySet().stream().limit(3).toList()
                         + ". Pass pytorch-fid's pt_inception-2015-12-05-6726825d.pth (or a safetensors copy of it).");
             }
