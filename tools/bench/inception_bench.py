@@ -51,20 +51,7 @@ def build(args):
     weights = fixture.recipe_state_dict() if args.weights is None else torch.load(args.weights, map_location="cpu")
     if args.pytorch_fid:
         inception, _ = fixture.import_pytorch_fid(args.pytorch_fid)
-        if args.weights is None:
-            model, net, _ = fixture.build_reference_model(inception)
-        else:
-            inception.load_state_dict_from_url = lambda *a, **k: weights
-            holder = {}
-            original = inception.fid_inception_v3
-
-            def capture():
-                holder["net"] = original()
-                return holder["net"]
-
-            inception.fid_inception_v3 = capture
-            model = inception.InceptionV3([inception.InceptionV3.BLOCK_INDEX_BY_DIM[2048]]).eval()
-            net = holder["net"]
+        model, net, _ = fixture.build_reference_model(inception, weights)
 
         def forward(images):
             x = images.permute(0, 3, 1, 2).float().div(255)

@@ -258,7 +258,7 @@ public final class BenchCommand implements Runnable {
             double[] all = java.util.stream.DoubleStream.concat(
                             java.util.Arrays.stream(first), java.util.Arrays.stream(second))
                     .toArray();
-            double javaIps = inceptionBatch / InceptionBench.median(all);
+            double javaIps = inceptionBatch / SpeedBench.median(all);
             javaRss = Math.max(javaRss, ai.tinyfusion.util.ProcessStats.peakRssBytes());
             System.out.printf(
                     Locale.ROOT,
