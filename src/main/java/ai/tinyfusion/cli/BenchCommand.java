@@ -3,11 +3,14 @@ package ai.tinyfusion.cli;
 import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
+import ai.tinyfusion.bench.InceptionBench;
 import ai.tinyfusion.bench.SearchStepBench;
 import ai.tinyfusion.bench.SpeedBench;
 import ai.tinyfusion.model.dit.DiT;
 import ai.tinyfusion.model.dit.Flops;
 import ai.tinyfusion.model.dit.LayerSubset;
+import ai.tinyfusion.model.inception.FidInceptionV3;
+import ai.tinyfusion.model.inception.RandomInceptionWeights;
 import ai.tinyfusion.prune.DeltaMode;
 import ai.tinyfusion.prune.LearnedPruning;
 import java.io.IOException;
@@ -78,8 +81,52 @@ public final class BenchCommand implements Runnable {
             description = "With --search: alternating plain/search rounds (${DEFAULT-VALUE}).")
     int rounds;
 
+    @Option(
+            names = "--inception",
+            arity = "0..1",
+            fallbackValue = "",
+            paramLabel = "PATH",
+            description =
+                    "Instead: images/s of FID Inception-v3 feature extraction (uint8 images resized to 299, pool, "
+                            + "sFID and IS features) and peak RSS, next to Debian's PyTorch running the same network in the "
+                            + "same run (tools/bench/inception_bench.py). PATH: pytorch-fid weights; without it, the parity "
+                            + "fixture's random recipe weights on both sides.")
+    String inception;
+
+    @Option(
+            names = "--inception-batch",
+            defaultValue = "50",
+            description = "With --inception: images per batch (${DEFAULT-VALUE}).")
+    int inceptionBatch;
+
+    @Option(
+            names = "--inception-size",
+            defaultValue = "256",
+            description = "With --inception: side of the square input images, resized to 299 (${DEFAULT-VALUE}).")
+    int inceptionSize;
+
+    @Option(
+            names = "--python",
+            defaultValue = "/usr/bin/python3",
+            description = "With --inception: the Python with torch and torchvision (${DEFAULT-VALUE}).")
+    Path python;
+
+    @Option(
+            names = "--pytorch-fid",
+            paramLabel = "DIR",
+            description = "With --inception: a checkout or bare git mirror of mseitzer/pytorch-fid, whose "
+                    + "inception.py the Python side runs; without it, torchvision's Inception3 with the same weights.")
+    Path pytorchFid;
+
+    @Option(names = "--no-python", description = "With --inception: time the Java side only.")
+    boolean noPython;
+
     @Override
     public void run() {
+        if (inception != null) {
+            inceptionBench();
+            return;
+        }
         if (searchPattern != null) {
             searchBench();
             return;
@@ -176,6 +223,135 @@ public final class BenchCommand implements Runnable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    private void inceptionBench() {
+        if (inceptionBatch <= 0 || inceptionSize <= 0 || iters <= 0 || warmup < 0) {
+            throw new IllegalArgumentException("--inception-batch, --inception-size and --iters must be positive");
+        }
+        boolean random = inception.isEmpty();
+        int threads = Integer.parseInt(System.getProperty(
+                "ai.djl.pytorch.num_threads",
+                Integer.toString(Runtime.getRuntime().availableProcessors())));
+        int probe = 2;
+        try (NDManager manager = NDManager.newBaseManager()) {
+            FidInceptionV3 net =
+                    random ? RandomInceptionWeights.network(manager) : FidInceptionV3.load(Path.of(inception), manager);
+            String weights = random ? "random recipe weights (no weights file given)" : inception;
+            System.out.printf(
+                    Locale.ROOT,
+                    "FID Inception-v3 feature extraction, weights: %s%n  batch %d of uint8 %dx%dx3 images (resized to "
+                            + "299), %d warm-up + %d timed batches, %d threads%n",
+                    weights,
+                    inceptionBatch,
+                    inceptionSize,
+                    inceptionSize,
+                    warmup,
+                    iters,
+                    threads);
+            float[] javaProbe = InceptionBench.probe(net, probe, inceptionSize);
+            double[] first = InceptionBench.time(net, inceptionBatch, inceptionSize, warmup, iters);
+            long javaRss = ai.tinyfusion.util.ProcessStats.peakRssBytes();
+            InceptionBench.PythonResult py = noPython ? null : runPython(random, threads, probe);
+            double[] second =
+                    py == null ? new double[0] : InceptionBench.time(net, inceptionBatch, inceptionSize, 0, iters);
+            double[] all = java.util.stream.DoubleStream.concat(
+                            java.util.Arrays.stream(first), java.util.Arrays.stream(second))
+                    .toArray();
+            double javaIps = inceptionBatch / SpeedBench.median(all);
+            javaRss = Math.max(javaRss, ai.tinyfusion.util.ProcessStats.peakRssBytes());
+            System.out.printf(
+                    Locale.ROOT,
+                    "%-34s %10s %14s%n%-34s %10.3f %14.2f%n",
+                    "side",
+                    "images/s",
+                    "peak RSS GiB",
+                    "Java (DJL 0.36, libtorch 2.7.1)",
+                    javaIps,
+                    javaRss / (double) (1L << 30));
+            System.out.printf(
+                    Locale.ROOT,
+                    "  Java seconds per batch: %s%n",
+                    java.util.Arrays.toString(java.util.Arrays.stream(all)
+                            .map(v -> Math.round(v * 1000) / 1000.0)
+                            .toArray()));
+            if (py != null) {
+                System.out.printf(
+                        Locale.ROOT,
+                        "%-34s %10.3f %14.2f%n  Python seconds per batch: %s; network: %s; %d threads%n",
+                        "PyTorch " + py.torch() + " (Debian)",
+                        py.imagesPerSec(),
+                        py.peakRssBytes() / (double) (1L << 30),
+                        java.util.Arrays.toString(py.seconds()),
+                        py.network(),
+                        py.threads());
+                double maxDiff = 0;
+                for (int i = 0; i < Math.min(javaProbe.length, py.probePool().length); i++) {
+                    maxDiff = Math.max(maxDiff, Math.abs(javaProbe[i] - py.probePool()[i]));
+                }
+                System.out.printf(
+                        Locale.ROOT,
+                        "ratio Java / PyTorch images/s: %.2f; same network: pool features of %d probe images differ "
+                                + "by at most %.2e%n",
+                        javaIps / py.imagesPerSec(),
+                        probe,
+                        maxDiff);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The Python side, or null (with a message saying why) when it cannot run here. */
+    private InceptionBench.PythonResult runPython(boolean random, int threads, int probe) {
+        Path script = benchScript();
+        if (!Files.isExecutable(python)) {
+            System.out.println("PyTorch side skipped: no Python at " + python + " (--python)");
+            return null;
+        }
+        if (script == null) {
+            System.out.println("PyTorch side skipped: tools/bench/inception_bench.py not found (run from the checkout "
+                    + "or set -Dtinyfusion.home)");
+            return null;
+        }
+        try {
+            Process check = new ProcessBuilder(python.toString(), "-c", "import torch, torchvision")
+                    .redirectErrorStream(true)
+                    .start();
+            String out = new String(check.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            if (check.waitFor() != 0) {
+                System.out.println("PyTorch side skipped: " + python + " cannot import torch and torchvision ("
+                        + out.strip().lines().reduce((a, b) -> b).orElse("") + ")");
+                return null;
+            }
+            List<String> extra = new java.util.ArrayList<>();
+            if (pytorchFid != null) {
+                extra.addAll(List.of("--pytorch-fid", pytorchFid.toString()));
+            }
+            if (!random) {
+                if (!inception.endsWith(".pt") && !inception.endsWith(".pth")) {
+                    System.out.println(
+                            "PyTorch side skipped: it reads torch.save weights (.pt/.pth), not " + inception);
+                    return null;
+                }
+                extra.addAll(List.of("--weights", inception));
+            }
+            return InceptionBench.runPython(
+                    python, script, inceptionBatch, inceptionSize, warmup, iters, threads, probe, extra, 3600);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static Path benchScript() {
+        String home = System.getProperty("tinyfusion.home");
+        Path base =
+                home != null && !home.isBlank() ? Path.of(home) : Path.of("").toAbsolutePath();
+        Path p = base.resolve("tools/bench/inception_bench.py");
+        return Files.isRegularFile(p) ? p : null;
     }
 
     private static void print(String name, DiT m, SpeedBench.Timing t, double matmulGflops) {

@@ -324,16 +324,7 @@ public final class FeatureNet extends Module {
     /** The first 16 hex digits of a SHA-256 over the parameter names and values (keys reference caches). */
     public synchronized String fingerprint() {
         if (fingerprint == null) {
-            try {
-                java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
-                stateDict().forEach((k, v) -> {
-                    md.update(k.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-                    md.update(v.toByteArray());
-                });
-                fingerprint = java.util.HexFormat.of().formatHex(md.digest()).substring(0, 16);
-            } catch (java.security.NoSuchAlgorithmException e) {
-                throw new IllegalStateException(e);
-            }
+            fingerprint = stateFingerprint();
         }
         return fingerprint;
     }

@@ -91,6 +91,79 @@ public final class InceptionScore {
         return Math.exp(klSum / count);
     }
 
+    /**
+     * The ADM evaluator's score computed while predictions stream in, holding one split at a time:
+     * rows are added in order, every {@code splitSize} rows close a split, and a shorter last split
+     * counts as one more. {@link #mean()} equals {@link #computeWithSplitSize} over all rows added.
+     */
+    public static final class Splits {
+        private final int splitSize;
+        private final java.util.List<double[]> current = new java.util.ArrayList<>();
+        private final java.util.List<Double> closed = new java.util.ArrayList<>();
+        private long rows;
+
+        public Splits(int splitSize) {
+            if (splitSize <= 0) {
+                throw new IllegalArgumentException("splitSize must be positive, got " + splitSize);
+            }
+            this.splitSize = splitSize;
+        }
+
+        /** Adds {@code count} rows of logits stored row-major in {@code flat} (softmax is applied per row). */
+        public void addLogits(float[] flat, int count) {
+            if (count <= 0 || flat.length % count != 0) {
+                throw new IllegalArgumentException(flat.length + " logits are not " + count + " rows");
+            }
+            int k = flat.length / count;
+            for (int r = 0; r < count; r++) {
+                double[] z = new double[k];
+                for (int j = 0; j < k; j++) {
+                    z[j] = flat[r * k + j];
+                }
+                add(softmax(new double[][] {z})[0]);
+            }
+        }
+
+        /** Adds one row of class probabilities. */
+        public void add(double[] probs) {
+            current.add(probs);
+            rows++;
+            if (current.size() == splitSize) {
+                closed.add(score(current.toArray(new double[0][]), 0, splitSize));
+                current.clear();
+            }
+        }
+
+        /** Rows added so far. */
+        public long rows() {
+            return rows;
+        }
+
+        /** Per-split scores, the unfinished last split included. */
+        public double[] splitScores() {
+            if (rows == 0) {
+                throw new IllegalStateException("no predictions");
+            }
+            double[][] rest = current.toArray(new double[0][]);
+            if (rest.length > 0) {
+                check(rest);
+            }
+            double[] out = new double[closed.size() + (rest.length > 0 ? 1 : 0)];
+            for (int i = 0; i < closed.size(); i++) {
+                out[i] = closed.get(i);
+            }
+            if (rest.length > 0) {
+                out[out.length - 1] = score(rest, 0, rest.length);
+            }
+            return out;
+        }
+
+        /** The score: the mean of {@link #splitScores()}. */
+        public double mean() {
+            return InceptionScore.mean(splitScores());
+        }
+    }
+
     /** Row-wise softmax with max subtraction. */
     public static double[][] softmax(double[][] logits) {
         double[][] out = new double[logits.length][];

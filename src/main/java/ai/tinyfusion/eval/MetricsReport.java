@@ -20,6 +20,8 @@ import java.util.Locale;
  * @param classAccuracy  fraction of samples classified as their requested class
  * @param fidStd         standard deviation of the FID over bootstrap resamples of the samples
  *                       ({@link FidBootstrap}; null if not computed)
+ * @param notes          why a metric is absent, or how it was computed where that differs from
+ *                       the usual (null: nothing to say)
  */
 public record MetricsReport(
         String model,
@@ -30,7 +32,22 @@ public record MetricsReport(
         Double precision,
         Double recall,
         Double classAccuracy,
-        Double fidStd) {
+        Double fidStd,
+        List<String> notes) {
+
+    /** A report without notes. */
+    public MetricsReport(
+            String model,
+            int numSamples,
+            Double fid,
+            Double sfid,
+            Double inceptionScore,
+            Double precision,
+            Double recall,
+            Double classAccuracy,
+            Double fidStd) {
+        this(model, numSamples, fid, sfid, inceptionScore, precision, recall, classAccuracy, fidStd, null);
+    }
 
     /** A report without a bootstrap spread of the FID. */
     public MetricsReport(

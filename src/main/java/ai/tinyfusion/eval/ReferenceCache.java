@@ -47,8 +47,41 @@ public final class ReferenceCache {
         FeatureNet.Summary summarize() throws IOException;
     }
 
+    /**
+     * The cache for reference files in {@code file}'s folder: that folder when it is writable,
+     * otherwise {@link #standard()}.
+     */
+    public static ReferenceCache nextTo(Path file) {
+        Path parent = file.toAbsolutePath().getParent();
+        return parent != null && Files.isDirectory(parent) && Files.isWritable(parent)
+                ? new ReferenceCache(parent)
+                : standard();
+    }
+
+    /** The folder the files are kept in. */
+    public Path dir() {
+        return dir;
+    }
+
+    /** Computes an entry directly (statistics and pooled features). */
+    @FunctionalInterface
+    public interface ComputeEntry {
+        Entry compute() throws IOException;
+    }
+
     /** The cached entry for {@code key}, or computes, stores and returns it. */
     public Entry get(String key, Compute compute) throws IOException {
+        return getEntry(key, () -> {
+            FeatureNet.Summary s = compute.summarize();
+            return new Entry(s.referenceStats(), s.pooled());
+        });
+    }
+
+    /**
+     * The cached entry for {@code key}, or computes, stores and returns it. Both files are written
+     * to a temporary file in the folder and moved into place, so a reader never sees half a file.
+     */
+    public Entry getEntry(String key, ComputeEntry compute) throws IOException {
         Path stats = dir.resolve(key + ".stats.npz");
         Path pooled = dir.resolve(key + ".pooled.npz");
         if (Files.isRegularFile(stats) && Files.isRegularFile(pooled)) {
@@ -58,8 +91,7 @@ public final class ReferenceCache {
                 LOG.warn("ignoring unreadable reference cache {} ({}); recomputing", stats, e.getMessage());
             }
         }
-        FeatureNet.Summary s = compute.summarize();
-        Entry e = new Entry(s.referenceStats(), s.pooled());
+        Entry e = compute.compute();
         try {
             Files.createDirectories(dir);
             Path tmp = Files.createTempFile(dir, key, ".stats.tmp.npz");

@@ -119,6 +119,28 @@ public final class Npz {
             }
         }
 
+        /**
+         * Opens the array {@code key} for reading its data front to back in slices, without
+         * holding the whole array: the header is parsed, checked against the size the member
+         * declares, and the stream is left at the first data byte. Stored and deflated members
+         * both work (a stored member is read straight from the file). The CRC-32 of the member is
+         * checked once the last data byte has been read.
+         */
+        public NpyStream stream(String key) throws IOException {
+            ZipEntry entry = entries.get(key);
+            if (entry == null) {
+                throw new IOException(file + ": no array '" + key + "' (has " + keys() + ")");
+            }
+            String source = file + ":" + entry.getName();
+            InputStream in = CrcCheckedZipStream.open(zip, entry);
+            try {
+                return NpyStream.open(in, source, ZipEntries.declaredSize(entry));
+            } catch (IOException | RuntimeException e) {
+                in.close();
+                throw e;
+            }
+        }
+
         @Override
         public void close() throws IOException {
             zip.close();

@@ -106,6 +106,23 @@ public abstract class Module {
         step.tempAttachAll(arrays().toArray(new NDArray[0]));
     }
 
+    /**
+     * The first 16 hex digits of a SHA-256 over the state dict's names and values in order: equal
+     * for equal weights, different (in practice) otherwise; keys caches of features.
+     */
+    public String stateFingerprint() {
+        try {
+            java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
+            stateDict().forEach((k, v) -> {
+                md.update(k.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                md.update(v.toByteArray());
+            });
+            return java.util.HexFormat.of().formatHex(md.digest()).substring(0, 16);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** The state dict: key → value (the live arrays, not copies). */
     public LinkedHashMap<String, NDArray> stateDict() {
         LinkedHashMap<String, NDArray> out = new LinkedHashMap<>();

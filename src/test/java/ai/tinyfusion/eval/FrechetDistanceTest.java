@@ -93,6 +93,81 @@ class FrechetDistanceTest {
     }
 
     @Test
+    void featuresDrawnFromKnownGaussiansGiveTheClosedForm() {
+        // Two 3-d Gaussians with non-commuting covariances: N(mu1, S1), N(mu2, S2), S = A·Aᵀ.
+        double[][] a1 = {{1.0, 0, 0}, {0.5, 0.8, 0}, {-0.3, 0.2, 0.6}};
+        double[][] a2 = {{0.7, 0, 0}, {-0.4, 1.1, 0}, {0.1, 0.5, 0.9}};
+        double[] mu1 = {0.5, -1.0, 2.0};
+        double[] mu2 = {0.0, 0.5, 1.5};
+        double[][] s1 = multiply(a1, transpose(a1));
+        double[][] s2 = multiply(a2, transpose(a2));
+        // Closed form: |mu1 - mu2|² + tr S1 + tr S2 - 2 tr (S1^{1/2} S2 S1^{1/2})^{1/2}; here the last trace
+        // is the sum of the singular values of A2ᵀ·A1 (whose squares are the eigenvalues of S1·S2).
+        double[][] m = multiply(transpose(a2), a1);
+        double nuclear = 0;
+        for (double sv : singularValues3(m)) {
+            nuclear += sv;
+        }
+        double expected = 0;
+        for (int i = 0; i < 3; i++) {
+            expected += (mu1[i] - mu2[i]) * (mu1[i] - mu2[i]) + s1[i][i] + s2[i][i];
+        }
+        expected -= 2 * nuclear;
+        SplittableRandom rng = new SplittableRandom(11);
+        int n = 200_000;
+        FeatureStats f1 = new FeatureStats(3);
+        FeatureStats f2 = new FeatureStats(3);
+        double[][] batch1 = new double[1000][];
+        double[][] batch2 = new double[1000][];
+        for (int done = 0; done < n; done += 1000) {
+            for (int r = 0; r < 1000; r++) {
+                batch1[r] = gaussian(rng, mu1, a1);
+                batch2[r] = gaussian(rng, mu2, a2);
+            }
+            f1.update(batch1);
+            f2.update(batch2);
+        }
+        double fid = f1.frechetDistance(f2);
+        assertTrue(expected > 1, "a distance well away from 0: " + expected);
+        // Sampling error of the estimate is O(1/sqrt(n)) ~ 0.01 here.
+        assertEquals(expected, fid, 0.03, "closed form " + expected + ", from samples " + fid);
+    }
+
+    private static double[] gaussian(SplittableRandom rng, double[] mu, double[][] a) {
+        double[] z = {rng.nextGaussian(), rng.nextGaussian(), rng.nextGaussian()};
+        double[] x = mu.clone();
+        for (int i = 0; i < 3; i++) {
+            for (int j = 0; j < 3; j++) {
+                x[i] += a[i][j] * z[j];
+            }
+        }
+        return x;
+    }
+
+    /** Singular values of a 3×3 matrix: square roots of the eigenvalues of MᵀM (trigonometric cubic solution). */
+    private static double[] singularValues3(double[][] mm) {
+        double[][] b = multiply(transpose(mm), mm);
+        double p1 = b[0][1] * b[0][1] + b[0][2] * b[0][2] + b[1][2] * b[1][2];
+        double q = (b[0][0] + b[1][1] + b[2][2]) / 3;
+        double p2 = Math.pow(b[0][0] - q, 2) + Math.pow(b[1][1] - q, 2) + Math.pow(b[2][2] - q, 2) + 2 * p1;
+        double p = Math.sqrt(p2 / 6);
+        double[][] c = new double[3][3];
+        for (int i = 0; i < 3; i++) {
+            for (int j = 0; j < 3; j++) {
+                c[i][j] = (b[i][j] - (i == j ? q : 0)) / p;
+            }
+        }
+        double det = c[0][0] * (c[1][1] * c[2][2] - c[1][2] * c[2][1])
+                - c[0][1] * (c[1][0] * c[2][2] - c[1][2] * c[2][0])
+                + c[0][2] * (c[1][0] * c[2][1] - c[1][1] * c[2][0]);
+        double phi = Math.acos(Math.max(-1, Math.min(1, det / 2))) / 3;
+        double e1 = q + 2 * p * Math.cos(phi);
+        double e3 = q + 2 * p * Math.cos(phi + 2 * Math.PI / 3);
+        double e2 = 3 * q - e1 - e3;
+        return new double[] {Math.sqrt(e1), Math.sqrt(Math.max(e2, 0)), Math.sqrt(Math.max(e3, 0))};
+    }
+
+    @Test
     void nonCommutingTwoByTwoMatchesScipy() {
         // scipy: np.trace(linalg.sqrtm(S1 @ S2)) = 3.7416573867739427 for the matrices below
         // (a closed form for 2x2: sqrt(tr(M) + 2 sqrt(det M)) with M = S1 S2).

@@ -3,10 +3,36 @@ package ai.tinyfusion.eval;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
 
 class InceptionScoreTest {
+
+    @Test
+    void streamedSplitsEqualAdmSplitSizeOnAllRows() {
+        java.util.SplittableRandom rng = new java.util.SplittableRandom(5);
+        int n = 23;
+        int k = 6;
+        float[] flat = new float[n * k];
+        double[][] logits = new double[n][k];
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < k; j++) {
+                flat[i * k + j] = (float) (3 * rng.nextGaussian());
+                logits[i][j] = flat[i * k + j];
+            }
+        }
+        InceptionScore.Splits s = new InceptionScore.Splits(10);
+        s.addLogits(java.util.Arrays.copyOfRange(flat, 0, 7 * k), 7); // batches cross split boundaries
+        s.addLogits(java.util.Arrays.copyOfRange(flat, 7 * k, n * k), n - 7);
+        assertEquals(n, s.rows());
+        double[][] probs = InceptionScore.softmax(logits);
+        assertEquals(3, s.splitScores().length); // 10 + 10 + 3 rows, as ADM's range(0, N, split_size)
+        assertEquals(InceptionScore.computeWithSplitSize(probs, 10), s.mean(), 1e-12);
+        assertEquals(InceptionScore.score(probs, 20, 23), s.splitScores()[2], 1e-12);
+        // Scores are not constant: a different split size gives a different value.
+        assertTrue(Math.abs(InceptionScore.computeWithSplitSize(probs, 23) - s.mean()) > 1e-3);
+    }
 
     @Test
     void uniformPredictionsScoreOne() {

@@ -150,6 +150,49 @@ class NpzTest {
     }
 
     @Test
+    void streamHandsOutSlicesOfStoredAndDeflatedMembers() throws IOException {
+        byte[] raw = new byte[7 * 5 * 4 * 3];
+        for (int i = 0; i < raw.length; i++) {
+            raw[i] = (byte) (i * 37 + 11);
+        }
+        LinkedHashMap<String, HostTensor> arrays = new LinkedHashMap<>();
+        arrays.put("arr_0", HostTensor.ofBytes(DType.U8, raw, 7, 5, 4, 3));
+        arrays.put("arr_1", HostTensor.ofLongs(new long[] {1, 2, 3, 4, 5, 6, 7}, 7));
+        for (boolean compress : new boolean[] {false, true}) {
+            Path file = tmp.resolve("stream-" + compress + ".npz");
+            Npz.write(file, arrays, compress);
+            try (Npz.Archive a = Npz.open(file);
+                    NpyStream s = a.stream("arr_0")) {
+                assertEquals(DType.U8, s.dtype());
+                assertArrayEquals(new long[] {7, 5, 4, 3}, s.shape());
+                assertEquals(raw.length, s.dataBytes());
+                byte[] got = new byte[raw.length];
+                int per = 5 * 4 * 3;
+                for (int start = 0; start < 7; start += 3) { // batches of 3, 3, 1 images
+                    int b = Math.min(3, 7 - start);
+                    s.readFully(got, start * per, b * per);
+                    assertEquals((long) (start + b) * per, s.position());
+                }
+                assertArrayEquals(raw, got);
+                IOException past = assertThrows(IOException.class, () -> s.readFully(new byte[1], 0, 1));
+                assertTrue(past.getMessage().contains("arr_0.npy"), past.getMessage());
+            }
+        }
+        // A flipped data byte in a stored member is noticed when the last slice is read (CRC-32).
+        Path file = tmp.resolve("stream-false.npz");
+        byte[] bytes = Files.readAllBytes(file);
+        int at = indexOf(bytes, Npy.toBytes(arrays.get("arr_0"))) + 128 + raw.length - 1;
+        bytes[at] ^= 1;
+        Path flipped = Files.write(tmp.resolve("stream-flipped.npz"), bytes);
+        try (Npz.Archive a = Npz.open(flipped);
+                NpyStream s = a.stream("arr_0")) {
+            byte[] got = new byte[raw.length];
+            s.readFully(got, 0, raw.length - 60);
+            assertThrows(IOException.class, () -> s.readFully(got, raw.length - 60, 60));
+        }
+    }
+
+    @Test
     void archiveReadsOnlyTheNamedMember() throws IOException {
         LinkedHashMap<String, HostTensor> samples = admSamples();
         Path file = tmp.resolve("lazy.npz");

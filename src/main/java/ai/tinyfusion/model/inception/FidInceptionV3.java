@@ -123,6 +123,16 @@ public final class FidInceptionV3 extends Module {
                 }
             });
             LoadReport report = net.loadStateDict(arrays, false);
+            int total = net.namedParameters().size();
+            int found = total - report.missing().size() - report.mismatched().size();
+            if (found < total / 2) {
+                throw new IOException(origin + " is not a pytorch-fid Inception-v3 state dict: only " + found
+                        + " of the "
+                        + "network's " + total + " tensors (Conv2d_1a_3x3.conv.weight, ..., fc.weight) are in it with "
+                        + "their shapes; it holds " + tensors.size() + " tensors such as "
+                        + tensors.keySet().stream().limit(3).toList()
+                        + ". Pass pytorch-fid's pt_inception-2015-12-05-6726825d.pth (or a safetensors copy of it).");
+            }
             if (!report.isClean()) {
                 throw new IOException(origin + " is not a pytorch-fid Inception-v3 state dict (the keys of "
                         + "pt_inception-2015-12-05-6726825d.pth: 1008-class fc, no AuxLogits):\n" + report.describe());
@@ -223,6 +233,16 @@ public final class FidInceptionV3 extends Module {
         h = InceptionBlocks.maxPool3(h, 2, 0); // (N, 64, 73, 73)
         h = conv4a.forward(conv3b.forward(h)); // (N, 192, 71, 71)
         return InceptionBlocks.maxPool3(h, 2, 0); // (N, 192, 35, 35)
+    }
+
+    private String fingerprint;
+
+    /** A hash of the weights (see {@link Module#stateFingerprint}), computed once; keys feature caches. */
+    public synchronized String fingerprint() {
+        if (fingerprint == null) {
+            fingerprint = stateFingerprint();
+        }
+        return fingerprint;
     }
 
     /** Runs {@code f} on {@code x} in a sub-manager so that its temporaries are freed at once. */
