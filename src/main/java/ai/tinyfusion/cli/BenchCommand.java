@@ -4,15 +4,20 @@ import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
 import ai.tinyfusion.bench.InceptionBench;
+import ai.tinyfusion.bench.PythonScripts;
 import ai.tinyfusion.bench.SearchStepBench;
 import ai.tinyfusion.bench.SpeedBench;
+import ai.tinyfusion.bench.VaeBench;
 import ai.tinyfusion.model.dit.DiT;
 import ai.tinyfusion.model.dit.Flops;
 import ai.tinyfusion.model.dit.LayerSubset;
 import ai.tinyfusion.model.inception.FidInceptionV3;
 import ai.tinyfusion.model.inception.RandomInceptionWeights;
+import ai.tinyfusion.model.vae.AutoencoderKL;
+import ai.tinyfusion.model.vae.VaeConfig;
 import ai.tinyfusion.prune.DeltaMode;
 import ai.tinyfusion.prune.LearnedPruning;
+import com.google.gson.JsonObject;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -118,13 +123,37 @@ public final class BenchCommand implements Runnable {
                     + "inception.py the Python side runs; without it, torchvision's Inception3 with the same weights.")
     Path pytorchFid;
 
-    @Option(names = "--no-python", description = "With --inception: time the Java side only.")
+    @Option(names = "--no-python", description = "With --inception or --vae: time the Java side only.")
     boolean noPython;
+
+    @Option(
+            names = "--vae",
+            description =
+                    "Instead: encode and decode images/s of the Stable Diffusion VAE (sd-vae-ft-ema shape, random "
+                            + "weights) at --vae-size, next to Debian's PyTorch running latent-diffusion's Encoder/Decoder in "
+                            + "the same run (tools/bench/vae_bench.py; needs --ldm-model).")
+    boolean vaeBench;
+
+    @Option(names = "--vae-size", defaultValue = "256", description = "With --vae: image side (${DEFAULT-VALUE}).")
+    int vaeSize;
+
+    @Option(names = "--vae-batch", defaultValue = "1", description = "With --vae: images per call (${DEFAULT-VALUE}).")
+    int vaeBatch;
+
+    @Option(
+            names = "--ldm-model",
+            paramLabel = "FILE",
+            description = "With --vae: latent-diffusion's ldm/modules/diffusionmodules/model.py for the PyTorch side.")
+    Path ldmModel;
 
     @Override
     public void run() {
         if (inception != null) {
             inceptionBench();
+            return;
+        }
+        if (vaeBench) {
+            vaeBench();
             return;
         }
         if (searchPattern != null) {
@@ -223,6 +252,91 @@ public final class BenchCommand implements Runnable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** {@code --vae}: the VAE's encode / decode speed here and on Debian's PyTorch, alternating Java, Python, Java. */
+    private void vaeBench() {
+        if (vaeBatch <= 0 || vaeSize <= 0 || iters <= 0 || warmup < 0) {
+            throw new IllegalArgumentException("--vae-batch, --vae-size and --iters must be positive");
+        }
+        int threads = Integer.parseInt(System.getProperty(
+                "ai.djl.pytorch.num_threads",
+                Integer.toString(Runtime.getRuntime().availableProcessors())));
+        try (NDManager manager = NDManager.newBaseManager()) {
+            AutoencoderKL vae = AutoencoderKL.random(manager, VaeConfig.preset("sd-vae-ft-ema"), 0);
+            VaeBench.Times first = VaeBench.time(vae, manager, vaeBatch, vaeSize, warmup, iters);
+            JsonObject py = null;
+            if (noPython || ldmModel == null) {
+                System.out.println("PyTorch side skipped: " + (noPython ? "--no-python" : "no --ldm-model given"));
+            } else {
+                Path script = benchScript("vae_bench.py");
+                if (script == null || !Files.isExecutable(python)) {
+                    System.out.println("PyTorch side skipped: no " + python + " or tools/bench/vae_bench.py");
+                } else {
+                    py = PythonScripts.lastJson(
+                            List.of(
+                                    python.toString(),
+                                    script.toString(),
+                                    "--ldm-model",
+                                    ldmModel.toString(),
+                                    "--batch",
+                                    Integer.toString(vaeBatch),
+                                    "--size",
+                                    Integer.toString(vaeSize),
+                                    "--iters",
+                                    Integer.toString(iters),
+                                    "--warmup",
+                                    Integer.toString(warmup),
+                                    "--threads",
+                                    Integer.toString(threads)),
+                            7200);
+                }
+            }
+            VaeBench.Times second = py == null ? null : VaeBench.time(vae, manager, vaeBatch, vaeSize, 0, iters);
+            double enc = vaeBatch / SpeedBench.median(concat(first.encode(), second == null ? null : second.encode()));
+            double dec = vaeBatch / SpeedBench.median(concat(first.decode(), second == null ? null : second.decode()));
+            System.out.printf(
+                    Locale.ROOT,
+                    "SD VAE (kl-f8, random weights), batch %d of %dx%d, %d threads%n%-34s %10s %10s %14s%n"
+                            + "%-34s %10.3f %10.3f %14.2f%n",
+                    vaeBatch,
+                    vaeSize,
+                    vaeSize,
+                    threads,
+                    "side",
+                    "encode/s",
+                    "decode/s",
+                    "peak RSS GiB",
+                    "Java (DJL 0.36, libtorch 2.7.1)",
+                    enc,
+                    dec,
+                    ai.tinyfusion.util.ProcessStats.peakRssBytes() / (double) (1L << 30));
+            if (py != null) {
+                double pe = py.get("encode_images_per_sec").getAsDouble();
+                double pd = py.get("decode_images_per_sec").getAsDouble();
+                System.out.printf(
+                        Locale.ROOT,
+                        "%-34s %10.3f %10.3f %14.2f%nratio Java / PyTorch: encode %.2f, decode %.2f%n",
+                        "PyTorch " + py.get("torch").getAsString() + " (Debian)",
+                        pe,
+                        pd,
+                        py.get("peak_rss_bytes").getAsLong() / (double) (1L << 30),
+                        enc / pe,
+                        dec / pd);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+
+    private static double[] concat(double[] a, double[] b) {
+        return b == null
+                ? a
+                : java.util.stream.DoubleStream.concat(java.util.Arrays.stream(a), java.util.Arrays.stream(b))
+                        .toArray();
     }
 
     private void inceptionBench() {
@@ -347,10 +461,15 @@ public final class BenchCommand implements Runnable {
     }
 
     private static Path benchScript() {
+        return benchScript("inception_bench.py");
+    }
+
+    /** tools/bench/{@code name} of the checkout ({@code tinyfusion.home}, else the working directory), or null. */
+    private static Path benchScript(String name) {
         String home = System.getProperty("tinyfusion.home");
         Path base =
                 home != null && !home.isBlank() ? Path.of(home) : Path.of("").toAbsolutePath();
-        Path p = base.resolve("tools/bench/inception_bench.py");
+        Path p = base.resolve("tools/bench/" + name);
         return Files.isRegularFile(p) ? p : null;
     }
 
