@@ -8,12 +8,9 @@ import ai.tinyfusion.model.inception.InceptionFeatures;
 import com.google.gson.Gson;
 import com.google.gson.JsonObject;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Feature-extraction speed of {@link FidInceptionV3}: seconds per {@link FidInceptionV3#extract}
@@ -118,39 +115,19 @@ public final class InceptionBench {
                 "--probe",
                 Integer.toString(probe)));
         cmd.addAll(extraArgs);
-        Path log = Files.createTempFile("inception-bench", ".log");
-        try {
-            Process p = new ProcessBuilder(cmd)
-                    .redirectErrorStream(true)
-                    .redirectOutput(log.toFile())
-                    .start();
-            if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-                throw new IOException(String.join(" ", cmd) + ": no result after " + timeoutSeconds + " s");
-            }
-            List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
-            String last = lines.isEmpty() ? "" : lines.get(lines.size() - 1);
-            if (p.exitValue() != 0 || !last.startsWith("{")) {
-                List<String> tail = lines.subList(Math.max(0, lines.size() - 15), lines.size());
-                throw new IOException(
-                        String.join(" ", cmd) + " failed (exit " + p.exitValue() + "):\n" + String.join("\n", tail));
-            }
-            JsonObject o = new Gson().fromJson(last, JsonObject.class);
-            double[] secs = new Gson().fromJson(o.get("seconds"), double[].class);
-            float[] probePool = o.get("probe_pool").isJsonNull()
-                    ? new float[0]
-                    : new Gson().fromJson(o.get("probe_pool"), float[].class);
-            return new PythonResult(
-                    o.get("images_per_sec").getAsDouble(),
-                    secs,
-                    o.get("peak_rss_bytes").getAsLong(),
-                    o.get("threads").getAsInt(),
-                    o.get("torch").getAsString(),
-                    o.get("torchvision").getAsString(),
-                    o.get("network").getAsString(),
-                    probePool);
-        } finally {
-            Files.deleteIfExists(log);
-        }
+        JsonObject o = PythonScripts.lastJson(cmd, timeoutSeconds);
+        double[] secs = new Gson().fromJson(o.get("seconds"), double[].class);
+        float[] probePool = o.get("probe_pool").isJsonNull()
+                ? new float[0]
+                : new Gson().fromJson(o.get("probe_pool"), float[].class);
+        return new PythonResult(
+                o.get("images_per_sec").getAsDouble(),
+                secs,
+                o.get("peak_rss_bytes").getAsLong(),
+                o.get("threads").getAsInt(),
+                o.get("torch").getAsString(),
+                o.get("torchvision").getAsString(),
+                o.get("network").getAsString(),
+                probePool);
     }
 }
