@@ -17,6 +17,7 @@
 #   scripts/paper-budget.sh stop     stop the lanes (they resume from their last checkpoint)
 #   scripts/paper-budget.sh report   the tables and plots over what is finished (docs/results-budget/)
 #   scripts/paper-budget.sh lane NAME  run one lane in the foreground (search-s0, search-s1, recover)
+#   scripts/paper-budget.sh quiet -- CMD  run CMD (a benchmark) with the lanes paused; they continue afterwards
 # Every stage is skipped when its output exists; an interrupted run resumes from its newest checkpoint.
 set -euo pipefail
 cd "${PAPER_BUDGET_ROOT:-$(dirname "$0")/..}" # lanes run a frozen copy of this script from elsewhere
@@ -385,6 +386,15 @@ tables57() {
   metric_row "28 → 7 (learned 1:4, 1,404 recovery steps)" "$out/metrics/t7-oneshot-1x4/step-1404.json"
 }
 
+# Benchmarks need a quiet machine: pause the lanes' JVMs (SIGSTOP) while CMD runs, and always continue them after.
+quiet() {
+  quiet_pids=$(pgrep -f -- "^java .* -jar $PWD/$out/jars/" || true)
+  [ -n "$quiet_pids" ] && log "pausing lanes ($(echo $quiet_pids | tr '\n' ' '))" >&2
+  [ -n "$quiet_pids" ] && kill -STOP $quiet_pids
+  trap '[ -n "$quiet_pids" ] && kill -CONT $quiet_pids 2>/dev/null; [ -n "$quiet_pids" ] && log "lanes continued" >&2' EXIT
+  "$@"
+}
+
 case ${1:-start} in
   start) start ;;
   status) status ;;
@@ -392,5 +402,6 @@ case ${1:-start} in
   stop) stop ;;
   lane) lane "$2" ;;
   report) report ;;
-  *) echo "usage: $0 [start|status|save|stop|report|lane NAME]" >&2; exit 2 ;;
+  quiet) shift; [ "${1:-}" = -- ] && shift; quiet "$@" ;;
+  *) echo "usage: $0 [start|status|save|stop|report|lane NAME|quiet -- CMD...]" >&2; exit 2 ;;
 esac
