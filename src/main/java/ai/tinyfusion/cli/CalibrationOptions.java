@@ -1,6 +1,7 @@
 package ai.tinyfusion.cli;
 
 import ai.tinyfusion.data.Dataset;
+import ai.tinyfusion.diffusion.Objective;
 import ai.tinyfusion.prune.CalibrationSet;
 import picocli.CommandLine.Option;
 
@@ -21,17 +22,21 @@ public final class CalibrationOptions {
             description = "Seed of the calibration images, their timesteps and noise (${DEFAULT-VALUE}).")
     long seed;
 
-    /** Draws the set from {@code dataset}, with {@code defaultSamples} unless --calib-samples was given. */
-    CalibrationSet draw(Dataset dataset, String dataName, int defaultSamples) {
-        CalibrationSet cal =
-                CalibrationSet.draw(dataset, samples == null ? defaultSamples : samples, batch, seed, dataName);
+    /**
+     * Draws the set from {@code dataset}, with {@code defaultSamples} unless --calib-samples was given; its losses are
+     * {@code objective}'s.
+     */
+    CalibrationSet draw(Dataset dataset, String dataName, int defaultSamples, Objective objective) {
+        CalibrationSet cal = CalibrationSet.draw(
+                dataset, samples == null ? defaultSamples : samples, batch, seed, dataName, objective);
         System.out.printf(
                 java.util.Locale.ROOT,
-                "calibration: %d images of %s in batches of %d, seed %d%n",
+                "calibration: %d images of %s in batches of %d, seed %d, losses of %s%n",
                 cal.size(),
                 dataName,
                 cal.batchSize(),
-                cal.seed());
+                cal.seed(),
+                objective.summary());
         return cal;
     }
 }

@@ -4,7 +4,6 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
 import ai.tinyfusion.data.Batcher;
 import ai.tinyfusion.data.Dataset;
-import ai.tinyfusion.diffusion.DdpmObjective;
 import ai.tinyfusion.diffusion.Objective;
 import ai.tinyfusion.diffusion.Objectives;
 import ai.tinyfusion.io.FileHashes;
@@ -181,11 +180,6 @@ public final class PruneCommand implements Callable<Integer> {
 
     private Integer baseline(BaselinePruning.Method m) throws Exception {
         Objective objective = objectiveOptions.resolve(model.metadata(), model.describe(), false);
-        if (m.needsCalibration() && !(objective instanceof DdpmObjective)) {
-            throw new IllegalArgumentException("--method " + method + " scores layers with DDPM calibration losses; "
-                    + "under the " + objective.name() + " objective use --method learned or a method without "
-                    + "calibration (oracle, indices, random, first, last, uniform)");
-        }
         Dataset dataset = m.needsCalibration() ? data.open() : null;
         SourceFile src = hashSource(model);
         try (NDManager manager = NDManager.newBaseManager(model.device())) {
@@ -194,7 +188,7 @@ public final class PruneCommand implements Callable<Integer> {
             CalibrationSet cal = null;
             if (m.needsCalibration()) {
                 LoopOptions.checkFits(dit, dataset);
-                cal = calibration.draw(dataset, data.data, 1024);
+                cal = calibration.draw(dataset, data.data, 1024, objective);
             }
             DecisionRecord rec = BaselinePruning.decide(
                     dit,

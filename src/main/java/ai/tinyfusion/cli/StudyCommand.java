@@ -38,7 +38,8 @@ public final class StudyCommand implements Runnable {
             description = {
                 "The calibration-loss study: draw --samples random layer masks (uniform over all C(L,K) subsets "
                         + "for --depth K, or uniform under --pattern), compute each pruned, un-tuned model's calibration loss "
-                        + "(the diffusion training loss MSE + VB on a fixed calibration set with fixed noise and t), and write "
+                        + "(the model objective's training loss: DDPM MSE + VB, or SiT's transport loss; --objective; on a fixed "
+                        + "calibration set with fixed noise and t), and write "
                         + "OUT/study.csv (mask, kept, loss), study.png (histogram), marks.csv, study.json, and the masks of "
                         + "minimum, median and maximum loss as pruned models random-{min,median,max}.safetensors.",
                 "--mark NAME=RECORD places a method's decision (a .decision.json, or the pruned model next to it) on the "
@@ -56,6 +57,9 @@ public final class StudyCommand implements Runnable {
 
         @Mixin
         CalibrationOptions calibration;
+
+        @Mixin
+        ObjectiveOptions objectiveOptions;
 
         @Option(
                 names = "--samples",
@@ -90,7 +94,8 @@ public final class StudyCommand implements Runnable {
                 DiT dit = model.load(manager);
                 Target t = target.resolve(dit.depth());
                 LoopOptions.checkFits(dit, dataset);
-                CalibrationSet cal = calibration.draw(dataset, data.data, 128);
+                CalibrationSet cal = calibration.draw(
+                        dataset, data.data, 128, objectiveOptions.resolve(model.metadata(), model.describe(), false));
                 CalibrationStudy.Result r = CalibrationStudy.run(
                         dit,
                         cal,

@@ -51,6 +51,26 @@ public final class DdpmObjective implements Objective {
         return new Draws(t, noise, drop);
     }
 
+    /** Timestep ⌊u·T⌋ per sample (clamped to T − 1), the given ε, no label drops. */
+    @Override
+    public Draws fixedDraw(NDManager m, double[] u, NDArray noise) {
+        int steps = diffusion.numTimesteps();
+        long[] t = new long[u.length];
+        for (int i = 0; i < u.length; i++) {
+            t[i] = Math.min(steps - 1, (long) Math.floor(u[i] * steps));
+        }
+        return new Draws(
+                HostArrays.ownedLongs(m, t, new Shape(u.length), DataType.INT64),
+                noise,
+                m.zeros(new Shape(u.length), DataType.INT64));
+    }
+
+    /** q(x_t | x_0, t, ε). */
+    @Override
+    public NDArray networkInput(NDArray x, Draw d) {
+        return diffusion.qSample(x, d.t(), d.noise());
+    }
+
     /** {@code loss} (MSE + VB, or the KL loss), then {@code mse} and {@code vb} where the loss type has them. */
     @Override
     public LinkedHashMap<String, NDArray> losses(Network net, NDArray x, NDArray y, Draw d) {

@@ -50,6 +50,16 @@ public interface Objective {
     Draw draw(NDManager m, Shape xShape, double dropProb);
 
     /**
+     * A draw fixed on the host (calibration sets): sample i's time is chosen by {@code u[i]} ∈ [0, 1) (DDPM: timestep
+     * ⌊u·T⌋; SiT: t0 + u·(t1 − t0) over the training interval), its noise is row i of {@code noise}, and no label is
+     * dropped. The arrays are created in {@code m}.
+     */
+    Draw fixedDraw(NDManager m, double[] u, NDArray noise);
+
+    /** What {@link #losses} feeds the network for data {@code x} under draw {@code d}: x_t, the data's shape. */
+    NDArray networkInput(NDArray x, Draw d);
+
+    /**
      * Per-sample (N,) training terms for data {@code x}, labels {@code y} and draw {@code d}, in a fixed order;
      * {@code "loss"} (first) is the one minimised, the others are its parts (logged). The network runs once.
      */

@@ -122,8 +122,8 @@ public final class BaselinePruning {
             case SENSITIVITY -> {
                 Sensitivity.Result s = Sensitivity.compute(model, cal);
                 scores = s.increase();
-                meaning = "increase of the calibration diffusion loss (MSE + VB, fixed t and noise) when only this "
-                        + "layer is removed; the highest are kept";
+                meaning = "increase of the calibration diffusion loss (" + cal.lossName()
+                        + ", fixed t and noise) when only this " + "layer is removed; the highest are kept";
                 kept = target.selectTop(scores, null);
                 details.addProperty("full_loss", s.fullLoss());
                 details.addProperty("block_evaluations", s.work().blockEvaluations());

@@ -2,14 +2,14 @@ package ai.tinyfusion.prune;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.tinyfusion.diffusion.TrainingLosses;
 import ai.tinyfusion.model.dit.DiT;
 import ai.tinyfusion.nn.Scopes;
 
 /**
  * Runs a DiT's forward pass stage by stage on one calibration batch (eval mode, true labels), each stage
  * in its own sub-manager so that only its result stays alive: the conditioning and the token embedding
- * once, then any block on any hidden state, then the head and the per-sample training loss. The
+ * once, then any block on any hidden state, then the head and the per-sample training loss of the calibration set's
+ * objective. The
  * results are owned by the batch's scope.
  */
 final class BlockRunner {
@@ -39,17 +39,17 @@ final class BlockRunner {
 
     /** Σ over the batch of the training loss (MSE + VB) when the block stack ends in h (B, T, D). */
     double lossSum(NDArray h) {
-        NDArray[] inputs = {batch.x0(), batch.y(), batch.t(), batch.noise(), batch.xt(), h, c};
+        NDArray[] inputs = {batch.x0(), batch.y(), batch.t(), batch.draw().noise(), batch.xt(), h, c};
         return Scopes.host(
                 scope,
                 model,
                 op -> {
-                    // The head's output for x_t = q(x_0, t, ε): trainingLosses rebuilds the same x_t from the same
-                    // draws.
-                    TrainingLosses l = cal.diffusion()
-                            .trainingLosses(
-                                    (x, t, y) -> model.head(h, c), batch.x0(), batch.t(), batch.y(), batch.noise());
-                    return (double) l.loss().sum().getFloat();
+                    // The head's output stands for the network on x_t: the objective rebuilds the same x_t from the
+                    // same draw.
+                    NDArray loss = cal.objective()
+                            .losses((x, t, y) -> model.head(h, c), batch.x0(), batch.y(), batch.draw())
+                            .get("loss");
+                    return (double) loss.sum().getFloat();
                 },
                 inputs);
     }

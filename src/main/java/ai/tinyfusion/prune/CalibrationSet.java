@@ -6,8 +6,8 @@ import ai.djl.ndarray.types.Shape;
 import ai.tinyfusion.data.Batcher;
 import ai.tinyfusion.data.Dataset;
 import ai.tinyfusion.data.SplitMix64;
-import ai.tinyfusion.diffusion.DiffusionFactory;
-import ai.tinyfusion.diffusion.GaussianDiffusion;
+import ai.tinyfusion.diffusion.DdpmObjective;
+import ai.tinyfusion.diffusion.Objective;
 import com.google.gson.JsonObject;
 import java.io.IOException;
 import java.nio.FloatBuffer;
@@ -16,9 +16,15 @@ import java.util.Arrays;
 /**
  * A fixed calibration set for the score-based pruning methods and the calibration-loss study: {@code n}
  * real images drawn without replacement from a dataset (seeded shuffle, no flips, true labels), and per
- * image a fixed timestep t (uniform over the 1,000 training steps) and fixed Gaussian noise ε, all
- * derived from one seed on the host (SplitMix64; independent of the engine RNG). The "calibration loss"
- * of a model is its mean training loss (MSE + VB, no label dropout) on x_t = q(x_t | x_0, t, ε).
+ * image a fixed time draw and fixed Gaussian noise, all derived from one seed on the host (SplitMix64;
+ * independent of the engine RNG). The "calibration loss" of a model is its mean training loss under the
+ * set's {@link Objective} (no label dropout) for those draws: DDPM's MSE + VB on x_t = q(x_t | x_0, t, ε), or
+ * SiT's transport loss on the interpolant x_t.
+ *
+ * <p>Time draws: sample i gets a DDPM timestep k_i uniform over 0..999 and, from a second stream, a position
+ * v_i inside that timestep's bin; u_i = (k_i + 0.001 + 0.998·v_i) / 1000 ∈ [0, 1) is what the objective turns into
+ * its time ({@link Objective#fixedDraw}): DDPM's ⌊u·1000⌋ is exactly k_i (the timesteps of sets drawn before
+ * objectives existed), a continuous-time objective gets a time spread over the whole interval.
  *
  * <p>Everything lives in Java memory; {@link #forEachBatch} turns one batch at a time into arrays in a
  * sub-manager that is closed after the batch.
@@ -33,9 +39,9 @@ public final class CalibrationSet {
     private final int w;
     private final float[] images; // (n, C, H, W)
     private final long[] labels; // (n)
-    private final long[] timesteps; // (n)
+    private final double[] timeDraws; // (n) u ∈ [0, 1)
     private final float[] noise; // (n, C, H, W)
-    private final GaussianDiffusion diffusion = DiffusionFactory.create("");
+    private final Objective objective;
 
     private CalibrationSet(
             int size,
@@ -47,8 +53,9 @@ public final class CalibrationSet {
             int w,
             float[] images,
             long[] labels,
-            long[] timesteps,
-            float[] noise) {
+            double[] timeDraws,
+            float[] noise,
+            Objective objective) {
         this.size = size;
         this.batch = batch;
         this.seed = seed;
@@ -58,18 +65,26 @@ public final class CalibrationSet {
         this.w = w;
         this.images = images;
         this.labels = labels;
-        this.timesteps = timesteps;
+        this.timeDraws = timeDraws;
         this.noise = noise;
+        this.objective = objective;
+    }
+
+    /** {@link #draw(Dataset, int, int, long, String, Objective)} under DiT's DDPM objective. */
+    public static CalibrationSet draw(Dataset dataset, int samples, int batch, long seed, String description) {
+        return draw(dataset, samples, batch, seed, description, DdpmObjective.standard());
     }
 
     /**
      * Draws {@code samples} items of {@code dataset} (the first {@code samples} of a Batcher's seeded shuffle) and
-     * their fixed t and ε.
+     * their fixed time draws and noise.
      *
      * @param batch batch size of {@link #forEachBatch}
      * @param description the data's name, for the decision records
+     * @param objective whose training loss is the calibration loss
      */
-    public static CalibrationSet draw(Dataset dataset, int samples, int batch, long seed, String description) {
+    public static CalibrationSet draw(
+            Dataset dataset, int samples, int batch, long seed, String description, Objective objective) {
         if (samples < 1) {
             throw new IllegalArgumentException("--calib-samples must be at least 1, got " + samples);
         }
@@ -98,11 +113,10 @@ public final class CalibrationSet {
             System.arraycopy(hb.labels(), 0, labels, done, take);
             done += take;
         }
-        GaussianDiffusion diff = DiffusionFactory.create("");
         SplitMix64 rng = new SplitMix64(SplitMix64.derive(seed, 1));
-        long[] t = new long[samples];
+        long[] k = new long[samples];
         for (int i = 0; i < samples; i++) {
-            t[i] = rng.nextInt(diff.numTimesteps());
+            k[i] = rng.nextInt(TIME_BINS);
         }
         float[] eps = new float[samples * per];
         for (int i = 0; i < eps.length; i += 2) {
@@ -115,26 +129,39 @@ public final class CalibrationSet {
                 eps[i + 1] = (float) (r * Math.sin(2 * Math.PI * u2));
             }
         }
-        return new CalibrationSet(samples, batch, seed, description, c, h, w, images, labels, t, eps);
+        SplitMix64 within = new SplitMix64(SplitMix64.derive(seed, 2));
+        double[] u = new double[samples];
+        for (int i = 0; i < samples; i++) {
+            u[i] = (k[i] + 0.001 + 0.998 * within.nextDouble()) / TIME_BINS;
+        }
+        return new CalibrationSet(samples, batch, seed, description, c, h, w, images, labels, u, eps, objective);
     }
+
+    /** The timestep bins of the time draws: DiT's 1,000 training steps. */
+    private static final int TIME_BINS = 1000;
 
     /**
      * One calibration batch, owned by the batch's sub-manager.
      *
      * @param x0 clean images (B, C, H, W)
      * @param y true labels (B) int64
-     * @param t timesteps (B) int64
-     * @param noise ε (B, C, H, W)
-     * @param xt noisy images q(x_t | x_0, t, ε) (B, C, H, W)
+     * @param draw the objective's fixed draw: its t() (B) is the network's time input (DDPM: int64 timesteps;
+     *     SiT: float32 t), its noise() (B, C, H, W) the fixed noise, no label drops
+     * @param xt what the network sees: {@link Objective#networkInput} (B, C, H, W)
      */
-    public record Batch(int index, int offset, NDArray x0, NDArray y, NDArray t, NDArray noise, NDArray xt) {
+    public record Batch(int index, int offset, NDArray x0, NDArray y, Objective.Draw draw, NDArray xt) {
+        /** The network's time input (B). */
+        public NDArray t() {
+            return draw.t();
+        }
+
         public int size() {
             return Math.toIntExact(y.getShape().get(0));
         }
 
         /** Every array of the batch (for attaching to a sub-manager). */
         public NDArray[] arrays() {
-            return new NDArray[] {x0, y, t, noise, xt};
+            return new NDArray[] {x0, y, draw.t(), draw.noise(), draw.dropIds(), xt};
         }
     }
 
@@ -154,15 +181,12 @@ public final class CalibrationSet {
                 NDArray x0 = fromHost(scope, Arrays.copyOfRange(images, off * per, (off + n) * per), shape);
                 NDArray eps = fromHost(scope, Arrays.copyOfRange(noise, off * per, (off + n) * per), shape);
                 NDArray y;
-                NDArray t;
                 try (NDArray tmp = scope.create(Arrays.copyOfRange(labels, off, off + n))) {
                     y = tmp.duplicate();
                 }
-                try (NDArray tmp = scope.create(Arrays.copyOfRange(timesteps, off, off + n))) {
-                    t = tmp.duplicate();
-                }
-                NDArray xt = diffusion.qSample(x0, t, eps);
-                work.accept(new Batch(b, off, x0, y, t, eps, xt), scope);
+                Objective.Draw draw = objective.fixedDraw(scope, Arrays.copyOfRange(timeDraws, off, off + n), eps);
+                NDArray xt = objective.networkInput(x0, draw);
+                work.accept(new Batch(b, off, x0, y, draw, xt), scope);
             }
         }
     }
@@ -174,9 +198,14 @@ public final class CalibrationSet {
         }
     }
 
-    /** The diffusion process whose training loss is the calibration loss (DiT's defaults, 1,000 steps). */
-    public GaussianDiffusion diffusion() {
-        return diffusion;
+    /** The calibration loss in words: {@code MSE + VB} for DDPM, else the objective's summary. */
+    public String lossName() {
+        return objective instanceof DdpmObjective ? "MSE + VB" : objective.summary() + " loss";
+    }
+
+    /** The objective whose training loss is the calibration loss. */
+    public Objective objective() {
+        return objective;
     }
 
     public int size() {
@@ -216,7 +245,12 @@ public final class CalibrationSet {
         o.addProperty("batch", batch);
         o.addProperty("seed", seed);
         o.addProperty("data", data);
-        o.addProperty("timesteps", "fixed per sample, uniform over 0.." + (diffusion.numTimesteps() - 1));
+        o.add("objective", objective.metadata());
+        o.addProperty(
+                "timesteps",
+                objective instanceof DdpmObjective
+                        ? "fixed per sample, uniform over 0.." + (TIME_BINS - 1)
+                        : "fixed per sample, uniform over the training interval (one per 1/" + TIME_BINS + " bin)");
         o.addProperty("noise", "fixed per sample, standard normal (host SplitMix64, Box-Muller)");
         o.addProperty("labels", "true labels, no label dropout");
         return o;

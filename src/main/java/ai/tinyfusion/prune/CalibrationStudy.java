@@ -1,6 +1,7 @@
 package ai.tinyfusion.prune;
 
 import ai.tinyfusion.data.SplitMix64;
+import ai.tinyfusion.diffusion.Objectives;
 import ai.tinyfusion.model.dit.DiT;
 import ai.tinyfusion.util.Plots;
 import com.google.gson.GsonBuilder;
@@ -167,7 +168,7 @@ public final class CalibrationStudy {
                         rows.size(),
                         s.target(),
                         cal.size()),
-                "calibration loss (MSE + VB)",
+                "calibration loss (" + cal.lossName() + ")",
                 losses,
                 Math.max(10, Math.min(60, rows.size() / 10)),
                 lines);
@@ -205,7 +206,11 @@ public final class CalibrationStudy {
                         details);
                 exports.put(
                         q.getKey(),
-                        PrunedModels.save(model, rec, dir.resolve("random-" + q.getKey() + ".safetensors")));
+                        PrunedModels.save(
+                                model,
+                                rec,
+                                dir.resolve("random-" + q.getKey() + ".safetensors"),
+                                Objectives.modelMetadata(cal.objective())));
             }
         }
         writeSummary(dir.resolve(SUMMARY), s, cal, source, work, losses, quantiles, marks);

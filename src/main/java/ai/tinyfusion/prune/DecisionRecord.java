@@ -31,6 +31,9 @@ import java.util.List;
  * @param output the pruned checkpoint (filled by {@link PrunedModels#save})
  * @param learned details of the learnable search (null for other methods)
  * @param details free-form details of other methods (null if none)
+ * @param objective the training objective of the source, which the search and the calibration losses used, as
+ *     the model files record it (e.g. {@code {"name":"ddpm","num_timesteps":1000}}); null in records written
+ *     before objectives were recorded (those were all DDPM)
  */
 public record DecisionRecord(
         String format,
@@ -46,7 +49,8 @@ public record DecisionRecord(
         String created,
         Output output,
         Learned learned,
-        JsonObject details) {
+        JsonObject details,
+        JsonObject objective) {
 
     public static final String FORMAT = "tinyfusion-decision/1";
 
@@ -175,7 +179,8 @@ public record DecisionRecord(
                 Instant.now().truncatedTo(ChronoUnit.SECONDS).toString(),
                 null,
                 learned,
-                details);
+                details,
+                null);
     }
 
     /** The same record with the pruned checkpoint filled in. */
@@ -194,7 +199,28 @@ public record DecisionRecord(
                 created,
                 out,
                 learned,
-                details);
+                details,
+                objective);
+    }
+
+    /** The same record naming the source's objective. */
+    public DecisionRecord withObjective(JsonObject o) {
+        return new DecisionRecord(
+                format,
+                method,
+                source,
+                kept,
+                removed,
+                prunedDepth,
+                pattern,
+                layerScores,
+                layerScoreMeaning,
+                seed,
+                created,
+                output,
+                learned,
+                details,
+                o);
     }
 
     private static int[] complement(int[] kept, int depth) {

@@ -1,11 +1,13 @@
 package ai.tinyfusion.prune;
 
 import ai.djl.ndarray.NDManager;
+import ai.tinyfusion.diffusion.Objective;
 import ai.tinyfusion.io.AtomicFiles;
 import ai.tinyfusion.io.FileHashes;
 import ai.tinyfusion.model.dit.DiT;
 import ai.tinyfusion.model.dit.LayerSubset;
 import ai.tinyfusion.model.dit.ModelFiles;
+import com.google.gson.JsonParser;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -108,6 +110,10 @@ public final class PrunedModels {
             ModelFiles.save(pruned, out, meta);
         }
         DecisionRecord done = rec.withOutput(new DecisionRecord.Output(out.toString(), FileHashes.sha256(out), params));
+        String objective = meta.get(Objective.METADATA_KEY);
+        if (objective != null) {
+            done = done.withObjective(JsonParser.parseString(objective).getAsJsonObject());
+        }
         Path json = recordPath(out);
         writeRecord(done, json);
         return new Saved(out, json, done);

@@ -8,7 +8,8 @@ import java.util.stream.IntStream;
 
 /**
  * Layer sensitivity: remove each block alone and measure how much the calibration loss (the diffusion
- * training loss, MSE + VB, on a fixed {@link CalibrationSet} with fixed t and noise) rises. The
+ * training loss under the set's objective, e.g. DDPM's MSE + VB, on a fixed {@link CalibrationSet} with fixed t
+ * and noise) rises. The
  * least sensitive blocks are the ones to remove; scores are "larger = more important".
  */
 public final class Sensitivity {

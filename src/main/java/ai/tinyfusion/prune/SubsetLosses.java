@@ -24,7 +24,7 @@ import org.slf4j.LoggerFactory;
  * leave-one-out subsets that is L(L+1)/2 block evaluations instead of L²; for 1,000 random 14-of-28
  * masks the first ~10 layer decisions are shared.
  *
- * <p>The result for a subset equals the training loss (MSE + VB) of {@code LayerSubset.keep(model, kept)}
+ * <p>The result for a subset equals the training loss (the set's objective's, e.g. DDPM's MSE + VB) of {@code LayerSubset.keep(model, kept)}
  * on the calibration set, averaged over its samples.
  */
 public final class SubsetLosses {

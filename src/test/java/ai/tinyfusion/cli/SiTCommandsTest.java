@@ -23,6 +23,8 @@ import ai.tinyfusion.io.Safetensors;
 import ai.tinyfusion.model.dit.DiT;
 import ai.tinyfusion.model.dit.DiTConfig;
 import ai.tinyfusion.model.dit.ModelFiles;
+import ai.tinyfusion.prune.DecisionRecord;
+import ai.tinyfusion.prune.PrunedModels;
 import ai.tinyfusion.prune.Tiny;
 import ai.tinyfusion.train.MetricsLog;
 import java.io.StringWriter;
@@ -174,24 +176,61 @@ class SiTCommandsTest {
         assertFalse(MetricsLog.read(pruned.resolveSibling("p.safetensors.run/metrics.csv"))
                 .containsKey("mse"));
 
-        // Calibration-scored baselines are DDPM-only; asking for DDPM on a SiT model is refused.
-        StringWriter e1 = new StringWriter();
+        // The calibration-scored baselines score layers with the recorded objective's loss; every decision record
+        // names the objective.
         assertEquals(
-                1,
-                CliRun.run(
-                        e1,
-                        loop(
-                                "prune",
-                                teacher,
-                                f[1],
-                                3,
-                                "--method",
-                                "bi",
-                                "--depth",
-                                "2",
-                                "--out",
-                                dir.resolve("bi.safetensors").toString())));
-        assertTrue(e1.toString().contains("--method bi scores layers with DDPM calibration losses"), e1.toString());
+                "sit", PrunedModels.readRecord(pruned).objective().get("name").getAsString());
+        for (String method : List.of("bi", "sensitivity")) {
+            Path out = dir.resolve(method + ".safetensors");
+            String[] args = {
+                "--method",
+                method,
+                "--depth",
+                "2",
+                "--calib-samples",
+                "12",
+                "--calib-batch",
+                "8",
+                "--out",
+                out.toString()
+            };
+            StringWriter e1 = new StringWriter();
+            assertEquals(0, CliRun.run(e1, loop("prune", teacher, f[1], 3, args)), e1.toString());
+            DecisionRecord rec = PrunedModels.readRecord(out);
+            assertTrue(objective.sameAs(Objectives.parse(rec.objective().toString())), String.valueOf(rec.objective()));
+            assertEquals(
+                    "sit",
+                    rec.details()
+                            .getAsJsonObject("calibration")
+                            .getAsJsonObject("objective")
+                            .get("name")
+                            .getAsString());
+            assertTrue(objective.sameAs(recorded(out)));
+        }
+        DecisionRecord sens = PrunedModels.readRecord(dir.resolve("sensitivity.safetensors"));
+        assertTrue(sens.layerScoreMeaning().contains("sit (path VP, prediction noise"), sens.layerScoreMeaning());
+        // A model without a recorded objective is scored with DDPM losses, and its record says so.
+        Path ddpmTwin = dir.resolve("dit-ddpm.safetensors");
+        Files.copy(f[0], ddpmTwin);
+        String[] twin = {
+            "--method",
+            "sensitivity",
+            "--depth",
+            "2",
+            "--calib-samples",
+            "12",
+            "--calib-batch",
+            "8",
+            "--out",
+            dir.resolve("sens-ddpm.safetensors").toString()
+        };
+        assertEquals(0, CliRun.run(err, loop("prune", ddpmTwin, f[1], 3, twin)), err.toString());
+        assertEquals(
+                "ddpm",
+                PrunedModels.readRecord(dir.resolve("sens-ddpm.safetensors"))
+                        .objective()
+                        .get("name")
+                        .getAsString());
         StringWriter e2 = new StringWriter();
         assertEquals(
                 1,

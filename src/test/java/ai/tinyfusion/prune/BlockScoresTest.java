@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDManager;
 import ai.tinyfusion.OneThread;
+import ai.tinyfusion.diffusion.transport.TransportObjective;
 import ai.tinyfusion.model.dit.DiT;
 import ai.tinyfusion.model.dit.LayerSubset;
 import java.nio.file.Path;
@@ -66,7 +67,43 @@ class BlockScoresTest {
 
     @Test
     void subsetLossesMatchThePrunedModelsLoss() throws Exception {
-        CalibrationSet cal = Tiny.calibration(24, 10, 4);
+        subsetLossesMatchThePrunedModelsLoss(Tiny.calibration(24, 10, 4));
+    }
+
+    /** The same under SiT's objective: continuous t, the interpolant x_t and the velocity loss. */
+    @Test
+    void subsetLossesMatchThePrunedModelsLossUnderSiT() throws Exception {
+        CalibrationSet cal = Tiny.calibration(24, 10, 4, TransportObjective.standard());
+        CalibrationSet ddpm = Tiny.calibration(24, 10, 4);
+        try (NDManager m = NDManager.newBaseManager()) {
+            // The set's draws: float times inside (0, 1) in the bins of the DDPM set's timesteps.
+            cal.forEachBatch(m, (b, scope) -> {
+                assertEquals(ai.djl.ndarray.types.DataType.FLOAT32, b.t().getDataType());
+                float[] t = b.t().toFloatArray();
+                for (float v : t) {
+                    assertTrue(v > 0 && v < 1, "t " + v);
+                }
+            });
+            long[][] k = new long[ddpm.batches()][];
+            ddpm.forEachBatch(m, (b, scope) -> k[b.index()] = b.t().toLongArray());
+            cal.forEachBatch(m, (b, scope) -> {
+                float[] t = b.t().toFloatArray();
+                for (int i = 0; i < t.length; i++) {
+                    assertEquals(k[b.index()][i], (long) Math.floor(t[i] * 1000), "bin of sample " + i);
+                }
+            });
+        }
+        subsetLossesMatchThePrunedModelsLoss(cal);
+        assertTrue(
+                cal.describe()
+                        .getAsJsonObject("objective")
+                        .get("name")
+                        .getAsString()
+                        .equals("sit"),
+                cal.describe().toString());
+    }
+
+    private static void subsetLossesMatchThePrunedModelsLoss(CalibrationSet cal) throws Exception {
         try (NDManager m = NDManager.newBaseManager()) {
             DiT model = Tiny.randomModel(m, 4, 8);
             List<int[]> subsets = List.of(
@@ -96,9 +133,9 @@ class BlockScoresTest {
             DiT pruned = LayerSubset.keep(model, kept, km);
             cal.forEachBatch(km, (b, scope) -> {
                 pruned.useIn(scope);
-                sum[0] += cal.diffusion()
-                        .trainingLosses((x, t, y) -> pruned.forward(x, t, y), b.x0(), b.t(), b.y(), b.noise())
-                        .loss()
+                sum[0] += cal.objective()
+                        .losses((x, t, y) -> pruned.forward(x, t, y), b.x0(), b.y(), b.draw())
+                        .get("loss")
                         .sum()
                         .getFloat();
             });

@@ -126,6 +126,11 @@ public final class Tiny {
         return CalibrationSet.draw(data(64), n, batch, seed, "tiny");
     }
 
+    /** {@link #calibration(int, int, long)} under another objective. */
+    static CalibrationSet calibration(int n, int batch, long seed, ai.tinyfusion.diffusion.Objective objective) {
+        return CalibrationSet.draw(data(64), n, batch, seed, "tiny", objective);
+    }
+
     /**
      * {@code data(n)} written as a latent folder ({@code dir/imagenet256_features/i.npy}, {@code _labels/i.npy}),
      * the data layout the CLI reads without Fashion-MNIST; returns {@code dir}.

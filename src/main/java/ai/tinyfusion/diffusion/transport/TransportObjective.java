@@ -92,6 +92,27 @@ public record TransportObjective(Transport transport) implements Objective {
         return new Draw(d.x0(), d.t(), drop);
     }
 
+    /** t = t0 + u·(t1 − t0) over the training interval (float32), x0 = {@code noise}, no label drops. */
+    @Override
+    public Draw fixedDraw(NDManager m, double[] u, NDArray noise) {
+        Transport.Interval iv = transport.trainInterval();
+        float[] t = new float[u.length];
+        for (int i = 0; i < u.length; i++) {
+            t[i] = (float) (iv.t0() + u[i] * (iv.t1() - iv.t0()));
+        }
+        NDArray times;
+        try (NDArray javaOwned = m.create(t)) { // Java memory: clone into libtorch (djl-notes)
+            times = javaOwned.duplicate();
+        }
+        return new Draw(noise, times, m.zeros(new Shape(u.length), DataType.INT64));
+    }
+
+    /** x_t of the coupling plan for data x1, noise x0 and t. */
+    @Override
+    public NDArray networkInput(NDArray x1, Objective.Draw d) {
+        return transport.plan().xt(d.t(), d.noise(), x1);
+    }
+
     /** Per-sample (N,) terms by name; "loss" is the one to minimise (its mean over the batch). */
     public LinkedHashMap<String, NDArray> losses(TransportNet net, NDArray x1, NDArray y, Draw d) {
         return losses(net, x1, y, d.x0(), d.t());
