@@ -342,7 +342,7 @@ report() {
     case $r in
       learned-1x2-lora-468) c=$(awk -F, '$1 == "learned-1x2-lora" {print $4}' docs/results/marks.csv) ;;
       random-*) c=$(json_num "docs/results/$r.safetensors.decision.json" calibration_loss) ;;
-      *) c=$(awk -F, -v n="$r" '$1 == n {print $4}' docs/results/marks.csv "$out"/study/marks.csv 2>/dev/null | head -n 1) ;;
+      *) c=$( (awk -F, -v n="$r" '$1 == n {print $4}' docs/results/marks.csv "$out"/study/marks.csv 2>/dev/null || true) | head -n 1) ;;
     esac
     [ -n "$c" ] && calib+=(--calib "$r=$c")
   done
