@@ -162,14 +162,7 @@ public final class SampleCommand implements Callable<Integer> {
             Objective objective = objectiveOptions.resolve(model.metadata(), model.describe(), false);
             applyProtocol(c, objective);
             Sampler.Method sampling = sampling(objective, c);
-            long[] ys = labels != null
-                    ? labels.stream().mapToLong(Long::longValue).toArray()
-                    : Sampler.uniformLabels(num, c.numClasses());
-            for (long y : ys) {
-                if (y < 0 || y >= c.numClasses()) {
-                    throw new IllegalArgumentException("label " + y + " is outside 0.." + (c.numClasses() - 1));
-                }
-            }
+            long[] ys = labels(c);
             Output output = output(manager, dit);
             Sampler sampler = new Sampler(dit, sampling);
             if (shardSize > 0) {
@@ -204,6 +197,19 @@ public final class SampleCommand implements Callable<Integer> {
                     out.toAbsolutePath());
         }
         return 0;
+    }
+
+    /** The labels to sample: --labels, or -n over uniform classes; checked against the model's classes. */
+    private long[] labels(DiTConfig c) {
+        long[] ys = labels != null
+                ? labels.stream().mapToLong(Long::longValue).toArray()
+                : Sampler.uniformLabels(num, c.numClasses());
+        for (long y : ys) {
+            if (y < 0 || y >= c.numClasses()) {
+                throw new IllegalArgumentException("label " + y + " is outside 0.." + (c.numClasses() - 1));
+            }
+        }
+        return ys;
     }
 
     /**
@@ -241,66 +247,173 @@ public final class SampleCommand implements Callable<Integer> {
      */
     private void sharded(NDManager manager, DiTConfig c, Objective objective, Sampler sampler, long[] ys, Output output)
             throws IOException {
-        boolean latents = output.latents();
-        DType dtype = latents ? DType.F32 : DType.U8;
-        int hw = c.inputSize();
-        long[] item = latents
-                ? new long[] {c.inChannels(), hw, hw}
-                : new long[] {output.size(), output.size(), output.channels()};
-        TreeMap<String, String> settings = new TreeMap<>();
-        settings.put("model", model.describe());
-        settings.put("model_config", c.toString());
-        if (model.isFile()) {
-            settings.put("model_sha256", FileHashes.sha256(Path.of(model.model)));
-        }
-        settings.put("vae", vae.present() ? vae.describe() : "none");
-        settings.put("objective", objective.summary());
-        settings.put(
-                "sampler",
-                objective instanceof TransportObjective
-                        ? sampler.method().describe()
-                        : ddpmSettings(c).toString());
-        settings.put("seed", Integer.toString(sampleSeed));
-        settings.put("noise", "per index (IndexedNoise)");
-        settings.put("output", latents ? "latents" : "images");
-        ShardedGeneration run = new ShardedGeneration(out.resolve("shards"), ys, shardSize, dtype, item, settings);
-        Path merged = out.resolve(latents ? "latents.npy" : "samples.npz");
-        if (Files.exists(merged) && run.done() == 0) {
-            System.out.printf(Locale.ROOT, "%s exists and the shards were merged: nothing to do%n", merged);
+        Sharded run = new Sharded(manager, c, objective, sampler, ys, output);
+        if (run.finished()) {
+            System.out.printf(Locale.ROOT, "%s exists and the shards were merged: nothing to do%n", run.merged());
             return;
         }
-        long done = run.done();
+        long done = run.generation().done();
         long t0 = System.nanoTime();
         try (ProgressBar bar = ProgressBars.builder("sample", ys.length, true)
                 .startsFrom(done, Duration.ZERO)
                 .build()) {
-            run.run(
-                    (first, labels, onItems) -> sampler.generateIndexed(
-                            manager, labels, first, batch, sampleSeed, output.toBytes(), onItems),
-                    bar::stepTo);
+            run.generation().run(run::sample, bar::stepTo);
         }
         double secs = (System.nanoTime() - t0) / 1e9;
-        if (latents) {
-            run.mergeNpy(merged);
-            Npy.write(out.resolve("labels.npy"), HostTensor.ofLongs(ys, ys.length));
-        } else {
-            run.mergeNpz(merged);
-            int g = Math.min(gridMax, ys.length);
-            writeGrid(c, ys, run.head(g), g, output.size(), output.channels());
-        }
-        if (!keepShards) {
-            run.deleteShards();
-        }
+        run.merge();
         System.out.printf(
                 Locale.ROOT,
-                "%d images (%d generated now in %.1f s, %s: %s) in %d shards -> %s%n",
+                "%d images (%d generated now in %.1f s, %s) in %d shards -> %s%n",
                 ys.length,
                 ys.length - done,
                 secs,
-                objective.name(),
-                sampler.method().describe(),
-                run.shards(),
-                merged.toAbsolutePath());
+                run.describe(),
+                run.generation().shards(),
+                run.merged().toAbsolutePath());
+    }
+
+    /**
+     * Parses {@code tinyfusion sample} arguments (without the command's name) for a job that runs the command's
+     * sharded generation in pieces, e.g. one shard per task on a cluster; the options mean what they mean here.
+     */
+    public static SampleCommand parse(String... args) {
+        SampleCommand command = new SampleCommand();
+        new picocli.CommandLine(command).parseArgs(args);
+        return command;
+    }
+
+    /** The {@code --shard-size} given (0: not sharded). */
+    public int shardSize() {
+        return shardSize;
+    }
+
+    /**
+     * Reads the model file and the VAE weights (if any) from the paths {@code localize} maps their arguments to, e.g.
+     * local copies of remote files. The arguments as given stay the run's description in its manifest, so every
+     * process that localizes describes the run alike.
+     */
+    public void localize(java.util.function.UnaryOperator<String> localize) {
+        String m = localize.apply(model.model);
+        if (!m.equals(model.model)) {
+            modelName = model.model;
+            model.model = m;
+        }
+        if (vae.present() && !vae.randomWeights) {
+            String v = localize.apply(vae.vae);
+            if (!v.equals(vae.vae)) {
+                vaeName = vae.describe();
+                vae.vae = v;
+            }
+        }
+    }
+
+    private String modelName;
+    private String vaeName;
+
+    /**
+     * The sharded run these options describe (needs {@code --shard-size}), with the model loaded into {@code manager}:
+     * what a distributed driver and its tasks share. Not for concurrent use: one per thread.
+     */
+    public Sharded sharded(NDManager manager) throws IOException {
+        DiT dit = model.load(manager);
+        DiTConfig c = dit.config();
+        Objective objective = objectiveOptions.resolve(model.metadata(), model.describe(), false);
+        applyProtocol(c, objective);
+        if (shardSize <= 0) {
+            throw new IllegalArgumentException("sharded generation needs --shard-size N (or --protocol paper)");
+        }
+        long[] ys = labels(c);
+        return new Sharded(manager, c, objective, new Sampler(dit, sampling(objective, c)), ys, output(manager, dit));
+    }
+
+    /**
+     * A sharded generation run of this command: {@link #sample} makes any shard's items, {@link #merge} writes the
+     * usual outputs from the finished shards.
+     */
+    public final class Sharded {
+        private final NDManager manager;
+        private final DiTConfig c;
+        private final Objective objective;
+        private final Sampler sampler;
+        private final long[] ys;
+        private final Output output;
+        private final ShardedGeneration run;
+
+        private Sharded(NDManager manager, DiTConfig c, Objective objective, Sampler sampler, long[] ys, Output output)
+                throws IOException {
+            this.manager = manager;
+            this.c = c;
+            this.objective = objective;
+            this.sampler = sampler;
+            this.ys = ys;
+            this.output = output;
+            boolean latents = output.latents();
+            int hw = c.inputSize();
+            long[] item = latents
+                    ? new long[] {c.inChannels(), hw, hw}
+                    : new long[] {output.size(), output.size(), output.channels()};
+            TreeMap<String, String> settings = new TreeMap<>();
+            settings.put("model", modelName != null ? modelName : model.describe());
+            settings.put("model_config", c.toString());
+            if (model.isFile()) {
+                settings.put("model_sha256", FileHashes.sha256(Path.of(model.model)));
+            }
+            settings.put("vae", vae.present() ? (vaeName != null ? vaeName : vae.describe()) : "none");
+            settings.put("objective", objective.summary());
+            settings.put(
+                    "sampler",
+                    objective instanceof TransportObjective
+                            ? sampler.method().describe()
+                            : ddpmSettings(c).toString());
+            settings.put("seed", Integer.toString(sampleSeed));
+            settings.put("noise", "per index (IndexedNoise)");
+            settings.put("output", latents ? "latents" : "images");
+            run = new ShardedGeneration(
+                    out.resolve("shards"), ys, shardSize, latents ? DType.F32 : DType.U8, item, settings);
+        }
+
+        /** The shards and their files. */
+        public ShardedGeneration generation() {
+            return run;
+        }
+
+        /** Items {@code first ..} with {@code labels}: a {@link ShardedGeneration.ShardSampler}. */
+        public byte[] sample(long first, long[] labels, java.util.function.IntConsumer onItems) {
+            return sampler.generateIndexed(manager, labels, first, batch, sampleSeed, output.toBytes(), onItems);
+        }
+
+        /** The merged file: samples.npz, or latents.npy with --latents-only. */
+        public Path merged() {
+            return out.resolve(output.latents() ? "latents.npy" : "samples.npz");
+        }
+
+        /** Whether an earlier run merged and deleted the shards already. */
+        public boolean finished() throws IOException {
+            return Files.exists(merged()) && run.done() == 0;
+        }
+
+        /**
+         * Merges the finished shards into the usual outputs (samples.npz and grid.png, or latents.npy and labels.npy)
+         * and deletes them unless {@code --keep-shards}.
+         */
+        public void merge() throws IOException {
+            if (output.latents()) {
+                run.mergeNpy(merged());
+                Npy.write(out.resolve("labels.npy"), HostTensor.ofLongs(ys, ys.length));
+            } else {
+                run.mergeNpz(merged());
+                int g = Math.min(gridMax, ys.length);
+                writeGrid(c, ys, run.head(g), g, output.size(), output.channels());
+            }
+            if (!keepShards) {
+                run.deleteShards();
+            }
+        }
+
+        /** The objective and sampler, for messages. */
+        public String describe() {
+            return objective.name() + ": " + sampler.method().describe();
+        }
     }
 
     /** The objective's sampling method from the options; options of the other objective are an error. */

@@ -137,23 +137,42 @@ public final class ShardedGeneration {
             if (Files.exists(shard(s))) {
                 continue;
             }
-            int first = first(s);
-            int k = size(s);
-            long[] ys = Arrays.copyOfRange(labels, first, first + k);
             long before = finished;
-            byte[] items = sampler.sample(first, ys, i -> onItems.accept(before + i));
-            if (items.length != k * itemBytes) {
-                throw new IllegalStateException("shard " + s + ": the sampler gave " + items.length + " bytes for " + k
-                        + " items of " + itemBytes);
-            }
-            try (NpzWriter w = NpzWriter.create(shard(s))) {
-                w.array("arr_0", HostTensor.ofBytes(dtype, items, shape(k)));
-                w.array("arr_1", HostTensor.ofLongs(ys, k));
-                w.commit();
-            }
-            finished += k;
+            generate(s, sampler, i -> onItems.accept(before + i));
+            finished += size(s);
             onItems.accept(finished);
         }
+    }
+
+    /**
+     * Generates shard {@code s} and writes it atomically, replacing the file if it exists: a retried or duplicated
+     * task (several processes may work on one directory) rewrites its own shard with the same bytes and touches no
+     * other file. Does not look at the other shards.
+     *
+     * @param onItems called with the number of this shard's items finished so far
+     */
+    public void generate(int s, ShardSampler sampler, IntConsumer onItems) throws IOException {
+        if (s < 0 || s >= shards()) {
+            throw new IllegalArgumentException("shard " + s + " is outside 0.." + (shards() - 1));
+        }
+        int first = first(s);
+        int k = size(s);
+        long[] ys = Arrays.copyOfRange(labels, first, first + k);
+        byte[] items = sampler.sample(first, ys, onItems);
+        if (items.length != k * itemBytes) {
+            throw new IllegalStateException(
+                    "shard " + s + ": the sampler gave " + items.length + " bytes for " + k + " items of " + itemBytes);
+        }
+        try (NpzWriter w = NpzWriter.create(shard(s))) {
+            w.array("arr_0", HostTensor.ofBytes(dtype, items, shape(k)));
+            w.array("arr_1", HostTensor.ofLongs(ys, k));
+            w.commit();
+        }
+    }
+
+    /** Whether shard {@code s}'s file exists (not checked: {@link #done} checks). */
+    public boolean exists(int s) {
+        return Files.exists(shard(s));
     }
 
     /** The first {@code n} items' bytes (from the first shards), e.g. for a preview grid. */
@@ -274,7 +293,8 @@ public final class ShardedGeneration {
         }
     }
 
-    private void removeStaleTemporaries() throws IOException {
+    /** Deletes the temporary files a killed run left (only while no process is writing shards here). */
+    public void removeStaleTemporaries() throws IOException {
         try (Stream<Path> files = Files.list(dir)) {
             for (Path p : (Iterable<Path>) files::iterator) {
                 String name = p.getFileName().toString();

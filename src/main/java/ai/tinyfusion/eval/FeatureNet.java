@@ -185,9 +185,45 @@ public final class FeatureNet extends Module {
      * probabilities (Inception Score) and the argmax class of each image (class accuracy).
      */
     public record Summary(
-            FeatureStats pooledStats, FeatureStats spatialStats, double[][] pooled, double[][] probs, int[] predicted) {
+            FeatureStats pooledStats, FeatureStats spatialStats, double[][] pooled, double[][] probs, int[] predicted)
+            implements java.io.Serializable {
         public int count() {
             return predicted.length;
+        }
+
+        /**
+         * The summary of the images of {@code parts} taken in order, as if they had been summarised together: the
+         * statistics merged exactly ({@link FeatureStats#merge}), the per-image rows concatenated. Pooled features
+         * are kept only if every part kept them.
+         */
+        public static Summary concat(List<Summary> parts) {
+            if (parts.isEmpty()) {
+                throw new IllegalArgumentException("no summaries to concatenate");
+            }
+            FeatureStats pooledStats = new FeatureStats(POOLED_DIM);
+            FeatureStats spatialStats = new FeatureStats(SPATIAL_DIM);
+            boolean keep = parts.stream().allMatch(p -> p.pooled() != null);
+            List<double[]> pooled = new ArrayList<>();
+            List<double[]> probs = new ArrayList<>();
+            int n = parts.stream().mapToInt(Summary::count).sum();
+            int[] predicted = new int[n];
+            int at = 0;
+            for (Summary p : parts) {
+                pooledStats.merge(p.pooledStats());
+                spatialStats.merge(p.spatialStats());
+                if (keep) {
+                    pooled.addAll(List.of(p.pooled()));
+                }
+                probs.addAll(List.of(p.probs()));
+                System.arraycopy(p.predicted(), 0, predicted, at, p.count());
+                at += p.count();
+            }
+            return new Summary(
+                    pooledStats,
+                    spatialStats,
+                    keep ? pooled.toArray(double[][]::new) : null,
+                    probs.toArray(double[][]::new),
+                    predicted);
         }
 
         /** Fraction of images whose predicted class equals {@code labels[i]}. */
@@ -223,6 +259,25 @@ public final class FeatureNet extends Module {
      */
     public Summary summarize(
             byte[] nhwc, int first, int count, int height, int width, int channels, int batchSize, boolean keepPooled) {
+        return summarize(nhwc, first, count, height, width, channels, batchSize, keepPooled, 2);
+    }
+
+    /**
+     * As {@link #summarize(byte[], int, int, int, int, int, int, boolean)}.
+     *
+     * @param minCount the fewest images accepted: 2 for statistics used on their own, 1 for a part of a larger set
+     *     (one shard of many, see {@link Summary#concat})
+     */
+    public Summary summarize(
+            byte[] nhwc,
+            int first,
+            int count,
+            int height,
+            int width,
+            int channels,
+            int batchSize,
+            boolean keepPooled,
+            int minCount) {
         if (height != IMAGE_SIZE || width != IMAGE_SIZE || channels != 1) {
             throw new IllegalArgumentException("FeatureNet evaluates 28×28 grayscale images (H, W, C = 28, 28, 1), got "
                     + height + "×" + width + "×" + channels);
@@ -232,8 +287,9 @@ public final class FeatureNet extends Module {
             throw new IllegalArgumentException(
                     "images " + first + ".." + (first + count) + " exceed the " + nhwc.length / per + " given");
         }
-        if (count < 2) {
-            throw new IllegalArgumentException("need at least 2 images for feature statistics, got " + count);
+        if (count < Math.max(1, minCount)) {
+            throw new IllegalArgumentException(
+                    "need at least " + Math.max(1, minCount) + " images for feature statistics, got " + count);
         }
         if (batchSize <= 0) {
             throw new IllegalArgumentException("batch size must be positive, got " + batchSize);

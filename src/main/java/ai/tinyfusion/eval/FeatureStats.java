@@ -27,8 +27,13 @@ import java.util.Map;
  * batches of OpenAI's ADM evaluator, which carry {@code mu}/{@code sigma} (pool features) and
  * {@code mu_s}/{@code sigma_s} (spatial features) but no count; statistics loaded without a count
  * can be compared but not updated further.
+ *
+ * <p>Serializable, so that statistics of shards computed in other processes can be sent to one place and merged
+ * there.
  */
-public final class FeatureStats {
+public final class FeatureStats implements java.io.Serializable {
+    private static final long serialVersionUID = 1L;
+
     private final int dim;
     private long count;
     private final double[] mean;

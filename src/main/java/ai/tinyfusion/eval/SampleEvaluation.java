@@ -61,13 +61,23 @@ public final class SampleEvaluation {
             throws IOException {
         LinkedHashMap<String, HostTensor> arrays = Npz.read(samples);
         FeatureNet.Summary s = net.summarizeNpz(samples, batch, true);
-        Double accuracy = null;
         HostTensor labels = arrays.get("arr_1");
+        return evaluate(s, labels == null ? null : labels.toLongArray(), ref, name, k, bootstrapRounds);
+    }
+
+    /**
+     * All metrics of a summary against {@code ref}: the same numbers as {@link #evaluate(FeatureNet, Reference, Path,
+     * String, int, int, int)} for a summary put together from parts ({@link FeatureNet.Summary#concat}).
+     *
+     * @param labels the requested labels ({@code arr_1}), or null (no class accuracy)
+     */
+    public static MetricsReport evaluate(
+            FeatureNet.Summary s, long[] labels, Reference ref, String name, int k, int bootstrapRounds) {
+        Double accuracy = null;
         if (labels != null) {
-            long[] l = labels.toLongArray();
-            int[] y = new int[l.length];
-            for (int i = 0; i < l.length; i++) {
-                y[i] = (int) l[i];
+            int[] y = new int[labels.length];
+            for (int i = 0; i < labels.length; i++) {
+                y[i] = (int) labels[i];
             }
             accuracy = s.accuracy(y);
         }

@@ -95,6 +95,27 @@ class ShardedGenerationTest {
         assertTrue(Files.exists(cut.resolve("shards/manifest.json")));
     }
 
+    /** One shard at a time, in any order, repeated: the merged file equals the one of a sequential run. */
+    @Test
+    void shardsGeneratedOneByOneMergeToTheSameFile() throws IOException {
+        Path whole = tmp.resolve("seq");
+        ShardedGeneration a = open(whole.resolve("shards"));
+        a.run((first, ys, on) -> items(first, ys), n -> {});
+        a.mergeNpz(whole.resolve("samples.npz"));
+
+        Path single = tmp.resolve("single");
+        ShardedGeneration b = open(single.resolve("shards"));
+        for (int s : new int[] {2, 0, 1, 2}) {
+            b.generate(s, (first, ys, on) -> items(first, ys), i -> {});
+        }
+        assertEquals(LABELS.length, b.done());
+        assertTrue(b.exists(1));
+        b.mergeNpz(single.resolve("samples.npz"));
+        assertArrayEquals(
+                Files.readAllBytes(whole.resolve("samples.npz")), Files.readAllBytes(single.resolve("samples.npz")));
+        assertThrows(IllegalArgumentException.class, () -> b.generate(3, (first, ys, on) -> items(first, ys), i -> {}));
+    }
+
     @Test
     void otherSettingsAreRefusedNamingTheDifference() throws IOException {
         Path dir = tmp.resolve("shards");

@@ -122,6 +122,43 @@ class FeatureNetTest {
         }
     }
 
+    /** Summaries of consecutive parts (one of a single image) concatenate to the summary of the whole. */
+    @Test
+    void partsConcatenateToTheWhole() throws Exception {
+        try (NDManager m = NDManager.newBaseManager()) {
+            FeatureNet net = seeded(m, 6);
+            byte[] imgs = bytes(21, 13);
+            FeatureNet.Summary whole = net.summarize(imgs, 0, 21, 28, 28, 1, 5, true);
+            FeatureNet.Summary a = net.summarize(imgs, 0, 10, 28, 28, 1, 5, true, 1);
+            FeatureNet.Summary b = net.summarize(imgs, 10, 10, 28, 28, 1, 5, true, 1);
+            FeatureNet.Summary c = net.summarize(imgs, 20, 1, 28, 28, 1, 5, true, 1);
+            // through Java serialization, as statistics computed in another process arrive
+            java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+            try (java.io.ObjectOutputStream out = new java.io.ObjectOutputStream(bytes)) {
+                out.writeObject(c);
+            }
+            FeatureNet.Summary c2;
+            try (java.io.ObjectInputStream in =
+                    new java.io.ObjectInputStream(new java.io.ByteArrayInputStream(bytes.toByteArray()))) {
+                c2 = (FeatureNet.Summary) in.readObject();
+            }
+            FeatureNet.Summary joined = FeatureNet.Summary.concat(java.util.List.of(a, b, c2));
+            assertEquals(21, joined.count());
+            assertArrayEquals(whole.predicted(), joined.predicted());
+            for (int i = 0; i < 21; i++) {
+                assertArrayEquals(whole.pooled()[i], joined.pooled()[i], 1e-5);
+                assertArrayEquals(whole.probs()[i], joined.probs()[i], 1e-6);
+            }
+            assertArrayEquals(whole.pooledStats().mean(), joined.pooledStats().mean(), 1e-5);
+            double[][] cw = whole.spatialStats().covariance();
+            double[][] cj = joined.spatialStats().covariance();
+            for (int i = 0; i < cw.length; i++) {
+                assertArrayEquals(cw[i], cj[i], 1e-4);
+            }
+            assertThrows(IllegalArgumentException.class, () -> net.summarize(imgs, 0, 1, 28, 28, 1, 5, true));
+        }
+    }
+
     @Test
     void summaryMatchesDirectExtraction() {
         try (NDManager m = NDManager.newBaseManager()) {
