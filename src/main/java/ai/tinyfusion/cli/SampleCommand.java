@@ -282,9 +282,9 @@ public final class SampleCommand implements Callable<Integer> {
         return command;
     }
 
-    /** The {@code --shard-size} given (0: not sharded). */
-    public int shardSize() {
-        return shardSize;
+    /** The device the model runs on ({@code --device}): give {@link #sharded} a manager on it. */
+    public ai.djl.Device device() {
+        return model.device();
     }
 
     /**
