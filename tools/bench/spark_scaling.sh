@@ -19,13 +19,14 @@ rows = {m: json.load(open(os.path.join(out, m + ".json"))) for m in ["cli1", "cl
         if os.path.exists(os.path.join(out, m + ".json"))}
 names = {"cli1": "CLI `sample`, 1 thread", "cli2": "CLI `sample`, 2 threads",
          "local1": "Spark `local[1]` (1 task at a time)", "local2": "Spark `local[2]` (2 tasks at a time)"}
-print("| run | wall s | Spark context start s | driver prepare s | job s | Σ task s | merge s | s/image (wall) | merged SHA-256 |")
-print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+print("| run | wall s | Spark context start s | driver prepare s | job s | Σ task s | merge s | s/image (wall) | load avg before/after | merged SHA-256 |")
+print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |")
 for m, r in rows.items():
     s = r.get("spark", {})
     f = lambda k: "%.2f" % s[k] if k in s else "—"
-    print("| %s | %.1f | %s | %s | %s | %s | %s | %.3f | `%s` |" % (names[m], r["wall_s"], f("context_start_s"),
-          f("prepare_s"), f("job_s"), f("task_s"), f("merge_s"), r["wall_s"] / r["n"], r["sha256"][:16]))
+    print("| %s | %.1f | %s | %s | %s | %s | %s | %.3f | %.1f / %.1f | `%s` |" % (names[m], r["wall_s"],
+          f("context_start_s"), f("prepare_s"), f("job_s"), f("task_s"), f("merge_s"), r["wall_s"] / r["n"],
+          r["loadavg_1min"][0], r["loadavg_1min"][1], r["sha256"][:16]))
 if "cli1" in rows and "local1" in rows:
     print()
     print("Spark's own cost at local[1]: %.1f s of wall time over the CLI with the same thread count "
@@ -45,6 +46,7 @@ rm -rf "$run" "$out/$mode.json"
 args=(-m "$root/models/dit-f28.safetensors" -n "$n" --method ddim --steps "$steps" --cfg 4 --batch 50 --shard-size 100
       --out "$run")
 export MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=4000000000 MALLOC_TOP_PAD_=268435456
+load0="$(cut -d' ' -f1 /proc/loadavg)"
 t0=$(date +%s.%N)
 case "$mode" in
   cli1|cli2)
@@ -57,11 +59,13 @@ case "$mode" in
   *) echo "unknown mode $mode (cli1, cli2, local1, local2, table)" >&2; exit 2 ;;
 esac
 t1=$(date +%s.%N)
+load1="$(cut -d' ' -f1 /proc/loadavg)"
 sha="$(sha256sum "$run/samples.npz" | cut -d' ' -f1)"
-python3 - "$out" "$mode" "$n" "$steps" "$t0" "$t1" "$sha" <<'PY'
+python3 - "$out" "$mode" "$n" "$steps" "$t0" "$t1" "$sha" "$load0" "$load1" <<'PY'
 import json, os, sys
-out, mode, n, steps, t0, t1, sha = sys.argv[1:]
-r = {"mode": mode, "n": int(n), "steps": int(steps), "wall_s": float(t1) - float(t0), "sha256": sha}
+out, mode, n, steps, t0, t1, sha, load0, load1 = sys.argv[1:]
+r = {"mode": mode, "n": int(n), "steps": int(steps), "wall_s": float(t1) - float(t0), "sha256": sha,
+     "loadavg_1min": [float(load0), float(load1)]}
 spark = os.path.join(out, mode + ".spark.json")
 if os.path.exists(spark):
     r["spark"] = json.load(open(spark))
