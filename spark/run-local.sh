@@ -20,7 +20,10 @@ opens="$(sed -n 's:.*<spark.jvm.opens>\(.*\)</spark.jvm.opens>.*:\1:p' "$here/po
 export MALLOC_MMAP_THRESHOLD_="${MALLOC_MMAP_THRESHOLD_:-33554432}"
 export MALLOC_TRIM_THRESHOLD_="${MALLOC_TRIM_THRESHOLD_:-4000000000}"
 export MALLOC_TOP_PAD_="${MALLOC_TOP_PAD_:-268435456}"
+# Long network timeouts: on a shared, overloaded machine the one JVM can be starved of CPU for minutes, and the
+# default 120 s would have Spark give up on its own local executor.
 # shellcheck disable=SC2086
 exec java -Xmx"${SPARK_DRIVER_MEMORY:-2g}" $opens -Dspark.master="local[$cores]" -Dspark.ui.enabled=false \
   -Dspark.driver.host=127.0.0.1 -Dspark.driver.bindAddress=127.0.0.1 -Dspark.log.level=WARN \
+  -Dspark.network.timeout=600s -Dspark.executor.heartbeatInterval=60s \
   -Dai.djl.offline=true -Dtinyfusion.home="$root" -cp "$jar:$(cat "$cp")" ai.tinyfusion.spark.SparkMain "$@"
