@@ -54,7 +54,9 @@ class SparkJobsTest {
                 .setAppName("SparkJobsTest")
                 .set("spark.ui.enabled", "false")
                 .set("spark.driver.host", "127.0.0.1")
-                .set("spark.driver.bindAddress", "127.0.0.1"));
+                .set("spark.driver.bindAddress", "127.0.0.1")
+                .set("spark.hadoop.fs." + RemoteFileSystem.SCHEME + ".impl", RemoteFileSystem.class.getName())
+                .set("spark.hadoop.fs." + RemoteFileSystem.SCHEME + ".impl.disable.cache", "true"));
         // a small pixel-space DiT with random weights, saved as a file every executor reads
         model = tmp.resolve("tiny.safetensors");
         try (NDManager m = NDManager.newBaseManager()) {
@@ -212,6 +214,36 @@ class SparkJobsTest {
         SparkSample.Report r = SparkSample.run(sc, sampleArgs(out, "--steps", "4"), -1);
         assertEquals(0, r.generated());
         assertEquals(sha256(single), sha256(r.merged()));
+    }
+
+    /**
+     * A model on a file system that is not local (here the local disk under another scheme, as HDFS or S3 would be):
+     * every process copies it once to its local cache; the manifest names the URI; the file is the same.
+     */
+    @Test
+    void aModelOnAHadoopFileSystemIsCopiedOncePerMachine() throws Exception {
+        Path single = singleMachine("single-h", "--cfg", "1.5");
+        Path cache = tmp.resolve("cache");
+        String previous = System.setProperty(HadoopFiles.CACHE_PROPERTY, cache.toString());
+        try {
+            Path out = tmp.resolve("spark-h");
+            String uri = RemoteFileSystem.SCHEME + "://" + model.toAbsolutePath();
+            SparkSample.Report r = SparkSample.run(sc, sampleArgs(out, "--cfg", "1.5", "-m", uri), -1);
+            assertEquals(sha256(single), sha256(r.merged()));
+            String manifest = Files.readString(out.resolve("shards/manifest.json"));
+            assertTrue(manifest.contains("\"model\": \"" + uri + "\""), manifest);
+            try (Stream<Path> copies = Files.walk(cache)) {
+                List<Path> files = copies.filter(Files::isRegularFile).toList();
+                assertEquals(1, files.size(), "one copy on this machine: " + files);
+                assertArrayEquals(Files.readAllBytes(model), Files.readAllBytes(files.get(0)));
+            }
+        } finally {
+            if (previous == null) {
+                System.clearProperty(HadoopFiles.CACHE_PROPERTY);
+            } else {
+                System.setProperty(HadoopFiles.CACHE_PROPERTY, previous);
+            }
+        }
     }
 
     @Test
