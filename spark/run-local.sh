@@ -20,6 +20,9 @@ opens="$(sed -n 's:.*<spark.jvm.opens>\(.*\)</spark.jvm.opens>.*:\1:p' "$here/po
 export MALLOC_MMAP_THRESHOLD_="${MALLOC_MMAP_THRESHOLD_:-33554432}"
 export MALLOC_TRIM_THRESHOLD_="${MALLOC_TRIM_THRESHOLD_:-4000000000}"
 export MALLOC_TOP_PAD_="${MALLOC_TOP_PAD_:-268435456}"
+# The settings above keep up to 4 GB of freed memory in each malloc arena; with several tasks running libtorch in one
+# JVM, each task thread gets an arena of its own, and local[2] reached 7.4 GB of RSS here. Two arenas bound that.
+export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
 # Long network timeouts: on a shared, overloaded machine the one JVM can be starved of CPU for minutes, and the
 # default 120 s would have Spark give up on its own local executor.
 # shellcheck disable=SC2086
