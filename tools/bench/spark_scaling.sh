@@ -6,7 +6,7 @@
 #   tools/bench/spark_scaling.sh table OUT           # the markdown table of the runs in OUT
 # One MODE per call, so that each fits in one quiet period (scripts/paper-budget.sh quiet -- ...). Needs the CLI jar
 # (target/tinyfusion.jar: mvn package) and the job jar (spark/build.sh). Model: models/dit-f28.safetensors, DDIM with
-# CFG 4, batch 50, shards of 100; the merged files' SHA-256 must agree across modes.
+# CFG 4, batch 20 (batch 50 took local[2] over 4.7 GB of RSS), shards of 100; the merged files' SHA-256 must agree across modes.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 mode="$1"
@@ -43,7 +43,7 @@ fi
 n="$2"; steps="$3"; out="$(mkdir -p "$4" && cd "$4" && pwd)"
 run="$out/$mode"
 rm -rf "$run" "$out/$mode.json"
-args=(-m "$root/models/dit-f28.safetensors" -n "$n" --method ddim --steps "$steps" --cfg 4 --batch 50 --shard-size 100
+args=(-m "$root/models/dit-f28.safetensors" -n "$n" --method ddim --steps "$steps" --cfg 4 --batch 20 --shard-size 100
       --out "$run")
 export MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=4000000000 MALLOC_TOP_PAD_=268435456
 load0="$(cut -d' ' -f1 /proc/loadavg)"
