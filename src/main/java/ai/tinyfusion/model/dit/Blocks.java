@@ -184,7 +184,11 @@ public final class Blocks {
         /** As timm's Mlp: dropout of rate {@code dropout} after the activation (0 for none). */
         public NDArray forward(NDArray x, double dropout) {
             NDArray h = fc1.forward(x);
-            h = exactGelu ? Functional.gelu(h) : Functional.geluTanh(h);
+            if (exactGelu) {
+                h = Functional.gelu(h);
+            } else {
+                h = Functional.gradOff() ? Functional.geluTanhInPlace(h) : Functional.geluTanh(h);
+            }
             return fc2.forward(Functional.dropout(h, dropout));
         }
     }
@@ -228,6 +232,16 @@ public final class Blocks {
         /** x: (N, T, D), c: (N, D) → (N, T, D). */
         public NDArray forward(NDArray x, NDArray c) {
             NDList mod = adaLN.get(0).forward(Functional.silu(c)).split(6, 1);
+            if (Functional.gradOff()) { // inference: the same values, updating fresh intermediates in place
+                NDArray h = attn.forward(Functional.modulateInPlace(norm.apply(x), mod.get(0), mod.get(1)));
+                x = x.add(h.muli(mod.get(2).expandDims(1)));
+                h.close();
+                h = mlp.forward(Functional.modulateInPlace(norm.apply(x), mod.get(3), mod.get(4)));
+                NDArray out = x.add(h.muli(mod.get(5).expandDims(1)));
+                h.close();
+                x.close();
+                return out;
+            }
             NDArray h = attn.forward(Functional.modulate(norm.apply(x), mod.get(0), mod.get(1)));
             x = x.add(mod.get(2).expandDims(1).mul(h));
             h = mlp.forward(Functional.modulate(norm.apply(x), mod.get(3), mod.get(4)));
