@@ -3,6 +3,7 @@ package ai.tinyfusion.cli;
 import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
+import ai.tinyfusion.bench.ForwardProfile;
 import ai.tinyfusion.bench.InceptionBench;
 import ai.tinyfusion.bench.PythonScripts;
 import ai.tinyfusion.bench.SearchStepBench;
@@ -57,6 +58,14 @@ public final class BenchCommand implements Runnable {
 
     @Option(names = "--no-half", description = "Skip the depth-halved model.")
     boolean noHalf;
+
+    @Option(
+            names = "--profile",
+            description =
+                    "Instead: time per op kind of one forward pass and of one CFG denoising call (2 x batch rows) "
+                            + "at each --batch, and the roofline of the model's own matmul shapes (timed alone after warm-up, "
+                            + "same threads).")
+    boolean profile;
 
     @Option(
             names = "--search",
@@ -160,6 +169,10 @@ public final class BenchCommand implements Runnable {
             searchBench();
             return;
         }
+        if (profile) {
+            profileBench();
+            return;
+        }
         Device device = model.device();
         Engine.getInstance().setRandomSeed(0);
         try (NDManager manager = NDManager.newBaseManager(device)) {
@@ -204,6 +217,36 @@ public final class BenchCommand implements Runnable {
                             tf.trainSec() / th.trainSec(),
                             tf.cfgStepSec() / th.cfgStepSec());
                 }
+            }
+            System.out.printf(
+                    Locale.ROOT,
+                    "peak RSS %.2f GiB%n",
+                    ai.tinyfusion.util.ProcessStats.peakRssBytes() / (double) (1L << 30));
+        }
+    }
+
+    private void profileBench() {
+        Engine.getInstance().setRandomSeed(0);
+        try (NDManager manager = NDManager.newBaseManager(model.device())) {
+            DiT m = model.load(manager);
+            System.out.printf(
+                    Locale.ROOT,
+                    "model: %s, depth %d, %s intra-op threads; %d warm-up + %d profiled calls%n",
+                    model.describe(),
+                    m.depth(),
+                    System.getProperty("ai.djl.pytorch.num_threads", "default"),
+                    warmup,
+                    iters);
+            for (int b : batches) {
+                ForwardProfile.Profile fwd = ForwardProfile.profile(m, b, false, warmup, iters);
+                System.out.print(fwd.table());
+                System.out.print(ForwardProfile.roofline(manager, m.config(), m.depth(), b, Math.max(1, warmup), iters)
+                        .table(fwd.totalSec()));
+                ForwardProfile.Profile cfg = ForwardProfile.profile(m, b, true, warmup, iters);
+                System.out.print(cfg.table());
+                System.out.print(
+                        ForwardProfile.roofline(manager, m.config(), m.depth(), 2 * b, Math.max(1, warmup), iters)
+                                .table(cfg.totalSec()));
             }
             System.out.printf(
                     Locale.ROOT,

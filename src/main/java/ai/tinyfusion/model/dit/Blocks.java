@@ -10,6 +10,7 @@ import ai.tinyfusion.nn.Functional;
 import ai.tinyfusion.nn.Linear;
 import ai.tinyfusion.nn.Module;
 import ai.tinyfusion.nn.ModuleList;
+import ai.tinyfusion.nn.OpProfile;
 import ai.tinyfusion.nn.Parameter;
 import ai.tinyfusion.nn.Scalars;
 
@@ -149,13 +150,21 @@ public final class Blocks {
         public NDArray forward(NDArray x, double attnDropout) {
             Shape s = x.getShape();
             long n = s.get(0), t = s.get(1), d = s.get(2), hd = d / heads;
-            NDArray qkvOut = qkv.forward(x).reshape(n, t, 3, heads, hd).transpose(2, 0, 3, 1, 4); // (3,N,H,T,hd)
-            NDArray q = Scalars.mul(qkvOut.get(0), 1.0 / Math.sqrt(hd));
+            NDArray projected = qkv.forward(x);
+            long t0 = OpProfile.t0();
+            NDArray qkvOut = projected.reshape(n, t, 3, heads, hd).transpose(2, 0, 3, 1, 4); // (3,N,H,T,hd)
             NDArray k = qkvOut.get(1);
             NDArray v = qkvOut.get(2);
+            OpProfile.add(OpProfile.Kind.RESHAPE, t0, 4);
+            t0 = OpProfile.t0();
+            NDArray q = Scalars.mul(qkvOut.get(0), 1.0 / Math.sqrt(hd));
             NDArray attn = q.matMul(k.transpose(0, 1, 3, 2)).softmax(-1); // (N,H,T,T)
             attn = Functional.dropout(attn, attnDropout);
-            NDArray o = attn.matMul(v).transpose(0, 2, 1, 3).reshape(n, t, d);
+            NDArray av = attn.matMul(v);
+            OpProfile.add(OpProfile.Kind.ATTENTION, t0, 8);
+            t0 = OpProfile.t0();
+            NDArray o = av.transpose(0, 2, 1, 3).reshape(n, t, d);
+            OpProfile.add(OpProfile.Kind.RESHAPE, t0, 2);
             return proj.forward(o);
         }
     }
@@ -184,11 +193,13 @@ public final class Blocks {
         /** As timm's Mlp: dropout of rate {@code dropout} after the activation (0 for none). */
         public NDArray forward(NDArray x, double dropout) {
             NDArray h = fc1.forward(x);
+            long t0 = OpProfile.t0();
             if (exactGelu) {
                 h = Functional.gelu(h);
             } else {
                 h = Functional.gradOff() ? Functional.geluTanhInPlace(h) : Functional.geluTanh(h);
             }
+            OpProfile.add(OpProfile.Kind.GELU, t0, exactGelu ? 1 : 8);
             return fc2.forward(Functional.dropout(h, dropout));
         }
     }
@@ -233,13 +244,21 @@ public final class Blocks {
         public NDArray forward(NDArray x, NDArray c) {
             NDList mod = adaLN.get(0).forward(Functional.silu(c)).split(6, 1);
             if (Functional.gradOff()) { // inference: the same values, updating fresh intermediates in place
-                NDArray h = attn.forward(Functional.modulateInPlace(norm.apply(x), mod.get(0), mod.get(1)));
+                long t0 = OpProfile.t0();
+                NDArray y = Functional.modulateInPlace(norm.apply(x), mod.get(0), mod.get(1));
+                OpProfile.add(OpProfile.Kind.NORM_MOD, t0, 8);
+                NDArray h = attn.forward(y);
+                t0 = OpProfile.t0();
                 x = x.add(h.muli(mod.get(2).expandDims(1)));
                 h.close();
-                h = mlp.forward(Functional.modulateInPlace(norm.apply(x), mod.get(3), mod.get(4)));
+                y = Functional.modulateInPlace(norm.apply(x), mod.get(3), mod.get(4));
+                OpProfile.add(OpProfile.Kind.NORM_MOD, t0, 13);
+                h = mlp.forward(y);
+                t0 = OpProfile.t0();
                 NDArray out = x.add(h.muli(mod.get(5).expandDims(1)));
                 h.close();
                 x.close();
+                OpProfile.add(OpProfile.Kind.NORM_MOD, t0, 6);
                 return out;
             }
             NDArray h = attn.forward(Functional.modulate(norm.apply(x), mod.get(0), mod.get(1)));
