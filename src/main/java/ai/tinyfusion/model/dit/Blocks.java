@@ -44,6 +44,15 @@ public final class Blocks {
         }
     }
 
+    /** Closes arrays that autograd does not need (each at most once; views share storage safely). */
+    static void closeAll(NDArray... arrays) {
+        for (NDArray a : arrays) {
+            if (!a.isReleased()) {
+                a.close();
+            }
+        }
+    }
+
     /** A parameter-only module (for names like {@code proj.weight} or {@code embedding_table.weight}). */
     static final class Holder extends Module {
         Holder(NDManager m) {
@@ -150,22 +159,49 @@ public final class Blocks {
         public NDArray forward(NDArray x, double attnDropout) {
             Shape s = x.getShape();
             long n = s.get(0), t = s.get(1), d = s.get(2), hd = d / heads;
+            // Without autograd each intermediate is freed as soon as it is used: at DiT-XL/2 with 64 rows the
+            // scores and probabilities are 268 MB each, and a block's scope would otherwise hold them all.
+            boolean free = Functional.gradOff();
             NDArray projected = qkv.forward(x);
             long t0 = OpProfile.t0();
-            NDArray qkvOut = projected.reshape(n, t, 3, heads, hd).transpose(2, 0, 3, 1, 4); // (3,N,H,T,hd)
+            NDArray split = projected.reshape(n, t, 3, heads, hd);
+            NDArray qkvOut = split.transpose(2, 0, 3, 1, 4); // (3,N,H,T,hd)
             NDArray k = qkvOut.get(1);
             NDArray v = qkvOut.get(2);
             OpProfile.add(OpProfile.Kind.RESHAPE, t0, 4);
             t0 = OpProfile.t0();
-            NDArray q = Scalars.mul(qkvOut.get(0), 1.0 / Math.sqrt(hd));
-            NDArray attn = q.matMul(k.transpose(0, 1, 3, 2)).softmax(-1); // (N,H,T,T)
-            attn = Functional.dropout(attn, attnDropout);
+            NDArray q0 = qkvOut.get(0);
+            NDArray q = Scalars.mul(q0, 1.0 / Math.sqrt(hd));
+            NDArray kT = k.transpose(0, 1, 3, 2);
+            NDArray scores = q.matMul(kT); // (N,H,T,T)
+            if (free) {
+                closeAll(q0, q, kT, k);
+            }
+            NDArray probs = scores.softmax(-1);
+            if (free) {
+                scores.close();
+            }
+            NDArray attn = Functional.dropout(probs, attnDropout);
+            if (free && attn != probs) {
+                probs.close();
+            }
             NDArray av = attn.matMul(v);
+            if (free) {
+                closeAll(attn, v, qkvOut, split, projected);
+            }
             OpProfile.add(OpProfile.Kind.ATTENTION, t0, 8);
             t0 = OpProfile.t0();
-            NDArray o = av.transpose(0, 2, 1, 3).reshape(n, t, d);
+            NDArray avT = av.transpose(0, 2, 1, 3);
+            NDArray o = avT.reshape(n, t, d);
+            if (free) {
+                closeAll(avT, av);
+            }
             OpProfile.add(OpProfile.Kind.RESHAPE, t0, 2);
-            return proj.forward(o);
+            NDArray out = proj.forward(o);
+            if (free) {
+                o.close();
+            }
+            return out;
         }
     }
 
@@ -200,7 +236,12 @@ public final class Blocks {
                 h = Functional.gradOff() ? Functional.geluTanhInPlace(h) : Functional.geluTanh(h);
             }
             OpProfile.add(OpProfile.Kind.GELU, t0, exactGelu ? 1 : 8);
-            return fc2.forward(Functional.dropout(h, dropout));
+            NDArray dropped = Functional.dropout(h, dropout);
+            NDArray out = fc2.forward(dropped);
+            if (Functional.gradOff()) { // nothing keeps the (N, T, 4D) hidden state for a backward pass
+                closeAll(h, dropped);
+            }
+            return out;
         }
     }
 
@@ -248,12 +289,14 @@ public final class Blocks {
                 NDArray y = Functional.modulateInPlace(norm.apply(x), mod.get(0), mod.get(1));
                 OpProfile.add(OpProfile.Kind.NORM_MOD, t0, 8);
                 NDArray h = attn.forward(y);
+                y.close();
                 t0 = OpProfile.t0();
                 x = x.add(h.muli(mod.get(2).expandDims(1)));
                 h.close();
                 y = Functional.modulateInPlace(norm.apply(x), mod.get(3), mod.get(4));
                 OpProfile.add(OpProfile.Kind.NORM_MOD, t0, 13);
                 h = mlp.forward(y);
+                y.close();
                 t0 = OpProfile.t0();
                 NDArray out = x.add(h.muli(mod.get(5).expandDims(1)));
                 h.close();
