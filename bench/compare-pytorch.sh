@@ -22,5 +22,12 @@ else
 fi
 export TINYFUSION_JAVA_OPTS="${TINYFUSION_JAVA_OPTS:--Xmx3g} -Dai.djl.pytorch.num_threads=$threads"
 tf="$root/bin/tinyfusion"
-"$tf" bench -m DiT-XL/2 --compare-pytorch "$models" --batch 1,2 --warmup 1 --compare-rounds "${XL_ROUNDS:-3}"
-"$tf" bench -m DiT-F28 --compare-pytorch "$models" --batch 200 --cfg-batch 200 --warmup 1 --compare-rounds "${F28_ROUNDS:-5}"
+# PARTS="xl" or "f28" runs one half (each about 5 minutes on a quiet 2-core machine).
+for part in ${PARTS:-xl f28}; do
+  case $part in
+    xl) "$tf" bench -m DiT-XL/2 --compare-pytorch "$models" --batch 1,2 --warmup 1 --compare-rounds "${XL_ROUNDS:-3}" ;;
+    f28) "$tf" bench -m DiT-F28 --compare-pytorch "$models" --batch 200 --cfg-batch 200 --warmup 1 \
+      --compare-rounds "${F28_ROUNDS:-5}" ;;
+    *) echo "unknown part $part (xl, f28)" >&2; exit 2 ;;
+  esac
+done
