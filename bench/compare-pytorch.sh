@@ -5,7 +5,8 @@
 # Usage: bench/compare-pytorch.sh MODELS_PY_OR_DIT_CHECKOUT [THREADS]
 #   MODELS_PY_OR_DIT_CHECKOUT: models.py itself, a checkout of facebookresearch/DiT, or a bare git mirror of it.
 # Fair BLAS set-up (djl-notes): the Python side runs with OPENBLAS_CORETYPE=SkylakeX OPENBLAS_NUM_THREADS=1 and
-# torch.set_num_threads(THREADS); ours with -Dai.djl.pytorch.num_threads=THREADS. Run it on a quiet machine
+# torch.set_num_threads(THREADS); ours with -Dai.djl.pytorch.num_threads=THREADS; both sides share the OpenMP wait
+# policy (bin/tinyfusion sets OMP_WAIT_POLICY=PASSIVE unless it is set; the Python child inherits it). Run it on a quiet machine
 # (in this project: scripts/paper-budget.sh quiet -- bench/compare-pytorch.sh ...).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
