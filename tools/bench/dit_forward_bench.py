@@ -8,9 +8,8 @@ machine load. Protocol (one line each way):
   <- "probe N"  forward of the shared probe input      -> {"head": [...], "abs_mean": m}
   <- "quit"
 
-models.py imports PatchEmbed, Attention and Mlp from timm (not packaged by Debian); the three classes below
-are written here from timm's vision_transformer as DiT uses it (conv patch embedding with stride = patch,
-flattened to tokens; fused qkv attention, softmax(q k^T / sqrt(head_dim)) v, output Linear; Linear-act-Linear).
+models.py imports PatchEmbed, Attention and Mlp from timm (not packaged by Debian); the stand-ins of
+tools/fixtures/sit_transport.py (same parameter names and math) are installed in their place.
 
 Weights: every parameter except the fixed sin-cos pos_embed is redrawn as N(0, 0.02) from torch.manual_seed(seed),
 in state-dict order, as the Java side does with the same seed: the two sides run the same random model (the probe
@@ -22,57 +21,19 @@ OPENBLAS_NUM_THREADS=1 in the environment and --threads N (torch.set_num_threads
 import argparse
 import importlib.util
 import json
+import pathlib
 import sys
 import time
-import types
 
 import torch
-import torch.nn as nn
-
-
-class PatchEmbed(nn.Module):
-    def __init__(self, img_size, patch_size, in_chans, embed_dim, bias=True):
-        super().__init__()
-        self.patch_size = (patch_size, patch_size)
-        self.num_patches = (img_size // patch_size) ** 2
-        self.proj = nn.Conv2d(in_chans, embed_dim, kernel_size=patch_size, stride=patch_size, bias=bias)
-
-    def forward(self, x):
-        return self.proj(x).flatten(2).transpose(1, 2)
-
-
-class Attention(nn.Module):
-    def __init__(self, dim, num_heads=8, qkv_bias=False, **unused):
-        super().__init__()
-        self.num_heads = num_heads
-        self.scale = (dim // num_heads) ** -0.5
-        self.qkv = nn.Linear(dim, dim * 3, bias=qkv_bias)
-        self.proj = nn.Linear(dim, dim)
-
-    def forward(self, x):
-        b, n, c = x.shape
-        qkv = self.qkv(x).reshape(b, n, 3, self.num_heads, c // self.num_heads).permute(2, 0, 3, 1, 4)
-        q, k, v = qkv.unbind(0)
-        attn = ((q * self.scale) @ k.transpose(-2, -1)).softmax(dim=-1)
-        return self.proj((attn @ v).transpose(1, 2).reshape(b, n, c))
-
-
-class Mlp(nn.Module):
-    def __init__(self, in_features, hidden_features, act_layer=nn.GELU, drop=0, **unused):
-        super().__init__()
-        self.fc1 = nn.Linear(in_features, hidden_features)
-        self.act = act_layer()
-        self.fc2 = nn.Linear(hidden_features, in_features)
-
-    def forward(self, x):
-        return self.fc2(self.act(self.fc1(x)))
 
 
 def load_models_py(path):
-    for name in ["timm", "timm.models", "timm.models.vision_transformer"]:
-        sys.modules.setdefault(name, types.ModuleType(name))
-    vit = sys.modules["timm.models.vision_transformer"]
-    vit.PatchEmbed, vit.Attention, vit.Mlp = PatchEmbed, Attention, Mlp
+    # timm's PatchEmbed / Attention / Mlp stand-ins are shared with the SiT fixture generator.
+    sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "fixtures"))
+    from sit_transport import install_timm_stand_in
+
+    install_timm_stand_in()
     spec = importlib.util.spec_from_file_location("dit_models", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

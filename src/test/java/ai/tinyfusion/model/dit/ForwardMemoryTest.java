@@ -41,8 +41,7 @@ class ForwardMemoryTest {
         Engine.getInstance().setRandomSeed(3);
         try (NDManager model = NDManager.newBaseManager();
                 NDManager work = NDManager.newBaseManager()) {
-            DiT dit = new DiT(model, CONFIG);
-            randomiseZeroInitialisedWeights(dit, model);
+            DiT dit = workingModel(model);
             NDArray x = work.randomNormal(new Shape(N, 4, 16, 16));
             NDArray t = work.create(new float[] {1, 200, 500, 999});
             NDArray y = work.create(new long[] {0, 3, 7, 10});
@@ -70,8 +69,7 @@ class ForwardMemoryTest {
         Engine.getInstance().setRandomSeed(5);
         try (NDManager model = NDManager.newBaseManager();
                 NDManager work = NDManager.newBaseManager()) {
-            DiT dit = new DiT(model, CONFIG);
-            randomiseZeroInitialisedWeights(dit, model);
+            DiT dit = workingModel(model);
             NDArray x = work.randomNormal(new Shape(N, 4, 16, 16));
             NDArray t = work.create(new float[] {3, 100, 640, 998});
             NDArray y = work.create(new long[] {1, 2, 10, 9});
@@ -108,12 +106,17 @@ class ForwardMemoryTest {
         }
     }
 
-    /** adaLN-Zero starts every block at the identity; give the zero weights values so blocks do work. */
-    private static void randomiseZeroInitialisedWeights(DiT dit, NDManager m) {
+    /**
+     * The test DiT with its zero-initialised weights randomised: adaLN-Zero starts every block at the identity,
+     * which would hide the blocks' work.
+     */
+    private static DiT workingModel(NDManager m) {
+        DiT dit = new DiT(m, CONFIG);
         dit.namedParameters().forEach((k, p) -> {
             if (k.contains("adaLN") || k.startsWith("final_layer.linear")) {
                 p.overwrite(m.randomNormal(0f, 0.05f, p.value().getShape(), DataType.FLOAT32));
             }
         });
+        return dit;
     }
 }
