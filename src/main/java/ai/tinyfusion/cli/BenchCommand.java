@@ -3,8 +3,10 @@ package ai.tinyfusion.cli;
 import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
+import ai.tinyfusion.bench.ForwardProfile;
 import ai.tinyfusion.bench.InceptionBench;
 import ai.tinyfusion.bench.PythonScripts;
+import ai.tinyfusion.bench.PytorchCompare;
 import ai.tinyfusion.bench.SearchStepBench;
 import ai.tinyfusion.bench.SpeedBench;
 import ai.tinyfusion.bench.VaeBench;
@@ -57,6 +59,36 @@ public final class BenchCommand implements Runnable {
 
     @Option(names = "--no-half", description = "Skip the depth-halved model.")
     boolean noHalf;
+
+    @Option(
+            names = "--profile",
+            description =
+                    "Instead: time per op kind of one forward pass and of one CFG denoising call (2 x batch rows) "
+                            + "at each --batch, and the roofline of the model's own matmul shapes (timed alone after warm-up, "
+                            + "same threads).")
+    boolean profile;
+
+    @Option(
+            names = "--compare-pytorch",
+            paramLabel = "MODELS_PY",
+            description =
+                    "Instead: time our forward (each --batch) and CFG call (each --cfg-batch) against the original "
+                            + "PyTorch DiT (facebookresearch/DiT's models.py, run by tools/bench/dit_forward_bench.py on --python) "
+                            + "with the same random weights and thread count, alternating the two sides call by call; prints "
+                            + "the ratios (see bench/compare-pytorch.sh).")
+    Path comparePytorch;
+
+    @Option(
+            names = "--cfg-batch",
+            split = ",",
+            description = "With --compare-pytorch: images per CFG call (2x rows); none by default.")
+    List<Integer> cfgBatches = List.of();
+
+    @Option(
+            names = "--compare-rounds",
+            defaultValue = "3",
+            description = "With --compare-pytorch: alternating pairs per case after --warmup (${DEFAULT-VALUE}).")
+    int compareRounds;
 
     @Option(
             names = "--search",
@@ -160,6 +192,14 @@ public final class BenchCommand implements Runnable {
             searchBench();
             return;
         }
+        if (profile) {
+            profileBench();
+            return;
+        }
+        if (comparePytorch != null) {
+            compareBench();
+            return;
+        }
         Device device = model.device();
         Engine.getInstance().setRandomSeed(0);
         try (NDManager manager = NDManager.newBaseManager(device)) {
@@ -204,6 +244,83 @@ public final class BenchCommand implements Runnable {
                             tf.trainSec() / th.trainSec(),
                             tf.cfgStepSec() / th.cfgStepSec());
                 }
+            }
+            System.out.printf(
+                    Locale.ROOT,
+                    "peak RSS %.2f GiB%n",
+                    ai.tinyfusion.util.ProcessStats.peakRssBytes() / (double) (1L << 30));
+        }
+    }
+
+    private void compareBench() {
+        if (!Files.isRegularFile(comparePytorch)) {
+            throw new IllegalArgumentException(
+                    "--compare-pytorch: no such file " + comparePytorch + " (facebookresearch/DiT's models.py)");
+        }
+        Path script = benchScript("dit_forward_bench.py");
+        if (script == null) {
+            throw new IllegalArgumentException("tools/bench/dit_forward_bench.py not found (set -Dtinyfusion.home)");
+        }
+        Engine.getInstance().setRandomSeed(0);
+        int threads = ai.djl.pytorch.jni.JniUtils.getNumThreads();
+        try (NDManager manager = NDManager.newBaseManager(model.device())) {
+            DiT m = model.load(manager);
+            try (PytorchCompare cmp = new PytorchCompare(m, python, script, comparePytorch, 0, threads)) {
+                System.out.printf(
+                        Locale.ROOT,
+                        "model: %s, %,d parameters, same N(0, 0.02) weights on both sides; %d threads each%n"
+                                + "PyTorch side: %s%n",
+                        model.describe(),
+                        m.parameterCount(),
+                        threads,
+                        cmp.ready());
+                double probe = cmp.probe(2);
+                System.out.printf(
+                        Locale.ROOT, "probe forward (2 rows): largest difference %.2e of the mean |output|%n", probe);
+                if (!(probe < 1e-3)) {
+                    throw new IllegalStateException(
+                            "the two sides do not compute the same model (difference " + probe + ")");
+                }
+                List<PytorchCompare.Result> results = new java.util.ArrayList<>();
+                for (int b : batches) {
+                    results.add(cmp.measure(new PytorchCompare.Case(false, b), warmup, compareRounds));
+                    System.out.print(PytorchCompare.table(results.subList(results.size() - 1, results.size())));
+                }
+                for (int b : cfgBatches) {
+                    results.add(cmp.measure(new PytorchCompare.Case(true, b), warmup, compareRounds));
+                    System.out.print(PytorchCompare.table(results.subList(results.size() - 1, results.size())));
+                }
+                System.out.printf(
+                        Locale.ROOT, "%d warm-up + %d alternating calls per case, medians:%n", warmup, compareRounds);
+                System.out.print(PytorchCompare.table(results));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private void profileBench() {
+        Engine.getInstance().setRandomSeed(0);
+        try (NDManager manager = NDManager.newBaseManager(model.device())) {
+            DiT m = model.load(manager);
+            System.out.printf(
+                    Locale.ROOT,
+                    "model: %s, depth %d, %s intra-op threads; %d warm-up + %d profiled calls%n",
+                    model.describe(),
+                    m.depth(),
+                    System.getProperty("ai.djl.pytorch.num_threads", "default"),
+                    warmup,
+                    iters);
+            for (int b : batches) {
+                ForwardProfile.Profile fwd = ForwardProfile.profile(m, b, false, warmup, iters);
+                System.out.print(fwd.table());
+                System.out.print(ForwardProfile.roofline(manager, m.config(), m.depth(), b, Math.max(1, warmup), iters)
+                        .table(fwd.totalSec()));
+                ForwardProfile.Profile cfg = ForwardProfile.profile(m, b, true, warmup, iters);
+                System.out.print(cfg.table());
+                System.out.print(
+                        ForwardProfile.roofline(manager, m.config(), m.depth(), 2 * b, Math.max(1, warmup), iters)
+                                .table(cfg.totalSec()));
             }
             System.out.printf(
                     Locale.ROOT,

@@ -2,6 +2,7 @@ package ai.tinyfusion.nn;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.jni.JniUtils;
 
 /** Stateless building blocks, all autograd-safe (constants go through {@link Scalars}). */
 public final class Functional {
@@ -19,6 +20,32 @@ public final class Functional {
         // 0.5 x (1 + tanh(√(2/π) (x + 0.044715 x³)))
         NDArray inner = Scalars.mul(x.add(Scalars.mul(x.mul(x).mul(x), 0.044715)), GELU_C);
         return Scalars.mul(x, 0.5).mul(inner.tanh().add(1));
+    }
+
+    /**
+     * True when libtorch records no autograd graph on this thread (outside a {@code GradientCollector},
+     * or inside {@link NoGrad}): then forward passes may update their own intermediates in place and
+     * free them early, since nothing keeps them for a backward pass.
+     */
+    public static boolean gradOff() {
+        return !JniUtils.isGradMode();
+    }
+
+    /**
+     * {@link #geluTanh} computed in place into {@code x}, which the caller owns and gives up: as
+     * {@code x·σ(2u)} with {@code u = √(2/π)(x + 0.044715x³)}, which equals {@code 0.5x(1 + tanh u)}
+     * since {@code 0.5(1 + tanh u) = σ(2u)}; two temporaries instead of six. Only with autograd off.
+     */
+    public static NDArray geluTanhInPlace(NDArray x) {
+        if (!gradOff()) {
+            throw new IllegalStateException("in-place GELU needs autograd off");
+        }
+        try (NDArray u = x.mul(x)) {
+            u.muli(2 * GELU_C * 0.044715).addi(2 * GELU_C).muli(x); // 2u = 2c(x + 0.044715 x³)
+            try (NDArray s = u.getNDArrayInternal().sigmoid()) {
+                return x.muli(s);
+            }
+        }
     }
 
     /** Exact GELU, x·Φ(x), as {@code nn.GELU()}. */
@@ -46,5 +73,16 @@ public final class Functional {
     /** adaLN modulation: x·(1 + scale) + shift, with (N, D) shift/scale broadcast over tokens of (N, T, D) x. */
     public static NDArray modulate(NDArray x, NDArray shift, NDArray scale) {
         return x.mul(scale.expandDims(1).add(1)).add(shift.expandDims(1));
+    }
+
+    /** {@link #modulate} written into {@code x}, which the caller owns and gives up (autograd off). */
+    public static NDArray modulateInPlace(NDArray x, NDArray shift, NDArray scale) {
+        if (!gradOff()) {
+            throw new IllegalStateException("in-place modulation needs autograd off");
+        }
+        try (NDArray s1 = scale.expandDims(1).add(1);
+                NDArray b = shift.expandDims(1)) {
+            return x.muli(s1).addi(b);
+        }
     }
 }

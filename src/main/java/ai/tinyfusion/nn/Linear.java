@@ -36,7 +36,10 @@ public final class Linear extends Module {
     /** x: (..., in) → (..., out). */
     public NDArray forward(NDArray x) {
         NDArray b = bias == null ? null : bias.value();
-        return adapter == null ? linear(x, weight.value(), b) : adapter.forward(x, weight.value(), b);
+        long t0 = OpProfile.t0();
+        NDArray y = adapter == null ? linear(x, weight.value(), b) : adapter.forward(x, weight.value(), b);
+        OpProfile.add(OpProfile.Kind.LINEAR, t0, 1);
+        return y;
     }
 
     /** {@code x Wᵀ + b} (b may be null). */

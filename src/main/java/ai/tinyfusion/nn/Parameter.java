@@ -54,6 +54,31 @@ public final class Parameter {
         }
     }
 
+    /**
+     * Makes {@code fresh} the parameter's storage without a copy: the parameter keeps its array object
+     * (so scoped attachments and references stay valid) and takes over {@code fresh}'s native tensor,
+     * whose old one is freed at once; {@code fresh} is closed. For initialisation, where a copy of every
+     * weight would double the model's memory (675M parameters of DiT-XL/2: 2.7 GB).
+     *
+     * @param fresh an array nobody else uses, of the parameter's shape; converted to its dtype if needed
+     */
+    public void overwrite(NDArray fresh) {
+        if (!fresh.getShape().equals(value.getShape())) {
+            throw new IllegalArgumentException(
+                    "parameter " + name + ": shape " + fresh.getShape() + " does not match " + value.getShape());
+        }
+        NDArray src = fresh;
+        if (fresh.getDataType() != value.getDataType()) {
+            src = fresh.toType(value.getDataType(), false);
+            fresh.close();
+        }
+        boolean hadGrad = value.hasGradient();
+        value.intern(src); // takes src's tensor, deletes the old one, closes src
+        if (hadGrad) {
+            value.setRequiresGradient(true);
+        }
+    }
+
     public long numel() {
         return value.getShape().size();
     }

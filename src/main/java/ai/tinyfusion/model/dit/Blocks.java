@@ -10,6 +10,7 @@ import ai.tinyfusion.nn.Functional;
 import ai.tinyfusion.nn.Linear;
 import ai.tinyfusion.nn.Module;
 import ai.tinyfusion.nn.ModuleList;
+import ai.tinyfusion.nn.OpProfile;
 import ai.tinyfusion.nn.Parameter;
 import ai.tinyfusion.nn.Scalars;
 
@@ -40,6 +41,15 @@ public final class Blocks {
                     .reshape(n, h * w, c * patch * patch);
             NDArray wFlat = weight.value().reshape(weight.value().getShape().get(0), c * patch * patch);
             return ai.djl.nn.core.Linear.linear(patches, wFlat, bias.value()).singletonOrThrow();
+        }
+    }
+
+    /** Closes arrays that autograd does not need (each at most once; views share storage safely). */
+    static void closeAll(NDArray... arrays) {
+        for (NDArray a : arrays) {
+            if (!a.isReleased()) {
+                a.close();
+            }
         }
     }
 
@@ -149,14 +159,49 @@ public final class Blocks {
         public NDArray forward(NDArray x, double attnDropout) {
             Shape s = x.getShape();
             long n = s.get(0), t = s.get(1), d = s.get(2), hd = d / heads;
-            NDArray qkvOut = qkv.forward(x).reshape(n, t, 3, heads, hd).transpose(2, 0, 3, 1, 4); // (3,N,H,T,hd)
-            NDArray q = Scalars.mul(qkvOut.get(0), 1.0 / Math.sqrt(hd));
+            // Without autograd each intermediate is freed as soon as it is used: at DiT-XL/2 with 64 rows the
+            // scores and probabilities are 268 MB each, and a block's scope would otherwise hold them all.
+            boolean free = Functional.gradOff();
+            NDArray projected = qkv.forward(x);
+            long t0 = OpProfile.t0();
+            NDArray split = projected.reshape(n, t, 3, heads, hd);
+            NDArray qkvOut = split.transpose(2, 0, 3, 1, 4); // (3,N,H,T,hd)
             NDArray k = qkvOut.get(1);
             NDArray v = qkvOut.get(2);
-            NDArray attn = q.matMul(k.transpose(0, 1, 3, 2)).softmax(-1); // (N,H,T,T)
-            attn = Functional.dropout(attn, attnDropout);
-            NDArray o = attn.matMul(v).transpose(0, 2, 1, 3).reshape(n, t, d);
-            return proj.forward(o);
+            OpProfile.add(OpProfile.Kind.RESHAPE, t0, 4);
+            t0 = OpProfile.t0();
+            NDArray q0 = qkvOut.get(0);
+            NDArray q = Scalars.mul(q0, 1.0 / Math.sqrt(hd));
+            NDArray kT = k.transpose(0, 1, 3, 2);
+            NDArray scores = q.matMul(kT); // (N,H,T,T)
+            if (free) {
+                closeAll(q0, q, kT, k);
+            }
+            NDArray probs = scores.softmax(-1);
+            if (free) {
+                scores.close();
+            }
+            NDArray attn = Functional.dropout(probs, attnDropout);
+            if (free && attn != probs) {
+                probs.close();
+            }
+            NDArray av = attn.matMul(v);
+            if (free) {
+                closeAll(attn, v, qkvOut, split, projected);
+            }
+            OpProfile.add(OpProfile.Kind.ATTENTION, t0, 8);
+            t0 = OpProfile.t0();
+            NDArray avT = av.transpose(0, 2, 1, 3);
+            NDArray o = avT.reshape(n, t, d);
+            if (free) {
+                closeAll(avT, av);
+            }
+            OpProfile.add(OpProfile.Kind.RESHAPE, t0, 2);
+            NDArray out = proj.forward(o);
+            if (free) {
+                o.close();
+            }
+            return out;
         }
     }
 
@@ -184,8 +229,19 @@ public final class Blocks {
         /** As timm's Mlp: dropout of rate {@code dropout} after the activation (0 for none). */
         public NDArray forward(NDArray x, double dropout) {
             NDArray h = fc1.forward(x);
-            h = exactGelu ? Functional.gelu(h) : Functional.geluTanh(h);
-            return fc2.forward(Functional.dropout(h, dropout));
+            long t0 = OpProfile.t0();
+            if (exactGelu) {
+                h = Functional.gelu(h);
+            } else {
+                h = Functional.gradOff() ? Functional.geluTanhInPlace(h) : Functional.geluTanh(h);
+            }
+            OpProfile.add(OpProfile.Kind.GELU, t0, exactGelu ? 1 : 8);
+            NDArray dropped = Functional.dropout(h, dropout);
+            NDArray out = fc2.forward(dropped);
+            if (Functional.gradOff()) { // nothing keeps the (N, T, 4D) hidden state for a backward pass
+                closeAll(h, dropped);
+            }
+            return out;
         }
     }
 
@@ -228,6 +284,26 @@ public final class Blocks {
         /** x: (N, T, D), c: (N, D) → (N, T, D). */
         public NDArray forward(NDArray x, NDArray c) {
             NDList mod = adaLN.get(0).forward(Functional.silu(c)).split(6, 1);
+            if (Functional.gradOff()) { // inference: the same values, updating fresh intermediates in place
+                long t0 = OpProfile.t0();
+                NDArray y = Functional.modulateInPlace(norm.apply(x), mod.get(0), mod.get(1));
+                OpProfile.add(OpProfile.Kind.NORM_MOD, t0, 8);
+                NDArray h = attn.forward(y);
+                y.close();
+                t0 = OpProfile.t0();
+                x = x.add(h.muli(mod.get(2).expandDims(1)));
+                h.close();
+                y = Functional.modulateInPlace(norm.apply(x), mod.get(3), mod.get(4));
+                OpProfile.add(OpProfile.Kind.NORM_MOD, t0, 13);
+                h = mlp.forward(y);
+                y.close();
+                t0 = OpProfile.t0();
+                NDArray out = x.add(h.muli(mod.get(5).expandDims(1)));
+                h.close();
+                x.close();
+                OpProfile.add(OpProfile.Kind.NORM_MOD, t0, 6);
+                return out;
+            }
             NDArray h = attn.forward(Functional.modulate(norm.apply(x), mod.get(0), mod.get(1)));
             x = x.add(mod.get(2).expandDims(1).mul(h));
             h = mlp.forward(Functional.modulate(norm.apply(x), mod.get(3), mod.get(4)));

@@ -11,7 +11,9 @@ final class Init {
     private Init() {}
 
     static void original(DiT model) {
-        try (NDManager m = model.manager().newSubManager()) { // temporaries die here; values are copied
+        // Each new value becomes the parameter's storage (Parameter.overwrite), so at most one
+        // parameter-sized temporary exists at a time; the rest of the scope holds only small arrays.
+        try (NDManager m = model.manager().newSubManager()) {
             original(model, m);
         }
     }
@@ -19,9 +21,9 @@ final class Init {
     private static void original(DiT model, NDManager m) {
         // Every Linear: Xavier-uniform weight, zero bias.
         for (Linear l : model.linears().values()) {
-            l.weight().set(xavier(m, l.weight().value().getShape(), l.inFeatures(), l.outFeatures()));
+            l.weight().overwrite(xavier(m, l.weight().value().getShape(), l.inFeatures(), l.outFeatures()));
             if (l.bias() != null) {
-                l.bias().set(m.zeros(l.bias().value().getShape()));
+                l.bias().overwrite(m.zeros(l.bias().value().getShape()));
             }
         }
         DiTConfig c = model.config();
@@ -30,8 +32,8 @@ final class Init {
         // Patch embedding initialised like a Linear over the flattened (C·p·p) input.
         Shape ws = model.xEmbedder.weight.value().getShape();
         long fanIn = ws.get(1) * ws.get(2) * ws.get(3);
-        model.xEmbedder.weight.set(xavier(m, ws, fanIn, ws.get(0)));
-        model.xEmbedder.bias.set(m.zeros(model.xEmbedder.bias.value().getShape()));
+        model.xEmbedder.weight.overwrite(xavier(m, ws, fanIn, ws.get(0)));
+        model.xEmbedder.bias.overwrite(m.zeros(model.xEmbedder.bias.value().getShape()));
         normal(m, model.yEmbedder.table, 0.02);
         normal(m, model.tEmbedder.mlp.get(0).weight(), 0.02);
         normal(m, model.tEmbedder.mlp.get(1).weight(), 0.02);
@@ -49,11 +51,12 @@ final class Init {
     }
 
     private static void normal(NDManager m, Parameter p, double std) {
-        p.set(m.randomNormal(0f, (float) std, p.value().getShape(), p.value().getDataType()));
+        p.overwrite(
+                m.randomNormal(0f, (float) std, p.value().getShape(), p.value().getDataType()));
     }
 
     private static void zero(NDManager m, Linear l) {
-        l.weight().set(m.zeros(l.weight().value().getShape()));
-        l.bias().set(m.zeros(l.bias().value().getShape()));
+        l.weight().overwrite(m.zeros(l.weight().value().getShape()));
+        l.bias().overwrite(m.zeros(l.bias().value().getShape()));
     }
 }
